@@ -1,0 +1,178 @@
+//! `wechat-sim`: a faithful fake of the WeChat Official Account API on loopback, used by the
+//! client's tests, the app's tests, benchmarks and the demo account.
+//!
+//! It follows `wechat-api.md`, not our client's assumptions: stable tokens with rotation and
+//! overlap, daily and per-minute quotas, 48001 for unverified accounts, 40164 with the caller's
+//! IP, rids on every error, per-item `is_deleted`, and faults injected per endpoint.
+
+mod data;
+mod server;
+mod world;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use server::{Fault, LoggedRequest};
+pub use world::{AccountSpec, QUOTA_DEFAULTS, SimItem, SimMessage, TOKEN_LIFETIME, beijing_day};
+
+use server::{Faults, Shared, lock};
+use world::World;
+
+/// The demo account: the same in every build, so the README can print it.
+pub const DEMO_APPID: &str = "wx5e7d1c0ffee0a1b2";
+pub const DEMO_SECRET: &str = "3f2a9c8e7d6b5a4f3e2d1c0b9a8f7e6d";
+/// What the simulated token service expects in `X-Token-Key`.
+pub const TOKEN_SERVICE_KEY: &str = "demo-token-service-key";
+pub const TOKEN_SERVICE_PATH: &str = "/_sim/token-service";
+
+/// How to start a simulator.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub accounts: Vec<AccountSpec>,
+    /// The public IP the simulated WeChat "sees" for us (shown in 40164).
+    pub caller_ip: String,
+    /// Calls per minute per API before 45011.
+    pub minute_limit: u32,
+    /// 0 picks a free port.
+    pub port: u16,
+}
+
+impl SimConfig {
+    /// The demo account with `messages` published messages.
+    pub fn demo(messages: usize) -> Self {
+        Self {
+            accounts: vec![AccountSpec::new(DEMO_APPID, DEMO_SECRET, messages)],
+            caller_ip: "203.0.113.45".into(),
+            minute_limit: 1_000,
+            port: 0,
+        }
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct Sim {
+    shared: Arc<Shared>,
+    base_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Sim {
+    /// Binds 127.0.0.1 and serves in the background of the current tokio runtime.
+    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            world: Mutex::new(World::new(
+                config.accounts,
+                config.caller_ip,
+                config.minute_limit,
+            )),
+            log: Mutex::new(Vec::new()),
+            faults: Mutex::new(Faults::default()),
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = server::router(Arc::clone(&shared));
+        tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                eprintln!("wechat-sim stopped: {e}");
+            }
+        });
+        Ok(Self {
+            shared,
+            base_url: format!("http://{addr}"),
+            shutdown: Some(tx),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, to use as the API base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Everything received so far, in order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// How many requests reached `path` (e.g. `/cgi-bin/freepublish/delete`).
+    pub fn count(&self, path: &str) -> usize {
+        lock(&self.shared.log).iter().filter(|r| r.path == path).count()
+    }
+
+    pub fn clear_log(&self) {
+        lock(&self.shared.log).clear();
+    }
+
+    /// The next `times` requests to `path` get `fault`.
+    pub fn inject(&self, path: &str, fault: Fault, times: usize) {
+        lock(&self.shared.faults).push(path, fault, times);
+    }
+
+    /// Added before every answer to `path` (or to every path with `None`).
+    pub fn set_latency(&self, path: Option<&str>, latency: Duration) {
+        lock(&self.shared.faults).set_latency(path, latency);
+    }
+
+    /// Moves the simulated clock forward (token expiry, quota days, rid retention).
+    pub fn advance(&self, by: Duration) {
+        lock(&self.shared.world).clock_offset += by;
+    }
+
+    /// Moves the clock to the start of the next Beijing day: daily quotas are fresh again.
+    pub fn roll_day(&self) {
+        let mut world = lock(&self.shared.world);
+        let now = world.now();
+        let next_midnight = ((now + 8 * 3600) / 86_400 + 1) * 86_400 - 8 * 3600;
+        world.clock_offset += Duration::from_secs(next_midnight - now + 1);
+    }
+
+    pub fn set_caller_ip(&self, ip: &str) {
+        lock(&self.shared.world).caller_ip = ip.to_string();
+    }
+
+    /// Changes an account's setup (verification, whitelist, risky-IP mode).
+    pub fn configure(&self, appid: &str, change: impl FnOnce(&mut AccountSpec)) {
+        if let Some(account) = lock(&self.shared.world).account_mut(appid) {
+            change(account.spec_mut());
+        }
+    }
+
+    /// Sets an API's daily limit for one account.
+    pub fn set_daily_limit(&self, appid: &str, cgi_path: &str, limit: u32) {
+        if let Some(account) = lock(&self.shared.world).account_mut(appid) {
+            account.set_limit(cgi_path, limit);
+        }
+    }
+
+    pub fn used_today(&self, appid: &str, cgi_path: &str) -> u32 {
+        lock(&self.shared.world).used_today(appid, cgi_path)
+    }
+
+    /// The account's messages as the simulator holds them (deleted items included).
+    pub fn messages(&self, appid: &str) -> Vec<SimMessage> {
+        lock(&self.shared.world)
+            .accounts
+            .get(appid)
+            .map(|a| a.messages.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn message(&self, appid: &str, article_id: &str) -> Option<SimMessage> {
+        self.messages(appid)
+            .into_iter()
+            .find(|m| m.article_id == article_id)
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,380 @@
+//! The HTTP face of the simulator: routing, fault injection, the request log, rids on errors.
+//!
+//! Every request is logged (token values masked) before anything else happens, so a test can
+//! prove what reached "WeChat" — including requests the simulator then answered with a fault.
+//! Unknown paths answer loudly (HTTP 404 and a log entry marked `unexpected`).
+
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::world::{Call, World};
+
+/// A fault the next matching request(s) get instead of (or on top of) the normal answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// `errcode: -1` "system busy"; nothing is applied.
+    Busy,
+    /// Any errcode, e.g. 45011 or 42001; nothing is applied.
+    Errcode { code: i64 },
+    /// HTTP 502 with an HTML page, as a gateway answers; nothing is applied.
+    BadGateway,
+    /// HTTP 200 with a body cut in the middle; the call **is** applied.
+    MalformedJson,
+    /// The call is applied, then the connection breaks before the answer is complete.
+    LoseResponse,
+    /// The call is applied, then the answer waits `millis` (past the client's timeout).
+    Delay { millis: u64 },
+}
+
+/// One request as the simulator saw it. Token values are masked as `***`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub body: String,
+    /// A path the simulator does not serve.
+    pub unexpected: bool,
+}
+
+impl LoggedRequest {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    once: HashMap<String, VecDeque<Fault>>,
+    latency: HashMap<String, Duration>,
+    latency_all: Duration,
+}
+
+impl Faults {
+    pub(crate) fn push(&mut self, path: &str, fault: Fault, times: usize) {
+        let queue = self.once.entry(path.to_string()).or_default();
+        queue.extend(std::iter::repeat_n(fault, times));
+    }
+
+    pub(crate) fn set_latency(&mut self, path: Option<&str>, latency: Duration) {
+        match path {
+            Some(p) => {
+                self.latency.insert(p.to_string(), latency);
+            }
+            None => self.latency_all = latency,
+        }
+    }
+
+    fn take(&mut self, path: &str) -> (Option<Fault>, Duration) {
+        let fault = self.once.get_mut(path).and_then(VecDeque::pop_front);
+        let latency = self
+            .latency
+            .get(path)
+            .copied()
+            .unwrap_or(self.latency_all);
+        (fault, latency)
+    }
+}
+
+pub(crate) struct Shared {
+    pub world: Mutex<World>,
+    pub log: Mutex<Vec<LoggedRequest>>,
+    pub faults: Mutex<Faults>,
+}
+
+pub(crate) type AppState = Arc<Shared>;
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+const SERVED: &[&str] = &[
+    "/cgi-bin/stable_token",
+    "/cgi-bin/token",
+    "/cgi-bin/freepublish/delete",
+    "/cgi-bin/freepublish/batchget",
+    "/cgi-bin/freepublish/getarticle",
+    "/cgi-bin/freepublish/get",
+    "/cgi-bin/openapi/quota/get",
+    "/cgi-bin/clear_quota",
+    "/cgi-bin/openapi/rid/get",
+    "/cgi-bin/get_api_domain_ip",
+    "/_sim/token-service",
+];
+
+pub(crate) fn router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/_sim/requests", axum::routing::get(requests))
+        .route("/_sim/advance", axum::routing::post(advance))
+        .route("/_sim/fault", axum::routing::post(inject))
+        .fallback(handle)
+        .with_state(state)
+}
+
+async fn requests(State(state): State<AppState>) -> impl IntoResponse {
+    axum::Json(lock(&state.log).clone())
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: u64,
+}
+
+async fn advance(State(state): State<AppState>, axum::Json(a): axum::Json<Advance>) -> impl IntoResponse {
+    lock(&state.world).clock_offset += Duration::from_secs(a.seconds);
+    axum::Json(json!({"ok": true}))
+}
+
+#[derive(Deserialize)]
+struct Inject {
+    path: String,
+    fault: Fault,
+    #[serde(default = "one")]
+    times: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+async fn inject(State(state): State<AppState>, axum::Json(i): axum::Json<Inject>) -> impl IntoResponse {
+    lock(&state.faults).push(&i.path, i.fault, i.times);
+    axum::Json(json!({"ok": true}))
+}
+
+fn query_param<'a>(query: &'a str, key: &str) -> Option<std::borrow::Cow<'a, str>> {
+    url_pairs(query).find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+fn url_pairs(query: &str) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k), percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('%') && !s.contains('+') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The query with every `access_token` value replaced by `***`.
+fn masked_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if k == "access_token" || k == "secret" => format!("{k}=***"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The body with a `secret` field masked (stable_token carries the AppSecret).
+fn masked_body(body: &str) -> String {
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(mut map)) => {
+            for key in ["secret", "access_token"] {
+                if map.contains_key(key) {
+                    map.insert(key.into(), Value::String("***".into()));
+                }
+            }
+            Value::Object(map).to_string()
+        }
+        _ => body.to_string(),
+    }
+}
+
+async fn handle(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let query = uri.query().unwrap_or_default().to_string();
+    let raw_body = String::from_utf8_lossy(&body).into_owned();
+    let served = SERVED.contains(&path.as_str());
+    lock(&state.log).push(LoggedRequest {
+        method: method.to_string(),
+        path: path.clone(),
+        query: masked_query(&query),
+        body: masked_body(&raw_body),
+        unexpected: !served,
+    });
+    if !served {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"errcode": 40066, "errmsg": format!("wechat-sim does not serve {path}")})),
+        )
+            .into_response();
+    }
+    if path == "/_sim/token-service" {
+        let key = headers
+            .get("x-token-key")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if key != lock(&state.world).token_service_key {
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"error": "missing or wrong X-Token-Key"})),
+            )
+                .into_response();
+        }
+    }
+
+    let (fault, latency) = lock(&state.faults).take(&path);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match fault {
+        Some(Fault::Busy) => return error_answer(&state, &path, &query, &raw_body, -1, "system error"),
+        Some(Fault::Errcode { code }) => {
+            return error_answer(&state, &path, &query, &raw_body, code, "injected error");
+        }
+        Some(Fault::BadGateway) => {
+            return (
+                StatusCode::BAD_GATEWAY,
+                [(header::CONTENT_TYPE, "text/html")],
+                "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>",
+            )
+                .into_response();
+        }
+        _ => {}
+    }
+
+    let parsed: Value = if raw_body.trim().is_empty() {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_str(&raw_body) {
+            Ok(v) => v,
+            Err(_) => return error_answer(&state, &path, &query, &raw_body, 47001, "data format error"),
+        }
+    };
+    // The plain token endpoint takes its parameters from the query string.
+    let parsed = if path == "/cgi-bin/token" {
+        json!({
+            "grant_type": query_param(&query, "grant_type"),
+            "appid": query_param(&query, "appid"),
+            "secret": query_param(&query, "secret"),
+        })
+    } else {
+        parsed
+    };
+    let token = query_param(&query, "access_token").map(|t| t.into_owned());
+    let url_for_log = format!("https://api.weixin.qq.com{path}?{}", masked_query(&query));
+    let answer = {
+        let mut world = lock(&state.world);
+        let call = Call {
+            path: &path,
+            token: token.as_deref(),
+            body: &parsed,
+            url_for_log: &url_for_log,
+            raw_body: &masked_body(&raw_body),
+        };
+        match world.answer(&call) {
+            Ok(v) => v,
+            Err((code, msg)) => {
+                let rid = world.new_rid();
+                let v = json!({"errcode": code, "errmsg": format!("{msg} rid: {rid}")});
+                world.record_rid(&rid, &call, &v.to_string());
+                v
+            }
+        }
+    };
+    let text = answer.to_string();
+    match fault {
+        Some(Fault::MalformedJson) => {
+            let cut = &text[..text.len() / 2];
+            json_response(cut.to_string())
+        }
+        Some(Fault::LoseResponse) => Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::new(BrokenBody))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Some(Fault::Delay { millis }) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            json_response(text)
+        }
+        _ => json_response(text),
+    }
+}
+
+fn json_response(text: String) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+fn error_answer(state: &AppState, path: &str, query: &str, raw_body: &str, code: i64, msg: &str) -> Response {
+    let mut world = lock(&state.world);
+    let rid = world.new_rid();
+    let v = json!({"errcode": code, "errmsg": format!("{msg} rid: {rid}")});
+    let url = format!("https://api.weixin.qq.com{path}?{}", masked_query(query));
+    let body = masked_body(raw_body);
+    let call = Call {
+        path,
+        token: None,
+        body: &Value::Null,
+        url_for_log: &url,
+        raw_body: &body,
+    };
+    world.record_rid(&rid, &call, &v.to_string());
+    json_response(v.to_string())
+}
+
+/// A body that fails as soon as it is read: hyper cuts the connection mid-answer.
+struct BrokenBody;
+
+impl http_body::Body for BrokenBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "wechat-sim: response lost on purpose",
+        ))))
+    }
+}

@@ -1,0 +1,604 @@
+//! The simulated WeChat: accounts, tokens, quotas, published messages and rids, as
+//! `wechat-api.md` describes them. Pure logic over a simulated clock; no HTTP here.
+//!
+//! Invariants: every error answer carries a rid that `rid/get` can look up for 7 days;
+//! quota days are Beijing days (UTC+8); a stable token is reused while it has more than
+//! 5 minutes left and stays valid until its own expiry after rotation.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use crate::data::{Rng, sample_message};
+
+pub const TOKEN_LIFETIME: u64 = 7200;
+const ROTATE_BEFORE: u64 = 300;
+const FORCE_REFRESH_PER_DAY: u32 = 20;
+const FORCE_REFRESH_GAP: u64 = 30;
+const CLEAR_QUOTA_PER_MONTH: u32 = 10;
+const RID_KEPT: u64 = 7 * 86_400;
+
+/// The APIs with a daily quota, and their defaults for a new account.
+pub const QUOTA_DEFAULTS: &[(&str, u32)] = &[
+    ("/cgi-bin/freepublish/delete", 10),
+    ("/cgi-bin/freepublish/batchget", 100),
+    ("/cgi-bin/freepublish/getarticle", 100),
+    ("/cgi-bin/freepublish/get", 100),
+    ("/cgi-bin/get_api_domain_ip", 10_000),
+];
+
+/// How an account is set up.
+#[derive(Debug, Clone)]
+pub struct AccountSpec {
+    pub appid: String,
+    pub secret: String,
+    pub verified: bool,
+    /// `None`: every IP may fetch tokens. `Some(list)`: only those.
+    pub whitelist: Option<Vec<String>>,
+    /// Token requests answer 89503 (an admin must confirm the IP).
+    pub risky_ip: bool,
+    pub messages: usize,
+    pub seed: u64,
+}
+
+impl AccountSpec {
+    pub fn new(appid: &str, secret: &str, messages: usize) -> Self {
+        Self {
+            appid: appid.into(),
+            secret: secret.into(),
+            verified: true,
+            whitelist: None,
+            risky_ip: false,
+            messages,
+            seed: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimItem {
+    pub title: String,
+    pub author: String,
+    pub digest: String,
+    pub content: String,
+    pub url: String,
+    pub is_deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimMessage {
+    pub article_id: String,
+    pub publish_id: String,
+    pub update_time: i64,
+    pub items: Vec<SimItem>,
+}
+
+impl SimMessage {
+    fn all_deleted(&self) -> bool {
+        self.items.iter().all(|i| i.is_deleted)
+    }
+
+    fn news_items(&self, with_content: bool) -> Vec<Value> {
+        self.items
+            .iter()
+            .map(|i| {
+                json!({
+                    "title": i.title,
+                    "author": i.author,
+                    "digest": i.digest,
+                    "content": if with_content { i.content.as_str() } else { "" },
+                    "content_source_url": "",
+                    "thumb_media_id": "",
+                    "thumb_url": "",
+                    "need_open_comment": 0,
+                    "only_fans_can_comment": 0,
+                    "url": i.url,
+                    "is_deleted": i.is_deleted,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+struct Token {
+    appid: String,
+    expires_at: u64,
+    revoked: bool,
+    stable: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Account {
+    spec: AccountSpec,
+    pub(crate) messages: Vec<SimMessage>,
+    /// (path, Beijing day) -> calls counted.
+    used: HashMap<(String, i64), u32>,
+    limits: HashMap<String, u32>,
+    /// (path, minute) -> calls.
+    per_minute: HashMap<(String, u64), u32>,
+    current_stable: Option<String>,
+    force_refreshes: Vec<u64>,
+    clear_quota_calls: Vec<u64>,
+}
+
+#[derive(Debug, Clone)]
+struct RidEntry {
+    at: u64,
+    url: String,
+    body: String,
+    response: String,
+    ip: String,
+}
+
+/// The whole simulated service.
+#[derive(Debug)]
+pub struct World {
+    pub(crate) accounts: HashMap<String, Account>,
+    tokens: HashMap<String, Token>,
+    rids: HashMap<String, RidEntry>,
+    rng: Rng,
+    rid_counter: u32,
+    pub(crate) clock_offset: Duration,
+    pub(crate) caller_ip: String,
+    pub(crate) minute_limit: u32,
+    /// Credential a token service request must send in `X-Token-Key`.
+    pub(crate) token_service_key: String,
+}
+
+/// A business call: path, query token, parsed body.
+pub struct Call<'a> {
+    pub path: &'a str,
+    pub token: Option<&'a str>,
+    pub body: &'a Value,
+    pub url_for_log: &'a str,
+    pub raw_body: &'a str,
+}
+
+fn err<T>(code: i64, msg: &str) -> Result<T, (i64, String)> {
+    Err((code, msg.to_string()))
+}
+
+impl World {
+    pub fn new(specs: Vec<AccountSpec>, caller_ip: String, minute_limit: u32) -> Self {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let accounts = specs
+            .into_iter()
+            .map(|spec| (spec.appid.clone(), Account::generate(spec, now)))
+            .collect();
+        Self {
+            accounts,
+            tokens: HashMap::new(),
+            rids: HashMap::new(),
+            rng: Rng::new(now ^ 0x5EED),
+            rid_counter: 0,
+            clock_offset: Duration::ZERO,
+            caller_ip,
+            minute_limit,
+            token_service_key: "demo-token-service-key".into(),
+        }
+    }
+
+    /// Simulated wall-clock seconds: real time plus whatever tests advanced.
+    pub fn now(&self) -> u64 {
+        (SystemTime::now() + self.clock_offset)
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+
+    fn day(&self) -> i64 {
+        beijing_day(self.now())
+    }
+
+    pub fn new_rid(&mut self) -> String {
+        self.rid_counter = self.rid_counter.wrapping_add(1);
+        format!(
+            "{:08x}-{:08x}-{:08x}",
+            self.now() as u32,
+            self.rid_counter,
+            self.rng.next_u64() as u32
+        )
+    }
+
+    /// Answers one call. Errors come back as `(errcode, errmsg)`; the server adds the rid.
+    pub fn answer(&mut self, call: &Call<'_>) -> Result<Value, (i64, String)> {
+        match call.path {
+            "/cgi-bin/stable_token" => self.stable_token(call.body),
+            "/cgi-bin/token" => self.plain_token(call.body),
+            "/_sim/token-service" => self.issue_for_service(),
+            path => {
+                let appid = self.check_token(call.token)?;
+                self.business(&appid, path, call.body)
+            }
+        }
+    }
+
+    /// Remembers what a request was and what it got, for `rid/get`.
+    pub fn record_rid(&mut self, rid: &str, call: &Call<'_>, response: &str) {
+        let entry = RidEntry {
+            at: self.now(),
+            url: call.url_for_log.to_string(),
+            body: call.raw_body.to_string(),
+            response: response.to_string(),
+            ip: self.caller_ip.clone(),
+        };
+        self.rids.insert(rid.to_string(), entry);
+    }
+
+    fn stable_token(&mut self, body: &Value) -> Result<Value, (i64, String)> {
+        let (appid, force) = self.check_credentials(body)?;
+        let now = self.now();
+        let day = self.day();
+        let account = self.accounts.get_mut(&appid).ok_or((40013, "invalid appid".into()))?;
+        if force {
+            account.force_refreshes.retain(|t| beijing_day(*t) == day);
+            let too_soon = account
+                .force_refreshes
+                .last()
+                .is_some_and(|t| now < t + FORCE_REFRESH_GAP);
+            if account.force_refreshes.len() as u32 >= FORCE_REFRESH_PER_DAY || too_soon {
+                return err(45009, "reach max api daily quota limit");
+            }
+            account.force_refreshes.push(now);
+            for token in self.tokens.values_mut() {
+                if token.appid == appid && token.stable {
+                    token.revoked = true;
+                }
+            }
+        } else if let Some(current) = account.current_stable.clone() {
+            if let Some(t) = self.tokens.get(&current) {
+                if !t.revoked && t.expires_at > now + ROTATE_BEFORE {
+                    return Ok(json!({"access_token": current, "expires_in": t.expires_at - now}));
+                }
+            }
+        }
+        let token = self.issue(&appid, true);
+        Ok(json!({"access_token": token, "expires_in": TOKEN_LIFETIME}))
+    }
+
+    /// The endpoint Retract must never call; it behaves as WeChat's does (revokes the last one).
+    fn plain_token(&mut self, body: &Value) -> Result<Value, (i64, String)> {
+        let (appid, _) = self.check_credentials(body)?;
+        for token in self.tokens.values_mut() {
+            if token.appid == appid && !token.stable {
+                token.revoked = true;
+            }
+        }
+        let token = self.issue(&appid, false);
+        Ok(json!({"access_token": token, "expires_in": TOKEN_LIFETIME}))
+    }
+
+    /// The simulated company token service hands out the first account's stable token.
+    fn issue_for_service(&mut self) -> Result<Value, (i64, String)> {
+        let Some(appid) = self.accounts.keys().min().cloned() else {
+            return err(40013, "no account");
+        };
+        let secret = self.accounts[&appid].spec.secret.clone();
+        self.stable_token(&json!({"grant_type":"client_credential","appid":appid,"secret":secret}))
+    }
+
+    fn check_credentials(&self, body: &Value) -> Result<(String, bool), (i64, String)> {
+        if body.get("grant_type").and_then(Value::as_str) != Some("client_credential") {
+            return err(40002, "invalid grant_type");
+        }
+        let appid = body.get("appid").and_then(Value::as_str).unwrap_or_default();
+        let secret = body.get("secret").and_then(Value::as_str).unwrap_or_default();
+        let Some(account) = self.accounts.get(appid) else {
+            return err(40013, "invalid appid");
+        };
+        if account.spec.secret != secret {
+            return err(40125, "invalid appsecret");
+        }
+        if let Some(list) = &account.spec.whitelist {
+            if !list.iter().any(|ip| ip == &self.caller_ip) {
+                let ip = &self.caller_ip;
+                return Err((
+                    40164,
+                    format!("invalid ip {ip} ipv6 ::ffff:{ip}, not in whitelist"),
+                ));
+            }
+        }
+        if account.spec.risky_ip {
+            return err(89503, "此次调用需要管理员确认，请耐心等候");
+        }
+        let force = match body.get("force_refresh") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Number(n)) => n.as_i64() == Some(1),
+            _ => false,
+        };
+        Ok((appid.to_string(), force))
+    }
+
+    fn issue(&mut self, appid: &str, stable: bool) -> String {
+        let token = format!("{}_{}", self.rng.token(100), self.rng.hex(12));
+        let expires_at = self.now() + TOKEN_LIFETIME;
+        self.tokens.insert(
+            token.clone(),
+            Token {
+                appid: appid.to_string(),
+                expires_at,
+                revoked: false,
+                stable,
+            },
+        );
+        if stable {
+            if let Some(account) = self.accounts.get_mut(appid) {
+                account.current_stable = Some(token.clone());
+            }
+        }
+        token
+    }
+
+    fn check_token(&self, token: Option<&str>) -> Result<String, (i64, String)> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return err(41001, "access_token missing");
+        };
+        if token.len() > 512 || !token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return err(40014, "invalid access_token");
+        }
+        match self.tokens.get(token) {
+            Some(t) if t.revoked => err(40001, "invalid credential, access_token is invalid or not latest"),
+            Some(t) if t.expires_at <= self.now() => err(42001, "access_token expired"),
+            Some(t) => Ok(t.appid.clone()),
+            None => err(40001, "invalid credential, access_token is invalid or not latest"),
+        }
+    }
+
+    fn business(&mut self, appid: &str, path: &str, body: &Value) -> Result<Value, (i64, String)> {
+        let now = self.now();
+        let day = self.day();
+        let minute_limit = self.minute_limit;
+        let account = self.accounts.get_mut(appid).ok_or((40013, "invalid appid".into()))?;
+        if path.starts_with("/cgi-bin/freepublish/") && !account.spec.verified {
+            return err(48001, "api unauthorized");
+        }
+        account.count_call(path, day, now / 60, minute_limit)?;
+        match path {
+            "/cgi-bin/freepublish/delete" => account.delete(body),
+            "/cgi-bin/freepublish/batchget" => account.batchget(body),
+            "/cgi-bin/freepublish/getarticle" => account.getarticle(body),
+            "/cgi-bin/freepublish/get" => account.publish_status(body),
+            "/cgi-bin/openapi/quota/get" => account.quota(body, day, minute_limit),
+            "/cgi-bin/clear_quota" => account.clear_quota(appid, body, now),
+            "/cgi-bin/openapi/rid/get" => self.rid_get(body, now),
+            "/cgi-bin/get_api_domain_ip" => Ok(json!({"ip_list": ["101.226.103.0/25", "101.226.233.128/25"]})),
+            _ => err(40066, "invalid url"),
+        }
+    }
+
+    fn rid_get(&self, body: &Value, now: u64) -> Result<Value, (i64, String)> {
+        let rid = body.get("rid").and_then(Value::as_str).unwrap_or_default();
+        let well_formed = rid.split('-').count() == 3
+            && rid.split('-').all(|g| g.len() == 8 && g.chars().all(|c| c.is_ascii_hexdigit()));
+        if !well_formed {
+            return err(76002, "rid error");
+        }
+        match self.rids.get(rid) {
+            Some(e) if now < e.at + RID_KEPT => Ok(json!({"request": {
+                "invoke_time": e.at,
+                "cost_in_ms": 12,
+                "request_url": e.url,
+                "request_body": e.body,
+                "response_body": e.response,
+                "client_ip": e.ip,
+            }})),
+            _ => err(76001, "rid not found"),
+        }
+    }
+
+    pub(crate) fn account_mut(&mut self, appid: &str) -> Option<&mut Account> {
+        self.accounts.get_mut(appid)
+    }
+
+    pub(crate) fn used_today(&self, appid: &str, path: &str) -> u32 {
+        let day = self.day();
+        self.accounts
+            .get(appid)
+            .and_then(|a| a.used.get(&(path.to_string(), day)))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl Account {
+    fn generate(spec: AccountSpec, now: u64) -> Self {
+        let mut rng = Rng::new(spec.seed);
+        let count = spec.messages;
+        let messages = (0..count)
+            .map(|serial| {
+                // Oldest first, about one message every 30 hours, the newest a few hours ago.
+                let age = (count - serial) as u64 * 30 * 3600 + rng.below(3600) as u64;
+                SimMessage {
+                    article_id: rng.token(43),
+                    publish_id: format!("{}", 2_247_483_000u64 + serial as u64),
+                    update_time: now.saturating_sub(age) as i64,
+                    items: sample_message(&mut rng, serial)
+                        .into_iter()
+                        .map(|s| SimItem {
+                            url: format!("https://mp.weixin.qq.com/s/{}", rng.token(22)),
+                            title: s.title,
+                            author: s.author,
+                            digest: s.digest,
+                            content: s.content,
+                            is_deleted: false,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Self {
+            limits: QUOTA_DEFAULTS
+                .iter()
+                .map(|(p, l)| (p.to_string(), *l))
+                .collect(),
+            spec,
+            messages,
+            used: HashMap::new(),
+            per_minute: HashMap::new(),
+            current_stable: None,
+            force_refreshes: Vec::new(),
+            clear_quota_calls: Vec::new(),
+        }
+    }
+
+    pub(crate) fn spec_mut(&mut self) -> &mut AccountSpec {
+        &mut self.spec
+    }
+
+    pub(crate) fn set_limit(&mut self, path: &str, limit: u32) {
+        self.limits.insert(path.to_string(), limit);
+    }
+
+    fn count_call(&mut self, path: &str, day: i64, minute: u64, minute_limit: u32) -> Result<(), (i64, String)> {
+        let Some(&limit) = self.limits.get(path) else {
+            return Ok(());
+        };
+        let used = self.used.entry((path.to_string(), day)).or_default();
+        if *used >= limit {
+            return err(45009, "reach max api daily quota limit");
+        }
+        let this_minute = self.per_minute.entry((path.to_string(), minute)).or_default();
+        if *this_minute >= minute_limit {
+            return err(45011, "api minute-quota reach limit, must slower, retry next minute");
+        }
+        *used += 1;
+        *this_minute += 1;
+        Ok(())
+    }
+
+    fn find(&mut self, body: &Value) -> Result<&mut SimMessage, (i64, String)> {
+        let id = body.get("article_id").and_then(Value::as_str).unwrap_or_default();
+        self.messages
+            .iter_mut()
+            .find(|m| m.article_id == id)
+            .ok_or((53600, "Article ID 无效".to_string()))
+    }
+
+    fn delete(&mut self, body: &Value) -> Result<Value, (i64, String)> {
+        let index = match body.get("index") {
+            None | Some(Value::Null) => 0,
+            Some(v) => match v.as_u64() {
+                Some(n) => n as usize,
+                None => return err(47001, "data format error: index must be a non-negative integer"),
+            },
+        };
+        let message = self.find(body)?;
+        if message.all_deleted() {
+            return err(53600, "Article ID 无效");
+        }
+        if index == 0 {
+            message.items.iter_mut().for_each(|i| i.is_deleted = true);
+        } else {
+            let Some(item) = message.items.get_mut(index - 1) else {
+                return err(53600, "invalid article index");
+            };
+            item.is_deleted = true;
+        }
+        Ok(json!({"errcode": 0, "errmsg": "ok"}))
+    }
+
+    fn batchget(&mut self, body: &Value) -> Result<Value, (i64, String)> {
+        let (Some(offset), Some(count)) = (
+            body.get("offset").and_then(Value::as_u64),
+            body.get("count").and_then(Value::as_u64),
+        ) else {
+            return err(47001, "data format error: offset and count are required");
+        };
+        if !(1..=20).contains(&count) {
+            return err(47001, "data format error: count must be 1..20");
+        }
+        let with_content = body.get("no_content").and_then(Value::as_u64) != Some(1);
+        let mut visible: Vec<&SimMessage> =
+            self.messages.iter().filter(|m| !m.all_deleted()).collect();
+        visible.sort_by(|a, b| b.update_time.cmp(&a.update_time));
+        let page: Vec<Value> = visible
+            .iter()
+            .skip(offset as usize)
+            .take(count as usize)
+            .map(|m| {
+                json!({
+                    "article_id": m.article_id,
+                    "content": {"news_item": m.news_items(with_content), "create_time": m.update_time, "update_time": m.update_time},
+                    "update_time": m.update_time,
+                })
+            })
+            .collect();
+        Ok(json!({"total_count": visible.len(), "item_count": page.len(), "item": page}))
+    }
+
+    fn getarticle(&mut self, body: &Value) -> Result<Value, (i64, String)> {
+        let message = self.find(body)?;
+        Ok(json!({"news_item": message.news_items(true)}))
+    }
+
+    fn publish_status(&mut self, body: &Value) -> Result<Value, (i64, String)> {
+        let id = match body.get("publish_id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return err(47001, "data format error: publish_id is required"),
+        };
+        let Some(m) = self.messages.iter().find(|m| m.publish_id == id) else {
+            return err(53600, "invalid publish_id");
+        };
+        let items: Vec<Value> = m
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| json!({"idx": i + 1, "article_url": it.url}))
+            .collect();
+        Ok(json!({
+            "publish_id": m.publish_id,
+            "publish_status": if m.all_deleted() { 5 } else { 0 },
+            "article_id": m.article_id,
+            "article_detail": {"count": items.len(), "item": items},
+            "fail_idx": [],
+        }))
+    }
+
+    fn quota(&self, body: &Value, day: i64, minute_limit: u32) -> Result<Value, (i64, String)> {
+        let path = body.get("cgi_path").and_then(Value::as_str).unwrap_or_default();
+        if !path.starts_with('/') {
+            return err(76003, "cgi_path must start with /");
+        }
+        let Some(&limit) = self.limits.get(path) else {
+            return err(76021, "cgi_path not found");
+        };
+        let used = self.used.get(&(path.to_string(), day)).copied().unwrap_or(0);
+        Ok(json!({
+            "errcode": 0, "errmsg": "ok",
+            "quota": {"daily_limit": limit, "used": used, "remain": limit.saturating_sub(used)},
+            "rate_limit": {"call_count": minute_limit, "refresh_second": 60},
+            "component_rate_limit": {"call_count": minute_limit, "refresh_second": 60},
+        }))
+    }
+
+    fn clear_quota(&mut self, appid: &str, body: &Value, now: u64) -> Result<Value, (i64, String)> {
+        if body.get("appid").and_then(Value::as_str) != Some(appid) {
+            return err(40013, "invalid appid");
+        }
+        let month = beijing_month(now);
+        self.clear_quota_calls.retain(|t| beijing_month(*t) == month);
+        if self.clear_quota_calls.len() as u32 >= CLEAR_QUOTA_PER_MONTH {
+            return err(48006, "forbid to clear quota because of reaching the limit");
+        }
+        self.clear_quota_calls.push(now);
+        self.used.clear();
+        self.per_minute.clear();
+        Ok(json!({"errcode": 0, "errmsg": "ok"}))
+    }
+}
+
+/// Days since the epoch in Beijing time: WeChat's quotas reset at midnight there.
+pub fn beijing_day(unix: u64) -> i64 {
+    ((unix + 8 * 3600) / 86_400) as i64
+}
+
+fn beijing_month(unix: u64) -> i64 {
+    // 30-day buckets are close enough for a simulator's monthly allowance.
+    beijing_day(unix) / 30
+}

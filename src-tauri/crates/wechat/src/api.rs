@@ -1,0 +1,299 @@
+//! The endpoints, with the retry policy that makes them safe to call.
+//!
+//! Policy (see `wechat-api.md`):
+//! - 40001 / 40014 / 42001: drop the token if it is the one used, fetch one (normal mode), retry once;
+//! - reads (`batchget`, `getarticle`, `get`, `quota/get`, `rid/get`, `get_api_domain_ip`) are
+//!   retried with backoff on -1, HTTP 5xx and network failures, a bounded number of times;
+//! - writes (`delete`, `clear_quota`) are never resent. A delete whose answer never came, or came
+//!   as -1 / 5xx / garbage, is [`Error::DeleteOutcomeUnknown`]: the caller reconciles with
+//!   `getarticle`;
+//! - every other WeChat error (40164, 48001, 40125, 40013, 89503, 45009, ...) is returned at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::client::Client;
+use crate::error::{Error, ErrorClass};
+use crate::token::{AccessToken, TokenCache};
+use crate::types::*;
+
+pub const BATCHGET_MAX_COUNT: u32 = 20;
+pub const DELETE_CGI_PATH: &str = "/cgi-bin/freepublish/delete";
+
+/// How reads back off: `base`, doubled each time, plus up to 50 % jitter.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max_retries: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_millis(500),
+            max_retries: 3,
+        }
+    }
+}
+
+impl Backoff {
+    fn delay(&self, attempt: u32) -> Duration {
+        let exp = self.base.saturating_mul(1 << attempt.min(10));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let jitter = exp.mul_f64(f64::from(nanos % 500) / 1000.0);
+        exp + jitter
+    }
+}
+
+/// One account's API: a client and that account's token cache. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Api {
+    client: Client,
+    tokens: Arc<TokenCache>,
+    backoff: Backoff,
+}
+
+enum Kind {
+    Read,
+    Write,
+}
+
+impl Api {
+    pub fn new(client: Client, tokens: Arc<TokenCache>) -> Self {
+        Self {
+            client,
+            tokens,
+            backoff: Backoff::default(),
+        }
+    }
+
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    pub fn tokens(&self) -> &TokenCache {
+        &self.tokens
+    }
+
+    /// Fetches (or reuses) a token: proves the credentials work without spending any API quota.
+    pub async fn token(&self) -> Result<AccessToken, Error> {
+        self.tokens.get(&self.client).await
+    }
+
+    /// Deletes one item or a whole message. Irreversible; never resent by this function.
+    pub async fn delete(&self, article_id: &ArticleId, target: DeleteTarget) -> Result<(), Error> {
+        let body = DeleteRequest {
+            article_id: article_id.as_str(),
+            index: match target {
+                DeleteTarget::Item(n) => Some(n.get()),
+                DeleteTarget::WholeMessage => None,
+            },
+        };
+        self.post::<_, Empty>("cgi-bin/freepublish/delete", &body, Kind::Write)
+            .await
+            .map(|_| ())
+            .map_err(outcome_of_failed_delete)
+    }
+
+    /// One page of published messages; `count` must be 1..=20 (checked before sending).
+    pub async fn batchget(&self, offset: u32, count: u32) -> Result<BatchGetPage, Error> {
+        if !(1..=BATCHGET_MAX_COUNT).contains(&count) {
+            return Err(Error::InvalidInput(format!(
+                "batchget count must be between 1 and {BATCHGET_MAX_COUNT}, not {count}"
+            )));
+        }
+        let body = BatchGetRequest {
+            offset,
+            count,
+            no_content: 1,
+        };
+        self.post("cgi-bin/freepublish/batchget", &body, Kind::Read)
+            .await
+    }
+
+    /// Every published message, with at most `in_flight` pages requested at once.
+    /// The first page tells the total; the others are fetched by offset and kept in order.
+    pub async fn list_all(&self, in_flight: usize) -> Result<Vec<PublishedMessage>, Error> {
+        let first = self.batchget(0, BATCHGET_MAX_COUNT).await?;
+        let total = first.total_count;
+        let mut pages = vec![(0, first.item)];
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for offset in (BATCHGET_MAX_COUNT..total).step_by(BATCHGET_MAX_COUNT as usize) {
+            let permit = Arc::clone(&semaphore)
+                .acquire_owned()
+                .await
+                .map_err(|_| Error::InvalidInput("listing was cancelled".into()))?;
+            let api = self.clone();
+            tasks.spawn(async move {
+                let page = api.batchget(offset, BATCHGET_MAX_COUNT).await;
+                drop(permit);
+                (offset, page)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (offset, page) = joined
+                .map_err(|e| Error::InvalidInput(format!("a listing task failed: {e}")))?;
+            pages.push((offset, page?.item));
+        }
+        pages.sort_by_key(|(offset, _)| *offset);
+        Ok(pages.into_iter().flat_map(|(_, items)| items).collect())
+    }
+
+    /// The full message, HTML included, with each item's `is_deleted`: the oracle after a delete.
+    pub async fn get_article(&self, article_id: &ArticleId) -> Result<Article, Error> {
+        let body = ArticleIdRequest {
+            article_id: article_id.as_str(),
+        };
+        self.post("cgi-bin/freepublish/getarticle", &body, Kind::Read)
+            .await
+    }
+
+    pub async fn publish_status(&self, publish_id: &str) -> Result<PublishStatus, Error> {
+        if publish_id.trim().is_empty() {
+            return Err(Error::InvalidInput("the publish id is empty".into()));
+        }
+        let body = PublishIdRequest {
+            publish_id: publish_id.trim(),
+        };
+        self.post("cgi-bin/freepublish/get", &body, Kind::Read)
+            .await
+    }
+
+    /// Daily quota of one API, e.g. [`DELETE_CGI_PATH`]. The path must start with `/`.
+    pub async fn quota(&self, cgi_path: &str) -> Result<QuotaInfo, Error> {
+        if !cgi_path.starts_with('/') {
+            return Err(Error::InvalidInput(format!(
+                "the API path must start with '/', got {cgi_path:?}"
+            )));
+        }
+        let body = CgiPathRequest { cgi_path };
+        self.post("cgi-bin/openapi/quota/get", &body, Kind::Read)
+            .await
+    }
+
+    /// Resets **all** daily counters of the account. 10 a month, shared with the web console.
+    /// Only on an explicit, confirmed user action; never resent.
+    pub async fn clear_quota(&self, appid: &str) -> Result<(), Error> {
+        let body = AppIdRequest { appid };
+        self.post::<_, Empty>("cgi-bin/clear_quota", &body, Kind::Write)
+            .await
+            .map(|_| ())
+    }
+
+    /// What WeChat recorded about a request, by the rid of its error (kept 7 days).
+    pub async fn rid(&self, rid: &str) -> Result<RidRecord, Error> {
+        let body = RidRequest { rid: rid.trim() };
+        let answer: RidAnswer = self
+            .post("cgi-bin/openapi/rid/get", &body, Kind::Read)
+            .await?;
+        Ok(answer.request)
+    }
+
+    /// WeChat's API server addresses: a cheap check that a token works.
+    pub async fn api_domain_ips(&self) -> Result<DomainIps, Error> {
+        self.with_policy(Kind::Read, |token| {
+            let client = self.client.clone();
+            async move {
+                client
+                    .call::<(), DomainIps>(
+                        Method::GET,
+                        "cgi-bin/get_api_domain_ip",
+                        Some(token.secret()),
+                        None,
+                    )
+                    .await
+            }
+        })
+        .await
+    }
+
+    async fn post<B: Serialize + Sync, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        kind: Kind,
+    ) -> Result<T, Error> {
+        self.with_policy(kind, |token| {
+            let client = &self.client;
+            async move {
+                client
+                    .call(Method::POST, path, Some(token.secret()), Some(body))
+                    .await
+            }
+        })
+        .await
+    }
+
+    async fn with_policy<T, F, Fut>(&self, kind: Kind, mut send: F) -> Result<T, Error>
+    where
+        F: FnMut(AccessToken) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        let mut token_refreshed = false;
+        let mut attempt = 0;
+        loop {
+            let result = match self.tokens.get(&self.client).await {
+                Ok(token) => match send(token.clone()).await {
+                    Err(e) if e.class() == Some(&ErrorClass::TokenInvalid) && !token_refreshed => {
+                        self.tokens.invalidate(&token).await;
+                        token_refreshed = true;
+                        continue;
+                    }
+                    other => other,
+                },
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e)
+                    if matches!(kind, Kind::Read)
+                        && is_transient(&e)
+                        && attempt < self.backoff.max_retries =>
+                {
+                    tracing::debug!(attempt, error = %e, "transient failure; backing off");
+                    tokio::time::sleep(self.backoff.delay(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// -1, HTTP 5xx and network failures: worth retrying for a read.
+fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Api(api) => api.class == ErrorClass::Busy,
+        Error::HttpStatus { status, .. } => *status >= 500,
+        Error::Transport { .. } => true,
+        _ => false,
+    }
+}
+
+/// A delete that failed in a way that says nothing about whether WeChat applied it becomes
+/// "outcome unknown". Only a connection that never opened proves nothing was sent.
+fn outcome_of_failed_delete(e: Error) -> Error {
+    let unknown = match &e {
+        Error::Transport {
+            may_have_reached_server,
+            ..
+        } => *may_have_reached_server,
+        Error::Api(api) => api.class == ErrorClass::Busy,
+        Error::HttpStatus { status, .. } => *status >= 500,
+        Error::Decode { .. } => true,
+        _ => false,
+    };
+    if unknown {
+        Error::DeleteOutcomeUnknown { cause: Box::new(e) }
+    } else {
+        e
+    }
+}

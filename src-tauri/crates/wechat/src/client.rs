@@ -1,0 +1,307 @@
+//! The HTTP layer: one shared reqwest client per configuration and the one response path.
+//!
+//! Invariants:
+//! - the API base is HTTPS, except for loopback hosts (the simulator, a local relay);
+//! - every answer goes through [`parse_answer`]: HTTP status first, then WeChat's `errcode`
+//!   (which arrives with HTTP 200), then the typed body;
+//! - the access token is added to the query here and nowhere else, and no URL leaves this module.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::{ApiError, Error, excerpt};
+
+pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
+
+/// How to reach the API. Built by the caller, checked by [`Client::new`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `https://api.weixin.qq.com`, a company relay, or the simulator on loopback.
+    pub api_base: String,
+    /// An explicit proxy for all traffic (`http://` or `https://`). Without it the standard
+    /// `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` variables apply.
+    pub proxy: Option<String>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            api_base: DEFAULT_API_BASE.to_string(),
+            proxy: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ClientConfig {
+    pub fn with_base(api_base: impl Into<String>) -> Self {
+        Self {
+            api_base: api_base.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A cheap-to-clone handle on one reqwest client (connection pool shared by all clones).
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+}
+
+/// True for `localhost`, 127.0.0.0/8 and ::1: the only hosts allowed over plain HTTP.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks a URL the user typed for an API base, a token service or a proxy.
+/// `what` names the field in the error message.
+pub fn check_url(raw: &str, what: &str, allow_http_proxy: bool) -> Result<Url, Error> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::InvalidInput(format!("{what} is not a valid URL ({e})")))?;
+    if url.host().is_none() {
+        return Err(Error::InvalidInput(format!("{what} has no host name")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::InvalidInput(format!(
+            "{what} must not contain a user name or password"
+        )));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if allow_http_proxy || is_loopback(&url) => Ok(url),
+        "http" => Err(Error::InvalidInput(format!(
+            "{what} must use https:// (plain http is only allowed for 127.0.0.1 / localhost)"
+        ))),
+        other => Err(Error::InvalidInput(format!(
+            "{what} uses the unsupported scheme {other}:// (use https://)"
+        ))),
+    }
+}
+
+impl Client {
+    pub fn new(config: &ClientConfig) -> Result<Self, Error> {
+        let mut base = check_url(&config.api_base, "the API base URL", false)?;
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .user_agent(concat!("Retract/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
+            let proxy_url = check_url(proxy, "the proxy URL", true)?;
+            let proxy = reqwest::Proxy::all(proxy_url.as_str())
+                .map_err(|e| Error::InvalidInput(format!("the proxy URL is not usable ({e})")))?;
+            builder = builder.proxy(proxy);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Error::InvalidInput(format!("cannot set up HTTPS ({e})")))?;
+        Ok(Self { http, base })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// Sends one request to `path` (relative to the base, e.g. `cgi-bin/freepublish/delete`)
+    /// and decodes the answer. No retries here: policy lives in [`crate::Api`].
+    pub(crate) async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&SecretString>,
+        body: Option<&B>,
+    ) -> Result<T, Error> {
+        let url = self.url(path)?;
+        self.send(method, url, token, body, None).await
+    }
+
+    /// A request to an absolute URL (a token service) with an optional credential header.
+    pub(crate) async fn call_absolute<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        header: Option<(&str, &SecretString)>,
+    ) -> Result<T, Error> {
+        self.send::<(), T>(Method::GET, url, None, None, header).await
+    }
+
+    fn url(&self, path: &str) -> Result<Url, Error> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::InvalidInput(format!("bad API path ({e})")))
+    }
+
+    async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        mut url: Url,
+        token: Option<&SecretString>,
+        body: Option<&B>,
+        header: Option<(&str, &SecretString)>,
+    ) -> Result<T, Error> {
+        if let Some(token) = token {
+            url.query_pairs_mut()
+                .append_pair("access_token", token.expose_secret());
+        }
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            // serde_json writes UTF-8 as is (no \u escapes), so Chinese text round-trips.
+            let bytes = serde_json::to_vec(body)
+                .map_err(|e| Error::InvalidInput(format!("cannot encode the request ({e})")))?;
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bytes);
+        }
+        if let Some((name, value)) = header {
+            let mut value = reqwest::header::HeaderValue::from_str(value.expose_secret())
+                .map_err(|_| {
+                    Error::InvalidInput("the token service credential has invalid characters".into())
+                })?;
+            value.set_sensitive(true);
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(Error::from_reqwest)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(Error::from_reqwest)?;
+        parse_answer(status, &body)
+    }
+}
+
+/// The one response path: status, then `errcode`, then the typed body.
+pub fn parse_answer<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, Error> {
+    if !(200..300).contains(&status) {
+        return Err(Error::HttpStatus {
+            status,
+            excerpt: excerpt(body),
+        });
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| Error::Decode {
+        detail: format!("not JSON: {e}"),
+        excerpt: excerpt(body),
+    })?;
+    if let Some(code) = errcode(&value)? {
+        if code != 0 {
+            let message = value
+                .get("errmsg")
+                .and_then(|m| m.as_str())
+                .unwrap_or_default();
+            return Err(Error::Api(ApiError::new(code, message)));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| Error::Decode {
+        detail: format!("unexpected shape: {e}"),
+        excerpt: excerpt(body),
+    })
+}
+
+/// `errcode` as a number or a numeric string; absent means success (token answers have none).
+fn errcode(value: &serde_json::Value) -> Result<Option<i64>, Error> {
+    match value.get("errcode") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| bad_code(value)),
+        Some(serde_json::Value::String(s)) => {
+            s.trim().parse().map(Some).map_err(|_| bad_code(value))
+        }
+        Some(_) => Err(bad_code(value)),
+    }
+}
+
+fn bad_code(value: &serde_json::Value) -> Error {
+    Error::Decode {
+        detail: "errcode is not a number".into(),
+        excerpt: excerpt(value.to_string().as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Token {
+        access_token: String,
+        expires_in: u32,
+    }
+
+    #[test]
+    fn missing_errcode_is_success_and_unknown_fields_are_ignored() {
+        let t: Token =
+            parse_answer(200, br#"{"access_token":"T","expires_in":345,"new_field":[1]}"#)
+                .unwrap();
+        assert_eq!(t.expires_in, 345);
+    }
+
+    #[test]
+    fn errcode_zero_as_number_or_string_is_success() {
+        let body = br#"{"errcode":"0","errmsg":"ok","access_token":"T","expires_in":1}"#;
+        assert!(parse_answer::<Token>(200, body).is_ok());
+        let body = br#"{"errcode":0,"access_token":"T","expires_in":1}"#;
+        assert!(parse_answer::<Token>(200, body).is_ok());
+    }
+
+    #[test]
+    fn string_errcode_is_an_api_error_with_rid() {
+        let body = br#"{"errcode":"45009","errmsg":"reach max api daily quota limit rid: 6a1d7d64-1a5c7d64-18ff931f"}"#;
+        let err = parse_answer::<Token>(200, body).unwrap_err();
+        let api = err.api().unwrap();
+        assert_eq!(api.code, 45009);
+        assert_eq!(api.rid.as_deref(), Some("6a1d7d64-1a5c7d64-18ff931f"));
+    }
+
+    #[test]
+    fn html_gateway_page_is_a_status_error_with_an_excerpt() {
+        let err = parse_answer::<Token>(502, b"<html><body>Bad Gateway</body></html>").unwrap_err();
+        match err {
+            Error::HttpStatus { status, excerpt } => {
+                assert_eq!(status, 502);
+                assert!(excerpt.contains("Bad Gateway"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn truncated_json_is_a_decode_error_keeping_the_start() {
+        let err = parse_answer::<Token>(200, br#"{"access_token":"abc"#).unwrap_err();
+        assert!(matches!(err, Error::Decode { ref excerpt, .. } if excerpt.starts_with("{\"access")));
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_on_loopback() {
+        assert!(check_url("http://api.example.com", "x", false).is_err());
+        assert!(check_url("http://127.0.0.1:8787", "x", false).is_ok());
+        assert!(check_url("http://[::1]:8787", "x", false).is_ok());
+        assert!(check_url("http://localhost:1", "x", false).is_ok());
+        assert!(check_url("https://relay.example.com/wx", "x", false).is_ok());
+        assert!(check_url("ftp://relay.example.com", "x", false).is_err());
+        assert!(check_url("https://user:pw@relay.example.com", "x", false).is_err());
+        assert!(check_url("http://proxy.corp:3128", "x", true).is_ok());
+    }
+
+    #[test]
+    fn base_path_of_a_relay_is_kept() {
+        let c = Client::new(&ClientConfig::with_base("https://relay.example.com/wx")).unwrap();
+        assert_eq!(
+            c.url("/cgi-bin/stable_token").unwrap().as_str(),
+            "https://relay.example.com/wx/cgi-bin/stable_token"
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! Typed requests and answers of the endpoints Retract uses. Every answer type tolerates
+//! missing optional fields and ignores unknown ones; only what identifies an item is required.
+
+use std::num::NonZeroU32;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::Error;
+
+/// An `article_id` as returned on publish: checked before it is ever sent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ArticleId(String);
+
+impl ArticleId {
+    pub const MAX_LEN: usize = 256;
+
+    /// Non-empty, at most [`Self::MAX_LEN`] characters, printable ASCII without spaces.
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let id = raw.trim();
+        if id.is_empty() {
+            return Err(Error::InvalidInput("the article id is empty".into()));
+        }
+        if id.len() > Self::MAX_LEN {
+            return Err(Error::InvalidInput(format!(
+                "the article id is {} characters long; WeChat ids are far shorter (at most {})",
+                id.len(),
+                Self::MAX_LEN
+            )));
+        }
+        if !id.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(Error::InvalidInput(
+                "the article id contains characters WeChat ids never have (only ASCII letters, digits and symbols)".into(),
+            ));
+        }
+        Ok(Self(id.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ArticleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a delete removes. There is no way to say "index 0" by accident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteTarget {
+    /// One article of the message, 1-based.
+    Item(NonZeroU32),
+    /// Every article of the message (`index` is left out of the request).
+    WholeMessage,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct DeleteRequest<'a> {
+    pub article_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct BatchGetRequest {
+    pub offset: u32,
+    pub count: u32,
+    /// 1 leaves out the HTML; WeChat wants a number, not a boolean.
+    pub no_content: u8,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ArticleIdRequest<'a> {
+    pub article_id: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PublishIdRequest<'a> {
+    pub publish_id: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CgiPathRequest<'a> {
+    pub cgi_path: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AppIdRequest<'a> {
+    pub appid: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct RidRequest<'a> {
+    pub rid: &'a str,
+}
+
+/// One article (item) of a published message.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct NewsItem {
+    pub title: String,
+    #[serde(default)]
+    pub author: String,
+    #[serde(default)]
+    pub digest: String,
+    /// HTML; empty when listed with `no_content = 1`.
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub content_source_url: String,
+    #[serde(default)]
+    pub thumb_media_id: String,
+    #[serde(default)]
+    pub thumb_url: String,
+    #[serde(default, deserialize_with = "lenient_u8")]
+    pub need_open_comment: u8,
+    #[serde(default, deserialize_with = "lenient_u8")]
+    pub only_fans_can_comment: u8,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub is_deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct MessageContent {
+    #[serde(default)]
+    pub news_item: Vec<NewsItem>,
+}
+
+/// One published message as `batchget` lists it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct PublishedMessage {
+    pub article_id: ArticleId,
+    #[serde(default)]
+    pub update_time: i64,
+    pub content: MessageContent,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BatchGetPage {
+    #[serde(default)]
+    pub total_count: u32,
+    #[serde(default)]
+    pub item_count: u32,
+    #[serde(default)]
+    pub item: Vec<PublishedMessage>,
+}
+
+/// `getarticle`: every item of the message, deleted ones flagged.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Article {
+    #[serde(default)]
+    pub news_item: Vec<NewsItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PublishArticleUrl {
+    #[serde(default)]
+    pub idx: u32,
+    #[serde(default)]
+    pub article_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PublishDetail {
+    #[serde(default)]
+    pub count: u32,
+    #[serde(default)]
+    pub item: Vec<PublishArticleUrl>,
+}
+
+/// `freepublish/get`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PublishStatus {
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub publish_id: String,
+    /// 0 ok, 1 publishing, 2 originality failed, 3 failed, 4 rejected, 5 deleted, 6 banned.
+    pub publish_status: i32,
+    #[serde(default)]
+    pub article_id: Option<String>,
+    #[serde(default)]
+    pub article_detail: Option<PublishDetail>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct DailyQuota {
+    pub daily_limit: u32,
+    pub used: u32,
+    pub remain: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct RateLimit {
+    #[serde(default)]
+    pub call_count: u32,
+    #[serde(default)]
+    pub refresh_second: u32,
+}
+
+/// `openapi/quota/get`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct QuotaInfo {
+    pub quota: DailyQuota,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    pub component_rate_limit: Option<RateLimit>,
+}
+
+/// `openapi/rid/get`: what WeChat recorded about one request.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RidRecord {
+    #[serde(default)]
+    pub invoke_time: i64,
+    #[serde(default)]
+    pub cost_in_ms: i64,
+    #[serde(default)]
+    pub request_url: String,
+    #[serde(default)]
+    pub request_body: String,
+    #[serde(default)]
+    pub response_body: String,
+    #[serde(default)]
+    pub client_ip: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RidAnswer {
+    pub request: RidRecord,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DomainIps {
+    #[serde(default)]
+    pub ip_list: Vec<String>,
+}
+
+/// Answers whose only content is `errcode` 0.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Empty {}
+
+fn lenient_u8<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n.as_u64().and_then(|v| u8::try_from(v).ok()).unwrap_or(0),
+        serde_json::Value::Bool(b) => u8::from(b),
+        serde_json::Value::String(s) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    })
+}
+
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => b,
+        serde_json::Value::Number(n) => n.as_i64().is_some_and(|v| v != 0),
+        serde_json::Value::String(s) => matches!(s.trim(), "1" | "true"),
+        _ => false,
+    })
+}
+
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn article_id_rejects_empty_oversized_and_non_ascii() {
+        assert!(ArticleId::parse("  ").is_err());
+        assert!(ArticleId::parse(&"a".repeat(257)).is_err());
+        assert!(ArticleId::parse("文章").is_err());
+        assert!(ArticleId::parse("abc def").is_err());
+        assert_eq!(
+            ArticleId::parse(" ZOIgtVA3DPKp_-x ").unwrap().as_str(),
+            "ZOIgtVA3DPKp_-x"
+        );
+    }
+
+    #[test]
+    fn whole_message_delete_leaves_index_out() {
+        let whole = DeleteRequest {
+            article_id: "A",
+            index: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&whole).unwrap(),
+            r#"{"article_id":"A"}"#
+        );
+        let one = DeleteRequest {
+            article_id: "A",
+            index: Some(2),
+        };
+        assert_eq!(
+            serde_json::to_string(&one).unwrap(),
+            r#"{"article_id":"A","index":2}"#
+        );
+    }
+
+    #[test]
+    fn news_item_accepts_loose_flag_types_and_missing_fields() {
+        let item: NewsItem = serde_json::from_str(
+            r#"{"title":"标题","is_deleted":1,"need_open_comment":true,"extra":{}}"#,
+        )
+        .unwrap();
+        assert!(item.is_deleted);
+        assert_eq!(item.need_open_comment, 1);
+        assert_eq!(item.title, "标题");
+    }
+}
