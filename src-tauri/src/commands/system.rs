@@ -1,0 +1,76 @@
+//! What the app is running against, and whether the OS keyring works.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use specta::Type;
+use tauri::State;
+
+use crate::error::{AppError, ErrorKind};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub keyring_service: String,
+    /// The API every account talks to when `RETRACT_API_BASE` overrides it.
+    pub api_base_override: Option<String>,
+    /// Set when the app runs the built-in simulator (`--demo`).
+    pub demo: Option<DemoInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoInfo {
+    pub base_url: String,
+    pub appid: String,
+    pub messages: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyringReport {
+    pub ok: bool,
+    pub service: String,
+    pub store: Option<String>,
+    pub wrote: bool,
+    pub read_back: bool,
+    pub deleted: bool,
+    pub error: Option<AppError>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    state.info()
+}
+
+/// Writes, reads back and deletes a canary entry in the OS keyring.
+#[tauri::command]
+#[specta::specta]
+pub async fn keyring_self_test(state: State<'_, AppState>) -> Result<KeyringReport, AppError> {
+    let keyring = state.keyring();
+    // D-Bus calls block and an unlock prompt may wait on the user: off the async runtime,
+    // and bounded.
+    let task = tokio::task::spawn_blocking(move || keyring.self_test());
+    let report = tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .map_err(|_| {
+            AppError::new(
+                ErrorKind::KeyringLocked,
+                "the keyring did not answer within 30 seconds (an unlock prompt may be waiting)",
+            )
+        })?
+        .map_err(|e| AppError::internal(format!("keyring check failed: {e}")))?;
+    Ok(KeyringReport {
+        ok: report.ok(),
+        service: report.service,
+        store: report.store,
+        wrote: report.wrote,
+        read_back: report.read_back,
+        deleted: report.deleted,
+        error: report.error.map(AppError::from),
+    })
+}

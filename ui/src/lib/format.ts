@@ -1,0 +1,24 @@
+// Placeholder filling, kept free of Svelte so unit tests can import it directly.
+import { en, zhCN, type MessageKey } from "./messages";
+
+export type Locale = "zh-CN" | "en";
+export const LOCALES: readonly Locale[] = ["zh-CN", "en"];
+
+const dictionaries: Record<Locale, Record<MessageKey, string>> = { "zh-CN": zhCN, en };
+
+export type Params = Record<string, string | number>;
+
+/** The text of `key` in `locale`, with each `{name}` replaced; an unknown `{name}` stays visible. */
+export function format(locale: Locale, key: MessageKey, params: Params = {}): string {
+  return dictionaries[locale][key].replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+export function placeholders(text: string): string[] {
+  return [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? "").sort();
+}
+
+export function dictionary(locale: Locale): Record<MessageKey, string> {
+  return dictionaries[locale];
+}

@@ -1,0 +1,27 @@
+// The current locale as Svelte state: every `t(...)` in a template re-renders on a switch.
+// zh-CN is the default; the choice is remembered on this computer.
+import { format, LOCALES, type Locale, type Params } from "./format";
+import type { MessageKey } from "./messages";
+
+const STORAGE_KEY = "retract.locale";
+
+function initial(): Locale {
+  const saved = globalThis.localStorage?.getItem(STORAGE_KEY);
+  return LOCALES.find((l) => l === saved) ?? "zh-CN";
+}
+
+const state = $state({ locale: initial() });
+
+export function locale(): Locale {
+  return state.locale;
+}
+
+export function setLocale(next: Locale): void {
+  state.locale = next;
+  globalThis.localStorage?.setItem(STORAGE_KEY, next);
+  document.documentElement.lang = next;
+}
+
+export function t(key: MessageKey, params?: Params): string {
+  return format(state.locale, key, params);
+}

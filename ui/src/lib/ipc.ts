@@ -1,0 +1,53 @@
+// The one place that turns command results into values or typed errors. Components call
+// `unwrap(await commands.x())` and catch `AppError`s, branching on `kind` only.
+import type { AppError, ErrorKind } from "../bindings";
+import type { MessageKey } from "./messages";
+
+export type Result<T> = { status: "ok"; data: T } | { status: "error"; error: AppError };
+
+export class CommandError extends Error {
+  readonly error: AppError;
+  constructor(error: AppError) {
+    super(error.message);
+    this.error = error;
+  }
+}
+
+export function unwrap<T>(result: Result<T>): T {
+  if (result.status === "error") throw new CommandError(result.error);
+  return result.data;
+}
+
+/** Anything thrown by a command call (including framework failures) as an `AppError`. */
+export function toAppError(thrown: unknown): AppError {
+  if (thrown instanceof CommandError) return thrown.error;
+  const message = thrown instanceof Error ? thrown.message : String(thrown);
+  return { kind: "internal", message, detail: null, errcode: null, rid: null, ip: null };
+}
+
+const KEYS: Record<ErrorKind, MessageKey> = {
+  keyringUnavailable: "error.keyringUnavailable",
+  keyringLocked: "error.keyringLocked",
+  invalidInput: "error.invalidInput",
+  invalidCredentials: "error.invalidCredentials",
+  ipNotWhitelisted: "error.ipNotWhitelisted",
+  riskyIp: "error.riskyIp",
+  quotaExhausted: "error.quotaExhausted",
+  rateLimited: "error.rateLimited",
+  unauthorized: "error.unauthorized",
+  articleGone: "error.articleGone",
+  tokenExpired: "error.tokenExpired",
+  tokenRejected: "error.tokenRejected",
+  network: "error.network",
+  outcomeUnknown: "error.outcomeUnknown",
+  wechat: "error.wechat",
+  internal: "error.internal",
+};
+
+/** The message key that explains an error kind, and its parameters. */
+export function explain(error: AppError): { key: MessageKey; params: Record<string, string> } {
+  return {
+    key: KEYS[error.kind],
+    params: { message: error.detail ?? error.message, ip: error.ip ?? "?" },
+  };
+}
