@@ -22,9 +22,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .disable_serde_phases()
         .commands(tauri_specta::collect_commands![
-        commands::system::app_info,
-        commands::system::keyring_self_test,
-    ])
+            commands::system::app_info,
+            commands::system::keyring_self_test,
+        ])
 }
 
 /// Where the generated TypeScript goes, relative to this crate.
@@ -61,9 +61,17 @@ pub fn run() {
             builder.mount_events(app);
             let data_dir = data_dir(app)?;
             let identifier = app.config().identifier.clone();
-            let keyring = retract_core::keyring::Keyring::new(retract_core::keyring::service_name(&identifier));
-            let api_base = std::env::var("RETRACT_API_BASE").ok().filter(|s| !s.is_empty());
-            let demo = if demo { Some((start_demo()?, DEMO_MESSAGES)) } else { None };
+            let keyring = retract_core::keyring::Keyring::new(retract_core::keyring::service_name(
+                &identifier,
+            ));
+            let api_base = std::env::var("RETRACT_API_BASE")
+                .ok()
+                .filter(|s| !s.is_empty());
+            let demo = if demo {
+                Some((start_demo()?, DEMO_MESSAGES))
+            } else {
+                None
+            };
             app.manage(AppState::new(data_dir, api_base, keyring, demo));
             Ok(())
         })

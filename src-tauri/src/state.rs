@@ -16,7 +16,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(data_dir: PathBuf, api_base_override: Option<String>, keyring: Keyring, demo: Option<(Sim, u32)>) -> Self {
+    pub fn new(
+        data_dir: PathBuf,
+        api_base_override: Option<String>,
+        keyring: Keyring,
+        demo: Option<(Sim, u32)>,
+    ) -> Self {
         Self {
             data_dir,
             api_base_override,

@@ -53,7 +53,8 @@ impl KeyringError {
             || lower.contains("locked")
         {
             Self::Locked(text)
-        } else if lower.contains("serviceunknown") || lower.contains("not provided by any .service") {
+        } else if lower.contains("serviceunknown") || lower.contains("not provided by any .service")
+        {
             Self::NoProvider(text)
         } else if lower.contains("failed to connect")
             || lower.contains("dbus_session_bus_address")
@@ -75,7 +76,9 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyring").field("service", &self.service).finish_non_exhaustive()
+        f.debug_struct("Keyring")
+            .field("service", &self.service)
+            .finish_non_exhaustive()
     }
 }
 
@@ -122,7 +125,10 @@ impl Keyring {
 
     /// A store that fails at the bus level may have gone away; reconnect next time.
     fn forget_store_on(&self, err: &KeyringError) {
-        if matches!(err, KeyringError::NoSessionBus(_) | KeyringError::NoProvider(_)) {
+        if matches!(
+            err,
+            KeyringError::NoSessionBus(_) | KeyringError::NoProvider(_)
+        ) {
             *self.store.lock().unwrap_or_else(|p| p.into_inner()) = None;
         }
     }
@@ -175,7 +181,9 @@ impl Keyring {
         let user = "retract-self-test";
         let canary = SecretString::from(format!("self-test-{}", std::process::id()));
         let outcome = (|| {
-            report.store = Some(keyring_core::api::CredentialStoreApi::vendor(&*self.store()?));
+            report.store = Some(keyring_core::api::CredentialStoreApi::vendor(
+                &*self.store()?,
+            ));
             self.set(user, &canary)?;
             report.wrote = true;
             let back = self.get(user)?;

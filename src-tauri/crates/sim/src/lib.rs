@@ -101,7 +101,10 @@ impl Sim {
 
     /// How many requests reached `path` (e.g. `/cgi-bin/freepublish/delete`).
     pub fn count(&self, path: &str) -> usize {
-        lock(&self.shared.log).iter().filter(|r| r.path == path).count()
+        lock(&self.shared.log)
+            .iter()
+            .filter(|r| r.path == path)
+            .count()
     }
 
     pub fn clear_log(&self) {

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use wechat_sim::{DEMO_APPID, DEMO_SECRET, Sim, SimConfig, TOKEN_SERVICE_KEY, TOKEN_SERVICE_PATH};
 
-const USAGE: &str = "usage: wechat-sim [--port PORT] [--articles N] [--latency-ms MS] [--caller-ip IP]";
+const USAGE: &str =
+    "usage: wechat-sim [--port PORT] [--articles N] [--latency-ms MS] [--caller-ip IP]";
 
 fn parse_args() -> Result<(SimConfig, u64), String> {
     let mut config = SimConfig::demo(300);
@@ -50,7 +51,9 @@ async fn main() -> ExitCode {
         sim.set_latency(None, std::time::Duration::from_millis(latency));
     }
     println!("wechat-sim listening on {}", sim.base_url());
-    println!("demo account: AppID {DEMO_APPID}  AppSecret {DEMO_SECRET}  ({messages} published messages)");
+    println!(
+        "demo account: AppID {DEMO_APPID}  AppSecret {DEMO_SECRET}  ({messages} published messages)"
+    );
     println!(
         "token service: {}{TOKEN_SERVICE_PATH} with header X-Token-Key: {TOKEN_SERVICE_KEY}",
         sim.base_url()

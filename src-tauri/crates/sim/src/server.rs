@@ -78,11 +78,7 @@ impl Faults {
 
     fn take(&mut self, path: &str) -> (Option<Fault>, Duration) {
         let fault = self.once.get_mut(path).and_then(VecDeque::pop_front);
-        let latency = self
-            .latency
-            .get(path)
-            .copied()
-            .unwrap_or(self.latency_all);
+        let latency = self.latency.get(path).copied().unwrap_or(self.latency_all);
         (fault, latency)
     }
 }
@@ -131,7 +127,10 @@ struct Advance {
     seconds: u64,
 }
 
-async fn advance(State(state): State<AppState>, axum::Json(a): axum::Json<Advance>) -> impl IntoResponse {
+async fn advance(
+    State(state): State<AppState>,
+    axum::Json(a): axum::Json<Advance>,
+) -> impl IntoResponse {
     lock(&state.world).clock_offset += Duration::from_secs(a.seconds);
     axum::Json(json!({"ok": true}))
 }
@@ -148,7 +147,10 @@ fn one() -> usize {
     1
 }
 
-async fn inject(State(state): State<AppState>, axum::Json(i): axum::Json<Inject>) -> impl IntoResponse {
+async fn inject(
+    State(state): State<AppState>,
+    axum::Json(i): axum::Json<Inject>,
+) -> impl IntoResponse {
     lock(&state.faults).push(&i.path, i.fault, i.times);
     axum::Json(json!({"ok": true}))
 }
@@ -157,7 +159,9 @@ fn query_param<'a>(query: &'a str, key: &str) -> Option<std::borrow::Cow<'a, str
     url_pairs(query).find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
-fn url_pairs(query: &str) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> {
+fn url_pairs(
+    query: &str,
+) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> {
     query.split('&').filter(|p| !p.is_empty()).map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (percent_decode(k), percent_decode(v))
@@ -239,7 +243,9 @@ async fn handle(
     if !served {
         return (
             StatusCode::NOT_FOUND,
-            axum::Json(json!({"errcode": 40066, "errmsg": format!("wechat-sim does not serve {path}")})),
+            axum::Json(
+                json!({"errcode": 40066, "errmsg": format!("wechat-sim does not serve {path}")}),
+            ),
         )
             .into_response();
     }
@@ -262,7 +268,9 @@ async fn handle(
         tokio::time::sleep(latency).await;
     }
     match fault {
-        Some(Fault::Busy) => return error_answer(&state, &path, &query, &raw_body, -1, "system error"),
+        Some(Fault::Busy) => {
+            return error_answer(&state, &path, &query, &raw_body, -1, "system error");
+        }
         Some(Fault::Errcode { code }) => {
             return error_answer(&state, &path, &query, &raw_body, code, "injected error");
         }
@@ -282,7 +290,9 @@ async fn handle(
     } else {
         match serde_json::from_str(&raw_body) {
             Ok(v) => v,
-            Err(_) => return error_answer(&state, &path, &query, &raw_body, 47001, "data format error"),
+            Err(_) => {
+                return error_answer(&state, &path, &query, &raw_body, 47001, "data format error");
+            }
         }
     };
     // The plain token endpoint takes its parameters from the query string.
@@ -344,7 +354,14 @@ fn json_response(text: String) -> Response {
         .into_response()
 }
 
-fn error_answer(state: &AppState, path: &str, query: &str, raw_body: &str, code: i64, msg: &str) -> Response {
+fn error_answer(
+    state: &AppState,
+    path: &str,
+    query: &str,
+    raw_body: &str,
+    code: i64,
+    msg: &str,
+) -> Response {
     let mut world = lock(&state.world);
     let rid = world.new_rid();
     let v = json!({"errcode": code, "errmsg": format!("{msg} rid: {rid}")});

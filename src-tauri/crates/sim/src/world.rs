@@ -234,7 +234,10 @@ impl World {
         let (appid, force) = self.check_credentials(body)?;
         let now = self.now();
         let day = self.day();
-        let account = self.accounts.get_mut(&appid).ok_or((40013, "invalid appid".into()))?;
+        let account = self
+            .accounts
+            .get_mut(&appid)
+            .ok_or((40013, "invalid appid".into()))?;
         if force {
             account.force_refreshes.retain(|t| beijing_day(*t) == day);
             let too_soon = account
@@ -250,12 +253,12 @@ impl World {
                     token.revoked = true;
                 }
             }
-        } else if let Some(current) = account.current_stable.clone() {
-            if let Some(t) = self.tokens.get(&current) {
-                if !t.revoked && t.expires_at > now + ROTATE_BEFORE {
-                    return Ok(json!({"access_token": current, "expires_in": t.expires_at - now}));
-                }
-            }
+        } else if let Some(current) = account.current_stable.clone()
+            && let Some(t) = self.tokens.get(&current)
+            && !t.revoked
+            && t.expires_at > now + ROTATE_BEFORE
+        {
+            return Ok(json!({"access_token": current, "expires_in": t.expires_at - now}));
         }
         let token = self.issue(&appid, true);
         Ok(json!({"access_token": token, "expires_in": TOKEN_LIFETIME}))
@@ -286,22 +289,28 @@ impl World {
         if body.get("grant_type").and_then(Value::as_str) != Some("client_credential") {
             return err(40002, "invalid grant_type");
         }
-        let appid = body.get("appid").and_then(Value::as_str).unwrap_or_default();
-        let secret = body.get("secret").and_then(Value::as_str).unwrap_or_default();
+        let appid = body
+            .get("appid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let secret = body
+            .get("secret")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let Some(account) = self.accounts.get(appid) else {
             return err(40013, "invalid appid");
         };
         if account.spec.secret != secret {
             return err(40125, "invalid appsecret");
         }
-        if let Some(list) = &account.spec.whitelist {
-            if !list.iter().any(|ip| ip == &self.caller_ip) {
-                let ip = &self.caller_ip;
-                return Err((
-                    40164,
-                    format!("invalid ip {ip} ipv6 ::ffff:{ip}, not in whitelist"),
-                ));
-            }
+        if let Some(list) = &account.spec.whitelist
+            && !list.iter().any(|ip| ip == &self.caller_ip)
+        {
+            let ip = &self.caller_ip;
+            return Err((
+                40164,
+                format!("invalid ip {ip} ipv6 ::ffff:{ip}, not in whitelist"),
+            ));
         }
         if account.spec.risky_ip {
             return err(89503, "此次调用需要管理员确认，请耐心等候");
@@ -326,10 +335,8 @@ impl World {
                 stable,
             },
         );
-        if stable {
-            if let Some(account) = self.accounts.get_mut(appid) {
-                account.current_stable = Some(token.clone());
-            }
+        if stable && let Some(account) = self.accounts.get_mut(appid) {
+            account.current_stable = Some(token.clone());
         }
         token
     }
@@ -338,14 +345,24 @@ impl World {
         let Some(token) = token.filter(|t| !t.is_empty()) else {
             return err(41001, "access_token missing");
         };
-        if token.len() > 512 || !token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if token.len() > 512
+            || !token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return err(40014, "invalid access_token");
         }
         match self.tokens.get(token) {
-            Some(t) if t.revoked => err(40001, "invalid credential, access_token is invalid or not latest"),
+            Some(t) if t.revoked => err(
+                40001,
+                "invalid credential, access_token is invalid or not latest",
+            ),
             Some(t) if t.expires_at <= self.now() => err(42001, "access_token expired"),
             Some(t) => Ok(t.appid.clone()),
-            None => err(40001, "invalid credential, access_token is invalid or not latest"),
+            None => err(
+                40001,
+                "invalid credential, access_token is invalid or not latest",
+            ),
         }
     }
 
@@ -353,7 +370,10 @@ impl World {
         let now = self.now();
         let day = self.day();
         let minute_limit = self.minute_limit;
-        let account = self.accounts.get_mut(appid).ok_or((40013, "invalid appid".into()))?;
+        let account = self
+            .accounts
+            .get_mut(appid)
+            .ok_or((40013, "invalid appid".into()))?;
         if path.starts_with("/cgi-bin/freepublish/") && !account.spec.verified {
             return err(48001, "api unauthorized");
         }
@@ -366,7 +386,9 @@ impl World {
             "/cgi-bin/openapi/quota/get" => account.quota(body, day, minute_limit),
             "/cgi-bin/clear_quota" => account.clear_quota(appid, body, now),
             "/cgi-bin/openapi/rid/get" => self.rid_get(body, now),
-            "/cgi-bin/get_api_domain_ip" => Ok(json!({"ip_list": ["101.226.103.0/25", "101.226.233.128/25"]})),
+            "/cgi-bin/get_api_domain_ip" => {
+                Ok(json!({"ip_list": ["101.226.103.0/25", "101.226.233.128/25"]}))
+            }
             _ => err(40066, "invalid url"),
         }
     }
@@ -374,7 +396,9 @@ impl World {
     fn rid_get(&self, body: &Value, now: u64) -> Result<Value, (i64, String)> {
         let rid = body.get("rid").and_then(Value::as_str).unwrap_or_default();
         let well_formed = rid.split('-').count() == 3
-            && rid.split('-').all(|g| g.len() == 8 && g.chars().all(|c| c.is_ascii_hexdigit()));
+            && rid
+                .split('-')
+                .all(|g| g.len() == 8 && g.chars().all(|c| c.is_ascii_hexdigit()));
         if !well_formed {
             return err(76002, "rid error");
         }
@@ -454,7 +478,13 @@ impl Account {
         self.limits.insert(path.to_string(), limit);
     }
 
-    fn count_call(&mut self, path: &str, day: i64, minute: u64, minute_limit: u32) -> Result<(), (i64, String)> {
+    fn count_call(
+        &mut self,
+        path: &str,
+        day: i64,
+        minute: u64,
+        minute_limit: u32,
+    ) -> Result<(), (i64, String)> {
         let Some(&limit) = self.limits.get(path) else {
             return Ok(());
         };
@@ -462,9 +492,15 @@ impl Account {
         if *used >= limit {
             return err(45009, "reach max api daily quota limit");
         }
-        let this_minute = self.per_minute.entry((path.to_string(), minute)).or_default();
+        let this_minute = self
+            .per_minute
+            .entry((path.to_string(), minute))
+            .or_default();
         if *this_minute >= minute_limit {
-            return err(45011, "api minute-quota reach limit, must slower, retry next minute");
+            return err(
+                45011,
+                "api minute-quota reach limit, must slower, retry next minute",
+            );
         }
         *used += 1;
         *this_minute += 1;
@@ -472,7 +508,10 @@ impl Account {
     }
 
     fn find(&mut self, body: &Value) -> Result<&mut SimMessage, (i64, String)> {
-        let id = body.get("article_id").and_then(Value::as_str).unwrap_or_default();
+        let id = body
+            .get("article_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         self.messages
             .iter_mut()
             .find(|m| m.article_id == id)
@@ -484,7 +523,12 @@ impl Account {
             None | Some(Value::Null) => 0,
             Some(v) => match v.as_u64() {
                 Some(n) => n as usize,
-                None => return err(47001, "data format error: index must be a non-negative integer"),
+                None => {
+                    return err(
+                        47001,
+                        "data format error: index must be a non-negative integer",
+                    );
+                }
             },
         };
         let message = self.find(body)?;
@@ -515,7 +559,7 @@ impl Account {
         let with_content = body.get("no_content").and_then(Value::as_u64) != Some(1);
         let mut visible: Vec<&SimMessage> =
             self.messages.iter().filter(|m| !m.all_deleted()).collect();
-        visible.sort_by(|a, b| b.update_time.cmp(&a.update_time));
+        visible.sort_by_key(|m| std::cmp::Reverse(m.update_time));
         let page: Vec<Value> = visible
             .iter()
             .skip(offset as usize)
@@ -561,14 +605,21 @@ impl Account {
     }
 
     fn quota(&self, body: &Value, day: i64, minute_limit: u32) -> Result<Value, (i64, String)> {
-        let path = body.get("cgi_path").and_then(Value::as_str).unwrap_or_default();
+        let path = body
+            .get("cgi_path")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !path.starts_with('/') {
             return err(76003, "cgi_path must start with /");
         }
         let Some(&limit) = self.limits.get(path) else {
             return err(76021, "cgi_path not found");
         };
-        let used = self.used.get(&(path.to_string(), day)).copied().unwrap_or(0);
+        let used = self
+            .used
+            .get(&(path.to_string(), day))
+            .copied()
+            .unwrap_or(0);
         Ok(json!({
             "errcode": 0, "errmsg": "ok",
             "quota": {"daily_limit": limit, "used": used, "remain": limit.saturating_sub(used)},
@@ -582,7 +633,8 @@ impl Account {
             return err(40013, "invalid appid");
         }
         let month = beijing_month(now);
-        self.clear_quota_calls.retain(|t| beijing_month(*t) == month);
+        self.clear_quota_calls
+            .retain(|t| beijing_month(*t) == month);
         if self.clear_quota_calls.len() as u32 >= CLEAR_QUOTA_PER_MONTH {
             return err(48006, "forbid to clear quota because of reaching the limit");
         }

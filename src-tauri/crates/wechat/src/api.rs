@@ -140,8 +140,8 @@ impl Api {
             });
         }
         while let Some(joined) = tasks.join_next().await {
-            let (offset, page) = joined
-                .map_err(|e| Error::InvalidInput(format!("a listing task failed: {e}")))?;
+            let (offset, page) =
+                joined.map_err(|e| Error::InvalidInput(format!("a listing task failed: {e}")))?;
             pages.push((offset, page?.item));
         }
         pages.sort_by_key(|(offset, _)| *offset);

@@ -139,7 +139,8 @@ impl Client {
         url: Url,
         header: Option<(&str, &SecretString)>,
     ) -> Result<T, Error> {
-        self.send::<(), T>(Method::GET, url, None, None, header).await
+        self.send::<(), T>(Method::GET, url, None, None, header)
+            .await
     }
 
     fn url(&self, path: &str) -> Result<Url, Error> {
@@ -170,9 +171,11 @@ impl Client {
                 .body(bytes);
         }
         if let Some((name, value)) = header {
-            let mut value = reqwest::header::HeaderValue::from_str(value.expose_secret())
-                .map_err(|_| {
-                    Error::InvalidInput("the token service credential has invalid characters".into())
+            let mut value =
+                reqwest::header::HeaderValue::from_str(value.expose_secret()).map_err(|_| {
+                    Error::InvalidInput(
+                        "the token service credential has invalid characters".into(),
+                    )
                 })?;
             value.set_sensitive(true);
             request = request.header(name, value);
@@ -196,14 +199,14 @@ pub fn parse_answer<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, 
         detail: format!("not JSON: {e}"),
         excerpt: excerpt(body),
     })?;
-    if let Some(code) = errcode(&value)? {
-        if code != 0 {
-            let message = value
-                .get("errmsg")
-                .and_then(|m| m.as_str())
-                .unwrap_or_default();
-            return Err(Error::Api(ApiError::new(code, message)));
-        }
+    if let Some(code) = errcode(&value)?
+        && code != 0
+    {
+        let message = value
+            .get("errmsg")
+            .and_then(|m| m.as_str())
+            .unwrap_or_default();
+        return Err(Error::Api(ApiError::new(code, message)));
     }
     serde_json::from_value(value).map_err(|e| Error::Decode {
         detail: format!("unexpected shape: {e}"),
@@ -243,9 +246,11 @@ mod tests {
 
     #[test]
     fn missing_errcode_is_success_and_unknown_fields_are_ignored() {
-        let t: Token =
-            parse_answer(200, br#"{"access_token":"T","expires_in":345,"new_field":[1]}"#)
-                .unwrap();
+        let t: Token = parse_answer(
+            200,
+            br#"{"access_token":"T","expires_in":345,"new_field":[1]}"#,
+        )
+        .unwrap();
         assert_eq!(t.expires_in, 345);
     }
 
@@ -281,7 +286,9 @@ mod tests {
     #[test]
     fn truncated_json_is_a_decode_error_keeping_the_start() {
         let err = parse_answer::<Token>(200, br#"{"access_token":"abc"#).unwrap_err();
-        assert!(matches!(err, Error::Decode { ref excerpt, .. } if excerpt.starts_with("{\"access")));
+        assert!(
+            matches!(err, Error::Decode { ref excerpt, .. } if excerpt.starts_with("{\"access"))
+        );
     }
 
     #[test]

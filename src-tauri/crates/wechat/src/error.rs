@@ -118,7 +118,9 @@ pub enum Error {
 
     /// A delete whose answer never came, or came as "system busy": it may or may not have been
     /// applied. Ask `getarticle` before sending anything again.
-    #[error("the delete may or may not have been applied ({cause}); check with getarticle before retrying")]
+    #[error(
+        "the delete may or may not have been applied ({cause}); check with getarticle before retrying"
+    )]
     DeleteOutcomeUnknown { cause: Box<Error> },
 
     /// A pasted token that expired or was rejected: it cannot be renewed by the app.
@@ -192,7 +194,7 @@ pub(crate) fn redact(text: &str) -> String {
         "refresh_token\": \"",
     ]
     .iter()
-        .fold(text.to_string(), |acc, key| mask_after(&acc, key))
+    .fold(text.to_string(), |acc, key| mask_after(&acc, key))
 }
 
 fn mask_after(text: &str, key: &str) -> String {
@@ -203,9 +205,7 @@ fn mask_after(text: &str, key: &str) -> String {
         out.push_str(&rest[..after]);
         out.push_str("<redacted>");
         let tail = &rest[after..];
-        let end = tail
-            .find(['&', '"', ' ', ')', '\''])
-            .unwrap_or(tail.len());
+        let end = tail.find(['&', '"', ' ', ')', '\'']).unwrap_or(tail.len());
         rest = &tail[end..];
     }
     out.push_str(rest);
@@ -314,11 +314,13 @@ mod tests {
 
     #[test]
     fn redact_masks_every_credential_in_a_text() {
-        let text = "GET /cgi-bin/x?access_token=SECRET1&a=1 and secret=SECRET2 then access_token=SECRET3";
+        let text =
+            "GET /cgi-bin/x?access_token=SECRET1&a=1 and secret=SECRET2 then access_token=SECRET3";
         let out = redact(text);
         assert!(!out.contains("SECRET"), "{out}");
         assert_eq!(out.matches("<redacted>").count(), 3);
-        let json = r#"{"access_token":"SECRET4","expires_in":"x","authorizer_refresh_token": "SECRET5"}"#;
+        let json =
+            r#"{"access_token":"SECRET4","expires_in":"x","authorizer_refresh_token": "SECRET5"}"#;
         let out = redact(json);
         assert!(!out.contains("SECRET"), "{out}");
         assert!(out.contains("expires_in"), "{out}");

@@ -260,10 +260,10 @@ impl TokenCache {
         }
         let mut state = self.state.lock().await;
         let now = self.clock.now();
-        if let Some(cached) = state.as_ref() {
-            if cached.refresh_at.is_none_or(|at| now < at) {
-                return Ok(cached.token.clone());
-            }
+        if let Some(cached) = state.as_ref()
+            && cached.refresh_at.is_none_or(|at| now < at)
+        {
+            return Ok(cached.token.clone());
         }
         self.fetches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -284,7 +284,10 @@ impl TokenCache {
     /// Forgets `used` if it is still the cached token; a newer one stays.
     pub async fn invalidate(&self, used: &AccessToken) {
         if matches!(self.source, TokenSource::Fixed { .. }) {
-            *self.fixed_rejected.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            *self
+                .fixed_rejected
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = true;
             return;
         }
         let mut state = self.state.lock().await;
@@ -298,7 +301,10 @@ impl TokenCache {
         token: &SecretString,
         expires_at: Option<SystemTime>,
     ) -> Result<AccessToken, Error> {
-        let rejected = *self.fixed_rejected.lock().unwrap_or_else(|p| p.into_inner());
+        let rejected = *self
+            .fixed_rejected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let expired = expires_at.is_some_and(|at| self.clock.now() >= at);
         if rejected || expired {
             return Err(Error::FixedTokenExpired);

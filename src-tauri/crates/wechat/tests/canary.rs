@@ -1,6 +1,8 @@
 //! Canaries: a recognisable AppSecret and token are pushed through every failure path; neither
 //! may appear in any error's `Display` or `Debug`, nor in the client's own `Debug` output.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
 mod common;
 
 use std::time::{Duration, SystemTime};
@@ -39,7 +41,9 @@ async fn dns_failure_refused_connection_and_tls_failure_do_not_show_the_token() 
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let sim = wechat_sim::Sim::start(wechat_sim::SimConfig::demo(1)).await.unwrap();
+    let sim = wechat_sim::Sim::start(wechat_sim::SimConfig::demo(1))
+        .await
+        .unwrap();
     let tls_to_plain = sim.base_url().replace("http://", "https://");
     for base in [
         "https://retract-canary.invalid".to_string(),
@@ -47,11 +51,18 @@ async fn dns_failure_refused_connection_and_tls_failure_do_not_show_the_token() 
         tls_to_plain,
     ] {
         let (source, clock) = fixed(&clock);
-        let api = api_with(client_with_timeout(&base, Duration::from_secs(5)), source, &clock);
+        let api = api_with(
+            client_with_timeout(&base, Duration::from_secs(5)),
+            source,
+            &clock,
+        );
         let err = api.batchget(0, 1).await.unwrap_err();
         assert!(matches!(err, Error::Transport { .. }), "{base}: {err:?}");
         assert_clean(&err, &[CANARY_TOKEN]);
-        let err = api.delete(&any_id(), DeleteTarget::WholeMessage).await.unwrap_err();
+        let err = api
+            .delete(&any_id(), DeleteTarget::WholeMessage)
+            .await
+            .unwrap_err();
         assert_clean(&err, &[CANARY_TOKEN]);
     }
 }
@@ -64,7 +75,10 @@ async fn timeouts_gateway_pages_garbage_and_api_errors_do_not_show_secrets() {
     let clock = ManualClock::new(SystemTime::now());
     let api = api_with(
         client_with_timeout(rig.sim.base_url(), Duration::from_millis(300)),
-        TokenSource::Fixed { token: token.secret().clone(), expires_at: None },
+        TokenSource::Fixed {
+            token: token.secret().clone(),
+            expires_at: None,
+        },
         &clock,
     );
     for fault in [
@@ -76,7 +90,10 @@ async fn timeouts_gateway_pages_garbage_and_api_errors_do_not_show_secrets() {
         Fault::Errcode { code: 45009 },
     ] {
         rig.sim.inject(DELETE, fault.clone(), 1);
-        let err = api.delete(&any_id(), DeleteTarget::WholeMessage).await.unwrap_err();
+        let err = api
+            .delete(&any_id(), DeleteTarget::WholeMessage)
+            .await
+            .unwrap_err();
         assert_clean(&err, &[&real_token]);
         rig.sim.inject(BATCHGET, fault.clone(), 4);
         let err = api.batchget(0, 1).await.unwrap_err();
@@ -87,7 +104,11 @@ async fn timeouts_gateway_pages_garbage_and_api_errors_do_not_show_secrets() {
 #[tokio::test]
 async fn wrong_secret_and_rejected_tokens_do_not_show_the_secret() {
     let rig = rig(1).await;
-    let api = api_with(client_for(&rig.sim), stable_source(DEMO_APPID, CANARY_SECRET), &rig.clock);
+    let api = api_with(
+        client_for(&rig.sim),
+        stable_source(DEMO_APPID, CANARY_SECRET),
+        &rig.clock,
+    );
     let err = api.batchget(0, 1).await.unwrap_err();
     assert_eq!(err.api().unwrap().code, 40125);
     assert_clean(&err, &[CANARY_SECRET]);
@@ -101,7 +122,10 @@ async fn wrong_secret_and_rejected_tokens_do_not_show_the_secret() {
     assert!(!format!("{api:?}").contains(CANARY_TOKEN));
     // The simulator's own log never holds them either.
     let log = format!("{:?}", rig.sim.requests());
-    assert!(!log.contains(CANARY_SECRET) && !log.contains(CANARY_TOKEN), "{log}");
+    assert!(
+        !log.contains(CANARY_SECRET) && !log.contains(CANARY_TOKEN),
+        "{log}"
+    );
 }
 
 #[tokio::test]
@@ -115,14 +139,26 @@ async fn a_token_service_answer_of_the_wrong_shape_does_not_echo_the_token() {
         if let Ok((mut sock, _)) = listener.accept().await {
             let mut buf = [0u8; 2048];
             let _ = sock.read(&mut buf).await;
-            let body = format!(r#"{{"access_token":"{CANARY_TOKEN}","expires_in":7200,"access_token_list":5, "oops": }}"#);
-            let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            let body = format!(
+                r#"{{"access_token":"{CANARY_TOKEN}","expires_in":7200,"access_token_list":5, "oops": }}"#
+            );
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
             let _ = sock.write_all(reply.as_bytes()).await;
         }
     });
     let clock = ManualClock::new(SystemTime::now());
-    let source = TokenSource::Service { url: format!("http://{addr}/token").parse().unwrap(), header: None };
-    let api = api_with(client_with_timeout(&format!("http://{addr}"), Duration::from_secs(5)), source, &clock);
+    let source = TokenSource::Service {
+        url: format!("http://{addr}/token").parse().unwrap(),
+        header: None,
+    };
+    let api = api_with(
+        client_with_timeout(&format!("http://{addr}"), Duration::from_secs(5)),
+        source,
+        &clock,
+    );
     let err = api.token().await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert_clean(&err, &[CANARY_TOKEN]);

@@ -1,12 +1,14 @@
 //! Every endpoint against the simulator over real loopback HTTP: success and its error classes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
 mod common;
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use common::*;
-use wechat_mp::{ArticleId, DeleteTarget, Error, ErrorClass, TokenSource, DELETE_CGI_PATH};
+use wechat_mp::{ArticleId, DELETE_CGI_PATH, DeleteTarget, Error, ErrorClass, TokenSource};
 use wechat_sim::{DEMO_APPID, DEMO_SECRET, Fault, SimConfig};
 
 fn item(n: u32) -> DeleteTarget {
@@ -33,13 +35,34 @@ async fn batchget_lists_newest_first_without_content_and_keeps_chinese_intact() 
     assert_eq!(page.total_count, 30);
     assert_eq!(page.item_count, 20);
     assert_eq!(page.item.len(), 20);
-    assert!(page.item.windows(2).all(|w| w[0].update_time >= w[1].update_time));
-    let sent = rig.sim.requests().into_iter().find(|r| r.path == BATCHGET).unwrap();
-    assert_eq!(sent.json()["no_content"], 1, "no_content must be the number 1");
+    assert!(
+        page.item
+            .windows(2)
+            .all(|w| w[0].update_time >= w[1].update_time)
+    );
+    let sent = rig
+        .sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path == BATCHGET)
+        .unwrap();
+    assert_eq!(
+        sent.json()["no_content"],
+        1,
+        "no_content must be the number 1"
+    );
     let first = &page.item[0];
-    let truth = rig.sim.message(DEMO_APPID, first.article_id.as_str()).unwrap();
+    let truth = rig
+        .sim
+        .message(DEMO_APPID, first.article_id.as_str())
+        .unwrap();
     assert_eq!(first.content.news_item[0].title, truth.items[0].title);
-    assert!(first.content.news_item[0].title.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+    assert!(
+        first.content.news_item[0]
+            .title
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    );
     assert!(first.content.news_item.iter().all(|i| i.content.is_empty()));
     let tail = rig.api.batchget(20, 20).await.unwrap();
     assert_eq!(tail.item.len(), 10);
@@ -63,7 +86,10 @@ async fn list_all_gives_the_same_messages_one_page_or_several_in_flight() {
     assert_eq!(serial.len(), 95);
     assert_eq!(serial, parallel);
     assert_eq!(rig.sim.count(BATCHGET), 2 * 5);
-    let mut ids: Vec<_> = serial.iter().map(|m| m.article_id.as_str().to_string()).collect();
+    let mut ids: Vec<_> = serial
+        .iter()
+        .map(|m| m.article_id.as_str().to_string())
+        .collect();
     ids.dedup();
     assert_eq!(ids.len(), 95, "no message listed twice");
 }
@@ -72,11 +98,19 @@ async fn list_all_gives_the_same_messages_one_page_or_several_in_flight() {
 async fn delete_one_item_sends_its_index_and_only_that_item_goes() {
     let rig = rig(40).await;
     let target = message_with(&rig, 3);
-    rig.api.delete(&id(&target.article_id), item(2)).await.unwrap();
+    rig.api
+        .delete(&id(&target.article_id), item(2))
+        .await
+        .unwrap();
     let after = rig.sim.message(DEMO_APPID, &target.article_id).unwrap();
     let deleted: Vec<bool> = after.items.iter().map(|i| i.is_deleted).collect();
     assert_eq!(&deleted[..3], &[false, true, false]);
-    let sent = rig.sim.requests().into_iter().find(|r| r.path == DELETE).unwrap();
+    let sent = rig
+        .sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path == DELETE)
+        .unwrap();
     assert_eq!(sent.json()["index"], 2);
     assert_eq!(sent.json()["article_id"], target.article_id.as_str());
 }
@@ -85,14 +119,26 @@ async fn delete_one_item_sends_its_index_and_only_that_item_goes() {
 async fn delete_whole_message_leaves_index_out_and_removes_every_item() {
     let rig = rig(40).await;
     let target = message_with(&rig, 2);
-    rig.api.delete(&id(&target.article_id), DeleteTarget::WholeMessage).await.unwrap();
+    rig.api
+        .delete(&id(&target.article_id), DeleteTarget::WholeMessage)
+        .await
+        .unwrap();
     let after = rig.sim.message(DEMO_APPID, &target.article_id).unwrap();
     assert!(after.items.iter().all(|i| i.is_deleted));
-    let sent = rig.sim.requests().into_iter().find(|r| r.path == DELETE).unwrap();
+    let sent = rig
+        .sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path == DELETE)
+        .unwrap();
     assert!(sent.json().get("index").is_none(), "{}", sent.body);
     // A fully deleted message disappears from the list but getarticle still knows it.
     let listed = rig.api.list_all(2).await.unwrap();
-    assert!(listed.iter().all(|m| m.article_id.as_str() != target.article_id));
+    assert!(
+        listed
+            .iter()
+            .all(|m| m.article_id.as_str() != target.article_id)
+    );
     let article = rig.api.get_article(&id(&target.article_id)).await.unwrap();
     assert!(article.news_item.iter().all(|i| i.is_deleted));
 }
@@ -104,8 +150,15 @@ async fn getarticle_returns_html_and_flags_deleted_items() {
     let article = rig.api.get_article(&id(&target.article_id)).await.unwrap();
     assert_eq!(article.news_item.len(), target.items.len());
     assert!(article.news_item[0].content.contains("<section>"));
-    assert!(article.news_item[0].url.starts_with("https://mp.weixin.qq.com/s/"));
-    rig.api.delete(&id(&target.article_id), item(1)).await.unwrap();
+    assert!(
+        article.news_item[0]
+            .url
+            .starts_with("https://mp.weixin.qq.com/s/")
+    );
+    rig.api
+        .delete(&id(&target.article_id), item(1))
+        .await
+        .unwrap();
     let article = rig.api.get_article(&id(&target.article_id)).await.unwrap();
     assert!(article.news_item[0].is_deleted);
 }
@@ -115,7 +168,9 @@ async fn unknown_article_is_53600_invalid_article() {
     let rig = rig(3).await;
     for result in [
         rig.api.get_article(&id("doesNotExist")).await.map(|_| ()),
-        rig.api.delete(&id("doesNotExist"), DeleteTarget::WholeMessage).await,
+        rig.api
+            .delete(&id("doesNotExist"), DeleteTarget::WholeMessage)
+            .await,
     ] {
         let err = result.unwrap_err();
         let api = err.api().expect("an API error");
@@ -132,27 +187,59 @@ async fn publish_status_reports_5_after_the_whole_message_is_deleted() {
     let target = message_with(&rig, 1);
     let status = rig.api.publish_status(&target.publish_id).await.unwrap();
     assert_eq!(status.publish_status, 0);
-    assert_eq!(status.article_id.as_deref(), Some(target.article_id.as_str()));
-    assert_eq!(status.article_detail.unwrap().count as usize, target.items.len());
-    rig.api.delete(&id(&target.article_id), DeleteTarget::WholeMessage).await.unwrap();
-    assert_eq!(rig.api.publish_status(&target.publish_id).await.unwrap().publish_status, 5);
-    assert!(matches!(rig.api.publish_status(" ").await, Err(Error::InvalidInput(_))));
+    assert_eq!(
+        status.article_id.as_deref(),
+        Some(target.article_id.as_str())
+    );
+    assert_eq!(
+        status.article_detail.unwrap().count as usize,
+        target.items.len()
+    );
+    rig.api
+        .delete(&id(&target.article_id), DeleteTarget::WholeMessage)
+        .await
+        .unwrap();
+    assert_eq!(
+        rig.api
+            .publish_status(&target.publish_id)
+            .await
+            .unwrap()
+            .publish_status,
+        5
+    );
+    assert!(matches!(
+        rig.api.publish_status(" ").await,
+        Err(Error::InvalidInput(_))
+    ));
 }
 
 #[tokio::test]
 async fn quota_shows_delete_allowance_and_counts_each_delete() {
     let rig = rig(5).await;
     let q = rig.api.quota(DELETE_CGI_PATH).await.unwrap();
-    assert_eq!((q.quota.daily_limit, q.quota.used, q.quota.remain), (10, 0, 10));
+    assert_eq!(
+        (q.quota.daily_limit, q.quota.used, q.quota.remain),
+        (10, 0, 10)
+    );
     let target = message_with(&rig, 1);
-    rig.api.delete(&id(&target.article_id), DeleteTarget::WholeMessage).await.unwrap();
+    rig.api
+        .delete(&id(&target.article_id), DeleteTarget::WholeMessage)
+        .await
+        .unwrap();
     let q = rig.api.quota(DELETE_CGI_PATH).await.unwrap();
     assert_eq!((q.quota.used, q.quota.remain), (1, 9));
     assert!(q.rate_limit.is_some());
 
     let before = rig.sim.requests().len();
-    assert!(matches!(rig.api.quota("cgi-bin/freepublish/delete").await, Err(Error::InvalidInput(_))));
-    assert_eq!(rig.sim.requests().len(), before, "a path without '/' is refused before sending");
+    assert!(matches!(
+        rig.api.quota("cgi-bin/freepublish/delete").await,
+        Err(Error::InvalidInput(_))
+    ));
+    assert_eq!(
+        rig.sim.requests().len(),
+        before,
+        "a path without '/' is refused before sending"
+    );
     let err = rig.api.quota("/cgi-bin/nothing").await.unwrap_err();
     assert_eq!(err.api().unwrap().code, 76021);
 }
@@ -162,15 +249,31 @@ async fn daily_delete_quota_answers_45009_and_is_not_retried() {
     let rig = rig(20).await;
     rig.sim.set_daily_limit(DEMO_APPID, DELETE, 1);
     let messages = rig.sim.messages(DEMO_APPID);
-    rig.api.delete(&id(&messages[0].article_id), DeleteTarget::WholeMessage).await.unwrap();
-    let err = rig.api.delete(&id(&messages[1].article_id), DeleteTarget::WholeMessage).await.unwrap_err();
+    rig.api
+        .delete(&id(&messages[0].article_id), DeleteTarget::WholeMessage)
+        .await
+        .unwrap();
+    let err = rig
+        .api
+        .delete(&id(&messages[1].article_id), DeleteTarget::WholeMessage)
+        .await
+        .unwrap_err();
     assert_eq!(err.class(), Some(&ErrorClass::DailyQuota));
     assert_eq!(rig.sim.count(DELETE), 2);
-    assert!(!rig.sim.message(DEMO_APPID, &messages[1].article_id).unwrap().items[0].is_deleted);
+    assert!(
+        !rig.sim
+            .message(DEMO_APPID, &messages[1].article_id)
+            .unwrap()
+            .items[0]
+            .is_deleted
+    );
     // The next Beijing day brings the quota back.
     rig.sim.roll_day();
     rig.clock.advance(Duration::from_secs(86_400));
-    rig.api.delete(&id(&messages[1].article_id), DeleteTarget::WholeMessage).await.unwrap();
+    rig.api
+        .delete(&id(&messages[1].article_id), DeleteTarget::WholeMessage)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -182,14 +285,21 @@ async fn minute_limit_answers_45011() {
     rig.api.batchget(0, 1).await.unwrap();
     let err = rig.api.batchget(0, 1).await.unwrap_err();
     assert_eq!(err.class(), Some(&ErrorClass::MinuteLimit));
-    assert_eq!(rig.sim.count(BATCHGET), 3, "45011 is the caller's to wait out, not retried at once");
+    assert_eq!(
+        rig.sim.count(BATCHGET),
+        3,
+        "45011 is the caller's to wait out, not retried at once"
+    );
 }
 
 #[tokio::test]
 async fn clear_quota_resets_counters_is_never_resent_and_stops_at_10_a_month() {
     let rig = rig(20).await;
     let m = rig.sim.messages(DEMO_APPID);
-    rig.api.delete(&id(&m[0].article_id), DeleteTarget::WholeMessage).await.unwrap();
+    rig.api
+        .delete(&id(&m[0].article_id), DeleteTarget::WholeMessage)
+        .await
+        .unwrap();
     assert_eq!(rig.sim.used_today(DEMO_APPID, DELETE), 1);
     rig.api.clear_quota(DEMO_APPID).await.unwrap();
     assert_eq!(rig.sim.used_today(DEMO_APPID, DELETE), 0);
@@ -197,7 +307,11 @@ async fn clear_quota_resets_counters_is_never_resent_and_stops_at_10_a_month() {
     rig.sim.inject("/cgi-bin/clear_quota", Fault::Busy, 1);
     let err = rig.api.clear_quota(DEMO_APPID).await.unwrap_err();
     assert_eq!(err.class(), Some(&ErrorClass::Busy));
-    assert_eq!(rig.sim.count("/cgi-bin/clear_quota"), 2, "a busy clear_quota is not resent");
+    assert_eq!(
+        rig.sim.count("/cgi-bin/clear_quota"),
+        2,
+        "a busy clear_quota is not resent"
+    );
 
     for _ in 0..9 {
         rig.api.clear_quota(DEMO_APPID).await.unwrap();
@@ -213,14 +327,34 @@ async fn rid_of_an_error_can_be_looked_up_for_7_days_with_the_token_masked() {
     let err = rig.api.get_article(&id("nope")).await.unwrap_err();
     let rid = err.api().unwrap().rid.clone().unwrap();
     let record = rig.api.rid(&rid).await.unwrap();
-    assert!(record.request_url.contains("/cgi-bin/freepublish/getarticle"));
-    assert!(record.request_url.contains("access_token=***"), "{}", record.request_url);
+    assert!(
+        record
+            .request_url
+            .contains("/cgi-bin/freepublish/getarticle")
+    );
+    assert!(
+        record.request_url.contains("access_token=***"),
+        "{}",
+        record.request_url
+    );
     assert!(record.response_body.contains("53600"));
     assert_eq!(record.client_ip, "203.0.113.45");
-    assert_eq!(rig.api.rid("not-a-rid").await.unwrap_err().api().unwrap().code, 76002);
+    assert_eq!(
+        rig.api
+            .rid("not-a-rid")
+            .await
+            .unwrap_err()
+            .api()
+            .unwrap()
+            .code,
+        76002
+    );
     rig.sim.advance(Duration::from_secs(8 * 86_400));
     rig.clock.advance(Duration::from_secs(8 * 86_400));
-    assert_eq!(rig.api.rid(&rid).await.unwrap_err().api().unwrap().code, 76001);
+    assert_eq!(
+        rig.api.rid(&rid).await.unwrap_err().api().unwrap().code,
+        76001
+    );
 }
 
 #[tokio::test]
@@ -228,7 +362,12 @@ async fn api_domain_ips_is_a_cheap_token_check() {
     let rig = rig(1).await;
     let ips = rig.api.api_domain_ips().await.unwrap();
     assert!(!ips.ip_list.is_empty());
-    let sent = rig.sim.requests().into_iter().find(|r| r.path == "/cgi-bin/get_api_domain_ip").unwrap();
+    let sent = rig
+        .sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/cgi-bin/get_api_domain_ip")
+        .unwrap();
     assert_eq!(sent.method, "GET");
     assert!(sent.query.contains("access_token=***"));
 }
@@ -241,11 +380,19 @@ async fn wrong_secret_and_wrong_appid_are_configuration_errors_sent_once() {
         ("wx0000000000000000", DEMO_SECRET, 40013),
     ] {
         rig.sim.clear_log();
-        let api = api_with(client_for(&rig.sim), stable_source(appid, secret), &rig.clock);
+        let api = api_with(
+            client_for(&rig.sim),
+            stable_source(appid, secret),
+            &rig.clock,
+        );
         let err = api.batchget(0, 1).await.unwrap_err();
         assert_eq!(err.api().unwrap().code, code);
         assert_eq!(err.class(), Some(&ErrorClass::Configuration));
-        assert_eq!(rig.sim.count(STABLE), 1, "configuration errors are never retried");
+        assert_eq!(
+            rig.sim.count(STABLE),
+            1,
+            "configuration errors are never retried"
+        );
         assert_eq!(rig.sim.count(BATCHGET), 0);
     }
 }
@@ -253,11 +400,18 @@ async fn wrong_secret_and_wrong_appid_are_configuration_errors_sent_once() {
 #[tokio::test]
 async fn ip_not_whitelisted_carries_the_ip_wechat_saw() {
     let rig = rig(1).await;
-    rig.sim.configure(DEMO_APPID, |a| a.whitelist = Some(vec!["198.51.100.1".into()]));
+    rig.sim.configure(DEMO_APPID, |a| {
+        a.whitelist = Some(vec!["198.51.100.1".into()])
+    });
     rig.sim.set_caller_ip("203.0.113.99");
     let err = rig.api.token().await.unwrap_err();
     assert_eq!(err.api().unwrap().code, 40164);
-    assert_eq!(err.class(), Some(&ErrorClass::IpNotWhitelisted { ip: Some("203.0.113.99".into()) }));
+    assert_eq!(
+        err.class(),
+        Some(&ErrorClass::IpNotWhitelisted {
+            ip: Some("203.0.113.99".into())
+        })
+    );
     assert_eq!(rig.sim.count(STABLE), 1);
     rig.sim.set_caller_ip("198.51.100.1");
     rig.api.token().await.unwrap();
@@ -280,8 +434,15 @@ async fn unverified_account_gets_48001_on_every_freepublish_api() {
     let some = rig.sim.messages(DEMO_APPID)[0].article_id.clone();
     let errors = [
         rig.api.batchget(0, 1).await.map(|_| ()).unwrap_err(),
-        rig.api.get_article(&id(&some)).await.map(|_| ()).unwrap_err(),
-        rig.api.delete(&id(&some), DeleteTarget::WholeMessage).await.unwrap_err(),
+        rig.api
+            .get_article(&id(&some))
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        rig.api
+            .delete(&id(&some), DeleteTarget::WholeMessage)
+            .await
+            .unwrap_err(),
     ];
     for err in errors {
         assert_eq!(err.api().unwrap().code, 48001);
@@ -297,13 +458,22 @@ async fn token_service_source_works_with_its_key_and_fails_clearly_without() {
     let url = format!("{}{}", rig.sim.base_url(), wechat_sim::TOKEN_SERVICE_PATH);
     let good = TokenSource::Service {
         url: url.parse().unwrap(),
-        header: Some(("X-Token-Key".into(), wechat_sim::TOKEN_SERVICE_KEY.to_string().into())),
+        header: Some((
+            "X-Token-Key".into(),
+            wechat_sim::TOKEN_SERVICE_KEY.to_string().into(),
+        )),
     };
     let api = api_with(client_for(&rig.sim), good, &rig.clock);
     assert_eq!(api.batchget(0, 2).await.unwrap().item.len(), 2);
 
-    let bad = TokenSource::Service { url: url.parse().unwrap(), header: None };
+    let bad = TokenSource::Service {
+        url: url.parse().unwrap(),
+        header: None,
+    };
     let api = api_with(client_for(&rig.sim), bad, &rig.clock);
     let err = api.batchget(0, 2).await.unwrap_err();
-    assert!(matches!(err, Error::HttpStatus { status: 401, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::HttpStatus { status: 401, .. }),
+        "{err:?}"
+    );
 }

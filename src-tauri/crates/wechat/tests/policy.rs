@@ -1,5 +1,7 @@
 //! The retry policy and the token cache, proven by what the simulator received.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
 mod common;
 
 use std::num::NonZeroU32;
@@ -29,10 +31,22 @@ async fn token_is_fetched_once_in_normal_mode_and_reused() {
         rig.api.batchget(0, 1).await.unwrap();
     }
     assert_eq!(rig.sim.count(STABLE), 1);
-    let sent = rig.sim.requests().into_iter().find(|r| r.path == STABLE).unwrap();
+    let sent = rig
+        .sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path == STABLE)
+        .unwrap();
     assert_eq!(sent.json()["force_refresh"], false);
-    assert_eq!(sent.json()["secret"], "***", "the simulator log masks the secret");
-    assert!(!sent.query.contains("secret"), "the AppSecret never travels in a URL");
+    assert_eq!(
+        sent.json()["secret"],
+        "***",
+        "the simulator log masks the secret"
+    );
+    assert!(
+        !sent.query.contains("secret"),
+        "the AppSecret never travels in a URL"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -60,7 +74,11 @@ async fn token_is_refreshed_a_margin_before_expiry() {
     assert_eq!(rig.sim.count(STABLE), 1, "still outside the margin");
     rig.clock.advance(Duration::from_secs(2));
     rig.api.token().await.unwrap();
-    assert_eq!(rig.sim.count(STABLE), 2, "inside the 120 s margin: refreshed");
+    assert_eq!(
+        rig.sim.count(STABLE),
+        2,
+        "inside the 120 s margin: refreshed"
+    );
 }
 
 #[tokio::test]
@@ -69,12 +87,26 @@ async fn two_copies_of_the_app_share_one_stable_token_with_the_remaining_lifetim
     let first = rig.api.token().await.unwrap();
     rig.sim.advance(Duration::from_secs(1000));
     let other_clock = ManualClock::new(SystemTime::now());
-    let other = api_with(client_for(&rig.sim), stable_source(DEMO_APPID, DEMO_SECRET), &other_clock);
+    let other = api_with(
+        client_for(&rig.sim),
+        stable_source(DEMO_APPID, DEMO_SECRET),
+        &other_clock,
+    );
     let second = other.token().await.unwrap();
     use secrecy::ExposeSecret;
-    assert_eq!(first.secret().expose_secret(), second.secret().expose_secret());
-    let left = second.expires_at().unwrap().duration_since(SystemTime::now()).unwrap();
-    assert!(left <= Duration::from_secs(6200) && left > Duration::from_secs(6100), "{left:?}");
+    assert_eq!(
+        first.secret().expose_secret(),
+        second.secret().expose_secret()
+    );
+    let left = second
+        .expires_at()
+        .unwrap()
+        .duration_since(SystemTime::now())
+        .unwrap();
+    assert!(
+        left <= Duration::from_secs(6200) && left > Duration::from_secs(6100),
+        "{left:?}"
+    );
 }
 
 #[tokio::test]
@@ -84,7 +116,13 @@ async fn stale_token_is_refetched_once_then_the_call_is_retried_once() {
     rig.api.batchget(0, 1).await.unwrap();
     assert_eq!(rig.sim.count(STABLE), 2);
     assert_eq!(rig.sim.count(BATCHGET), 2);
-    assert!(rig.sim.requests().iter().filter(|r| r.path == STABLE).all(|r| r.json()["force_refresh"] == false));
+    assert!(
+        rig.sim
+            .requests()
+            .iter()
+            .filter(|r| r.path == STABLE)
+            .all(|r| r.json()["force_refresh"] == false)
+    );
 
     // Twice in a row: one retry only, then the error is the caller's.
     rig.sim.clear_log();
@@ -100,7 +138,10 @@ async fn a_delete_refused_for_a_stale_token_is_retried_once_since_it_was_not_app
     let rig = rig(3).await;
     rig.sim.inject(DELETE, Fault::Errcode { code: 42001 }, 1);
     let target = first_message(&rig);
-    rig.api.delete(&target, DeleteTarget::WholeMessage).await.unwrap();
+    rig.api
+        .delete(&target, DeleteTarget::WholeMessage)
+        .await
+        .unwrap();
     assert_eq!(rig.sim.count(DELETE), 2);
     assert!(rig.sim.message(DEMO_APPID, target.as_str()).unwrap().items[0].is_deleted);
 }
@@ -111,14 +152,23 @@ async fn explicit_force_refresh_invalidates_for_everyone_and_caches_recover_in_n
     let old = rig.api.token().await.unwrap();
     let client = client_for(&rig.sim);
     let secret = SecretString::from(DEMO_SECRET.to_string());
-    let fresh = force_refresh_stable_token(&client, DEMO_APPID, &secret, &rig.clock).await.unwrap();
+    let fresh = force_refresh_stable_token(&client, DEMO_APPID, &secret, &rig.clock)
+        .await
+        .unwrap();
     use secrecy::ExposeSecret;
     assert_ne!(old.secret().expose_secret(), fresh.secret().expose_secret());
     rig.api.batchget(0, 1).await.unwrap();
-    let forced: Vec<_> = rig.sim.requests().into_iter().filter(|r| r.path == STABLE && r.json()["force_refresh"] == true).collect();
+    let forced: Vec<_> = rig
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == STABLE && r.json()["force_refresh"] == true)
+        .collect();
     assert_eq!(forced.len(), 1, "only the explicit call forces");
     // 30 s apart at the least.
-    let err = force_refresh_stable_token(&client, DEMO_APPID, &secret, &rig.clock).await.unwrap_err();
+    let err = force_refresh_stable_token(&client, DEMO_APPID, &secret, &rig.clock)
+        .await
+        .unwrap_err();
     assert_eq!(err.class(), Some(&ErrorClass::DailyQuota));
 }
 
@@ -142,10 +192,17 @@ async fn a_lost_answer_to_an_applied_delete_is_outcome_unknown_and_not_resent() 
     let rig = rig(3).await;
     let target = first_message(&rig);
     rig.sim.inject(DELETE, Fault::LoseResponse, 1);
-    let err = rig.api.delete(&target, DeleteTarget::WholeMessage).await.unwrap_err();
+    let err = rig
+        .api
+        .delete(&target, DeleteTarget::WholeMessage)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::DeleteOutcomeUnknown { .. }), "{err:?}");
     assert_eq!(rig.sim.count(DELETE), 1);
-    assert!(rig.sim.message(DEMO_APPID, target.as_str()).unwrap().items[0].is_deleted, "it was applied");
+    assert!(
+        rig.sim.message(DEMO_APPID, target.as_str()).unwrap().items[0].is_deleted,
+        "it was applied"
+    );
     // getarticle settles it.
     let article = rig.api.get_article(&target).await.unwrap();
     assert!(article.news_item.iter().all(|i| i.is_deleted));
@@ -156,8 +213,15 @@ async fn busy_gateway_and_garbage_answers_to_a_delete_are_outcome_unknown_each_s
     for fault in [Fault::Busy, Fault::BadGateway, Fault::MalformedJson] {
         let rig = rig(3).await;
         rig.sim.inject(DELETE, fault.clone(), 3);
-        let err = rig.api.delete(&first_message(&rig), one()).await.unwrap_err();
-        assert!(matches!(err, Error::DeleteOutcomeUnknown { .. }), "{fault:?}: {err:?}");
+        let err = rig
+            .api
+            .delete(&first_message(&rig), one())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::DeleteOutcomeUnknown { .. }),
+            "{fault:?}: {err:?}"
+        );
         assert_eq!(rig.sim.count(DELETE), 1, "{fault:?}: never resent");
     }
 }
@@ -176,7 +240,14 @@ async fn a_delete_past_the_timeout_is_outcome_unknown() {
     let err = api.delete(&first_message(&rig), one()).await.unwrap_err();
     match err {
         Error::DeleteOutcomeUnknown { cause } => assert!(
-            matches!(*cause, Error::Transport { kind: TransportKind::Timeout, may_have_reached_server: true, .. }),
+            matches!(
+                *cause,
+                Error::Transport {
+                    kind: TransportKind::Timeout,
+                    may_have_reached_server: true,
+                    ..
+                }
+            ),
             "{cause:?}"
         ),
         other => panic!("{other:?}"),
@@ -192,11 +263,28 @@ async fn a_refused_connection_proves_the_delete_never_left() {
         l.local_addr().unwrap().port()
     };
     let clock = ManualClock::new(SystemTime::now());
-    let fixed = TokenSource::Fixed { token: SecretString::from("pasted".to_string()), expires_at: None };
-    let api = api_with(client_for_base(&format!("http://127.0.0.1:{port}")), fixed, &clock);
-    let err = api.delete(&ArticleId::parse("abc").unwrap(), one()).await.unwrap_err();
+    let fixed = TokenSource::Fixed {
+        token: SecretString::from("pasted".to_string()),
+        expires_at: None,
+    };
+    let api = api_with(
+        client_for_base(&format!("http://127.0.0.1:{port}")),
+        fixed,
+        &clock,
+    );
+    let err = api
+        .delete(&ArticleId::parse("abc").unwrap(), one())
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err, Error::Transport { kind: TransportKind::Connect, may_have_reached_server: false, .. }),
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Connect,
+                may_have_reached_server: false,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -214,16 +302,32 @@ async fn a_pasted_token_is_used_until_it_expires_or_is_rejected_and_never_renewe
         token: token.secret().clone(),
         expires_at: Some(SystemTime::now() + Duration::from_secs(600)),
     };
-    let api = Api::new(client_for(&rig.sim), Arc::new(TokenCache::new(fixed, Arc::new(clock.clone()))));
+    let api = Api::new(
+        client_for(&rig.sim),
+        Arc::new(TokenCache::new(fixed, Arc::new(clock.clone()))),
+    );
     api.batchget(0, 1).await.unwrap();
     clock.advance(Duration::from_secs(601));
     rig.sim.clear_log();
-    assert!(matches!(api.batchget(0, 1).await, Err(Error::FixedTokenExpired)));
-    assert_eq!(rig.sim.requests().len(), 0, "an expired pasted token is not even sent");
+    assert!(matches!(
+        api.batchget(0, 1).await,
+        Err(Error::FixedTokenExpired)
+    ));
+    assert_eq!(
+        rig.sim.requests().len(),
+        0,
+        "an expired pasted token is not even sent"
+    );
 
-    let fixed = TokenSource::Fixed { token: SecretString::from("revoked_token".to_string()), expires_at: None };
+    let fixed = TokenSource::Fixed {
+        token: SecretString::from("revoked_token".to_string()),
+        expires_at: None,
+    };
     let api = api_with(client_for(&rig.sim), fixed, &clock);
-    assert!(matches!(api.batchget(0, 1).await, Err(Error::FixedTokenExpired)));
+    assert!(matches!(
+        api.batchget(0, 1).await,
+        Err(Error::FixedTokenExpired)
+    ));
     assert_eq!(rig.sim.count(BATCHGET), 1);
     assert_eq!(rig.sim.count(STABLE), 0);
 }

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use wechat_mp::{Api, Backoff, Client, ClientConfig, ManualClock, SecretString, TokenCache, TokenSource};
+use wechat_mp::{
+    Api, Backoff, Client, ClientConfig, ManualClock, SecretString, TokenCache, TokenSource,
+};
 use wechat_sim::{DEMO_APPID, DEMO_SECRET, Sim, SimConfig};
 
 pub struct Rig {
@@ -50,7 +52,11 @@ pub fn api_with(client: Client, source: TokenSource, clock: &ManualClock) -> Api
 pub async fn rig_with(config: SimConfig) -> Rig {
     let sim = Sim::start(config).await.unwrap();
     let clock = ManualClock::new(SystemTime::now());
-    let api = api_with(client_for(&sim), stable_source(DEMO_APPID, DEMO_SECRET), &clock);
+    let api = api_with(
+        client_for(&sim),
+        stable_source(DEMO_APPID, DEMO_SECRET),
+        &clock,
+    );
     Rig { sim, api, clock }
 }
 
@@ -62,7 +68,11 @@ impl Drop for Rig {
     fn drop(&mut self) {
         // Whatever a test did, the invalidating token endpoint must never have been called.
         if !std::thread::panicking() {
-            assert_eq!(self.sim.count("/cgi-bin/token"), 0, "/cgi-bin/token was called");
+            assert_eq!(
+                self.sim.count("/cgi-bin/token"),
+                0,
+                "/cgi-bin/token was called"
+            );
             assert!(
                 self.sim.requests().iter().all(|r| !r.unexpected),
                 "unexpected request: {:?}",

@@ -1,0 +1,64 @@
+# The two commands a newcomer needs:
+#   make run    installs what is missing, builds, and opens the app (the demo account when
+#               nothing is configured)
+#   make test   every gate: formatting, lints, Rust and UI tests against real parts,
+#               bindings drift, and the end-to-end test of the real app window
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+APP := target/debug/retract
+SCREENSHOTS := target/screenshots
+
+.PHONY: run test setup ui app fmt-check lint ui-test rust-test bindings-check e2e bench sim bindings
+
+setup:
+	@scripts/setup.sh
+
+ui: setup
+	cd ui && npm run build --silent
+
+app: ui
+	cargo build -p retract
+
+run: app
+	@scripts/run-app.sh $(APP)
+
+fmt-check:
+	cargo fmt --all --check
+
+lint: ui
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cd ui && npm run --silent check && npm run --silent lint
+
+ui-test: setup
+	cd ui && npm test --silent
+
+# The Rust tests need the real Secret Service: a private D-Bus session with gnome-keyring.
+# The bindings test rewrites ui/src/bindings.ts; the check below fails if that changed it.
+rust-test: ui
+	@cp ui/src/bindings.ts target/bindings.before.ts
+	scripts/with-keyring.sh cargo test --workspace --locked
+	@$(MAKE) --no-print-directory bindings-check
+
+bindings-check:
+	@cmp -s ui/src/bindings.ts target/bindings.before.ts || { \
+	  echo "ui/src/bindings.ts is stale: the Rust commands changed. Commit the regenerated file."; \
+	  diff -u target/bindings.before.ts ui/src/bindings.ts | head -40; exit 1; }
+
+bindings: ui
+	cargo test -p retract --test bindings --locked
+
+e2e: app
+	@mkdir -p $(SCREENSHOTS)
+	xvfb-run -a -s '-screen 0 1280x800x24' scripts/with-keyring.sh tests/e2e/run.sh $(abspath $(APP))
+
+test: setup fmt-check lint ui-test rust-test e2e
+	@echo "make test: all gates passed"
+
+# Not part of `make test`: timings belong in BENCHMARKS.md, not in assertions.
+bench:
+	cargo bench -p wechat-mp --bench listing --locked
+
+sim:
+	cargo run -p wechat-sim --locked -- --port 8787 --articles 300

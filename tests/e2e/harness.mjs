@@ -1,0 +1,91 @@
+// Starts the real app through its own tauri-driver (so each launch gets its own environment
+// and data folder) and offers a few helpers. One app session per driver.
+import { Builder, By, until } from "selenium-webdriver";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export { By, until };
+
+const APP = process.env.RETRACT_APP;
+const SHOTS = process.env.RETRACT_SCREENSHOTS;
+if (!APP || !SHOTS) throw new Error("run through tests/e2e/run.sh: RETRACT_APP and RETRACT_SCREENSHOTS are unset");
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const open = await new Promise((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not listen on ${port} within ${ms} ms`);
+}
+
+/**
+ * Launches the app with `args`, a fresh data folder and `env` added to its environment.
+ * Returns the WebDriver session, the data folder and a `close()` that ends both.
+ */
+export async function launch(args = [], env = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), "retract-e2e-"));
+  const port = await freePort();
+  const nativePort = await freePort();
+  const driverProcess = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    env: { ...process.env, RETRACT_DATA_DIR: dataDir, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let driverErrors = "";
+  driverProcess.stderr.on("data", (chunk) => (driverErrors += chunk));
+  await waitForPort(port, 10000);
+  let driver;
+  try {
+    driver = await new Builder()
+      .usingServer(`http://127.0.0.1:${port}/`)
+      .withCapabilities({ browserName: "wry", "tauri:options": { application: APP, args } })
+      .build();
+  } catch (e) {
+    driverProcess.kill();
+    throw new Error(`could not start the app: ${e.message}\n${driverErrors}`);
+  }
+  async function close() {
+    try {
+      await driver.quit();
+    } finally {
+      driverProcess.kill();
+    }
+  }
+  return { driver, dataDir, close };
+}
+
+export function byTestId(id) {
+  return By.css(`[data-testid="${id}"]`);
+}
+
+export async function find(driver, id, timeout = 15000) {
+  return driver.wait(until.elementLocated(byTestId(id)), timeout, `no element with data-testid="${id}"`);
+}
+
+export async function screenshot(driver, name) {
+  const png = await driver.takeScreenshot();
+  const path = join(SHOTS, `${name}.png`);
+  writeFileSync(path, png, "base64");
+  return path;
+}

@@ -1,0 +1,77 @@
+// The real app window, driven through WebDriver: it starts, shows the demo simulator, runs the
+// keyring self-test against the real Secret Service, switches language, and takes screenshots.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { find, launch, screenshot, until } from "./harness.mjs";
+
+describe("demo mode", () => {
+  let driver;
+  let dataDir;
+  let close;
+
+  before(async () => {
+    ({ driver, dataDir, close } = await launch(["--demo"]));
+  });
+
+  after(async () => {
+    await close?.();
+  });
+
+  it("opens in Chinese and labels the demo account", async () => {
+    const root = await find(driver, "app-root");
+    assert.equal(await root.getAttribute("data-locale"), "zh-CN");
+    const badge = await find(driver, "demo-badge");
+    assert.equal(await badge.getText(), "演示账号");
+    const endpoint = await find(driver, "demo-endpoint");
+    assert.match(await endpoint.getText(), /^http:\/\/127\.0\.0\.1:\d+$/);
+    const dir = await find(driver, "data-dir");
+    assert.ok((await dir.getText()).includes(dataDir), "RETRACT_DATA_DIR is honoured");
+  });
+
+  it("runs the keyring self-test against the real Secret Service", async () => {
+    const service = await (await find(driver, "keyring-service")).getText();
+    assert.match(service, /app\.retract\.desktop\.dev/);
+    await (await find(driver, "keyring-test-button")).click();
+    const result = await find(driver, "keyring-result");
+    await driver.wait(async () => (await result.getAttribute("data-ok")) === "true", 20000, "self-test did not pass");
+    const store = await (await find(driver, "keyring-store")).getText();
+    assert.match(store, /Secret Service/);
+    // The canary entry was deleted again: nothing is left behind in the keyring.
+    const left = execFileSync("secret-tool", ["search", "--all", "service", "app.retract.desktop.dev"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    assert.equal(left.trim(), "");
+    await screenshot(driver, "system-check-zh");
+  });
+
+  it("switches to English and back", async () => {
+    await (await find(driver, "lang-switch")).click();
+    const badge = await find(driver, "demo-badge");
+    await driver.wait(until.elementTextIs(badge, "Demo account"), 5000);
+    assert.equal(await (await find(driver, "app-root")).getAttribute("data-locale"), "en");
+    await screenshot(driver, "system-check-en");
+    await (await find(driver, "lang-switch")).click();
+    await driver.wait(until.elementTextIs(badge, "演示账号"), 5000);
+  });
+});
+
+describe("pointed at another API", () => {
+  let driver;
+  let close;
+
+  before(async () => {
+    ({ driver, close } = await launch([], { RETRACT_API_BASE: "http://127.0.0.1:9" }));
+  });
+
+  after(async () => {
+    await close?.();
+  });
+
+  it("shows the override and no demo badge", async () => {
+    const card = await find(driver, "api-card");
+    assert.match(await card.getText(), /RETRACT_API_BASE.*http:\/\/127\.0\.0\.1:9/s);
+    assert.equal((await driver.findElements({ css: '[data-testid="demo-badge"]' })).length, 0);
+  });
+});
