@@ -329,8 +329,12 @@ async fn handle(
     let text = answer.to_string();
     match fault {
         Some(Fault::MalformedJson) => {
-            let cut = &text[..text.len() / 2];
-            json_response(cut.to_string())
+            // Cut in the middle, on a character boundary (the body holds Chinese text).
+            let mut cut = text.len() / 2;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            json_response(text[..cut].to_string())
         }
         Some(Fault::LoseResponse) => Response::builder()
             .status(StatusCode::OK)

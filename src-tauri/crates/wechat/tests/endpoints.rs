@@ -477,3 +477,24 @@ async fn token_service_source_works_with_its_key_and_fails_clearly_without() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn an_explicit_proxy_carries_all_traffic() {
+    // The API base points at a closed port; only the proxy (the simulator, which accepts
+    // absolute-form requests as a forward proxy would pass them on) can answer.
+    let rig = rig(4).await;
+    let client = wechat_mp::Client::new(&wechat_mp::ClientConfig {
+        api_base: "http://127.0.0.1:1".into(),
+        proxy: Some(rig.sim.base_url().to_string()),
+        ..wechat_mp::ClientConfig::default()
+    })
+    .unwrap();
+    let api = api_with(client, stable_source(DEMO_APPID, DEMO_SECRET), &rig.clock);
+    assert_eq!(api.batchget(0, 4).await.unwrap().item.len(), 4);
+    assert!(rig.sim.count(BATCHGET) >= 1);
+    let bad = wechat_mp::Client::new(&wechat_mp::ClientConfig {
+        proxy: Some("socks9://proxy".into()),
+        ..wechat_mp::ClientConfig::default()
+    });
+    assert!(matches!(bad, Err(Error::InvalidInput(_))));
+}
