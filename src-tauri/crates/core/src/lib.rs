@@ -1,5 +1,21 @@
-//! `retract-core`: Retract's rules without a window. This crate grows with the product:
-//! accounts and the OS keyring now; the local index, deletion plans and the journal next.
+//! `retract-core`: Retract's rules without a window — accounts and the OS keyring, the local
+//! SQLite store and article index, deletion plans and their execution from a durable journal.
 //! It never depends on Tauri, so every rule is testable with plain `cargo test`.
 
+pub mod accounts;
+pub mod error;
+pub mod execute;
+pub mod index;
 pub mod keyring;
+pub mod plan;
+pub mod store;
+
+pub use error::CoreError;
+
+/// Wall-clock seconds since the epoch, for timestamps in the store.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

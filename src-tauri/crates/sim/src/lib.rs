@@ -165,6 +165,23 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    /// Changes a published message behind the app's back (an editor in the MP console).
+    pub fn edit_message(
+        &self,
+        appid: &str,
+        article_id: &str,
+        change: impl FnOnce(&mut SimMessage),
+    ) {
+        if let Some(account) = lock(&self.shared.world).account_mut(appid)
+            && let Some(m) = account
+                .messages
+                .iter_mut()
+                .find(|m| m.article_id == article_id)
+        {
+            change(m);
+        }
+    }
+
     pub fn message(&self, appid: &str, article_id: &str) -> Option<SimMessage> {
         self.messages(appid)
             .into_iter()

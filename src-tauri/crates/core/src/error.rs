@@ -1,0 +1,51 @@
+//! The core's error: what went wrong, in a form the shell maps onto its IPC error kinds.
+//! Invariant: no variant carries a secret (the errors it wraps carry none).
+
+use std::path::Path;
+
+use crate::keyring::KeyringError;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    #[error(transparent)]
+    Wechat(#[from] wechat_mp::Error),
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    /// The local database failed; the message says which file and what to do.
+    #[error("{0}")]
+    Store(String),
+    /// Input the user can correct; nothing was stored or sent.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} was not found")]
+    NotFound(String),
+    /// The account's secret is in no keyring and not in this session: ask for it again.
+    #[error("the AppSecret of this account is not available; enter it again")]
+    SecretMissing,
+    /// A confirmation that does not match its plan (wrong phrase, used or unknown nonce).
+    #[error("{0}")]
+    ConfirmationRejected(String),
+    /// A sync was cancelled by the user.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl CoreError {
+    pub(crate) fn store(path: &Path, what: &str, e: rusqlite::Error) -> Self {
+        let hint = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                rusqlite::ErrorCode::ReadOnly => " (the file or its folder is read-only)",
+                rusqlite::ErrorCode::CannotOpen => {
+                    " (check that the folder exists and is writable)"
+                }
+                rusqlite::ErrorCode::NotADatabase => " (the file is not a Retract database)",
+                rusqlite::ErrorCode::DatabaseCorrupt => " (the file is damaged)",
+                rusqlite::ErrorCode::DiskFull => " (the disk is full)",
+                _ => "",
+            },
+            _ => "",
+        };
+        Self::Store(format!("{}: {what}{hint}: {e}", path.display()))
+    }
+}

@@ -1,0 +1,315 @@
+//! Deletion plans: the user's selection turned into an exact, reviewable list of delete
+//! requests, with the snapshot the user saw, the quota it needs and a single-use nonce.
+//! Nothing is sent here.
+//!
+//! Invariants:
+//! - a target is `Item(n ≥ 1)` or `WholeMessage`; a whole message absorbs item selections of
+//!   the same message;
+//! - items of one message are ordered from the highest index down;
+//! - a plan is confirmed at most once, only with its nonce and its phrase.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use wechat_mp::{Api, DELETE_CGI_PATH, DeleteTarget};
+
+use crate::accounts::AccountId;
+use crate::error::CoreError;
+use crate::index::{self, ArticleRow};
+use crate::store::Store;
+
+pub type PlanId = i64;
+
+/// What the user ticked in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Selection {
+    Item { article_id: String, index: u32 },
+    WholeMessage { article_id: String },
+}
+
+/// One delete request of a plan, with what the user saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanTarget {
+    pub seq: u32,
+    pub article_id: String,
+    /// `None`: the whole message.
+    pub index: Option<u32>,
+    /// The items this request removes: one, or every live item of the message.
+    pub items: Vec<ArticleRow>,
+    pub publish_time: i64,
+}
+
+impl PlanTarget {
+    pub fn delete_target(&self) -> DeleteTarget {
+        match self.index.and_then(NonZeroU32::new) {
+            Some(n) => DeleteTarget::Item(n),
+            None => DeleteTarget::WholeMessage,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub id: PlanId,
+    pub account_id: AccountId,
+    pub nonce: String,
+    /// What the user types in step two: the number of articles, easy with any input method.
+    pub phrase: String,
+    pub targets: Vec<PlanTarget>,
+    /// Articles removed in all (a whole message counts its live items).
+    pub articles: u32,
+    /// Delete requests (each costs one of the daily quota).
+    pub requests: u32,
+    pub quota_remain: Option<u32>,
+    pub quota_limit: Option<u32>,
+}
+
+fn nonce() -> Result<String, CoreError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| CoreError::Store(format!("no randomness for the plan nonce: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Builds and stores a plan from a selection. Reads the delete quota; sends no delete.
+pub async fn create(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+    selection: &[Selection],
+) -> Result<Plan, CoreError> {
+    if selection.is_empty() {
+        return Err(CoreError::Invalid("nothing is selected".into()));
+    }
+    // article_id -> None (whole) or the set of item indices.
+    let mut chosen: BTreeMap<String, Option<BTreeSet<u32>>> = BTreeMap::new();
+    for s in selection {
+        match s {
+            Selection::WholeMessage { article_id } => {
+                chosen.insert(article_id.clone(), None);
+            }
+            Selection::Item { article_id, index } => {
+                if *index == 0 {
+                    return Err(CoreError::Invalid("an item position starts at 1".into()));
+                }
+                if let Some(set) = chosen
+                    .entry(article_id.clone())
+                    .or_insert_with(|| Some(BTreeSet::new()))
+                {
+                    set.insert(*index);
+                }
+            }
+        }
+    }
+    let mut targets = Vec::new();
+    for (article_id, which) in &chosen {
+        let items = index::message_items(store, account, article_id)?;
+        if items.is_empty() {
+            return Err(CoreError::Invalid(format!(
+                "article {article_id} is not in the local index; sync first"
+            )));
+        }
+        let live: Vec<ArticleRow> = items.iter().filter(|i| !i.is_deleted).cloned().collect();
+        let publish_time = items[0].publish_time;
+        match which {
+            None => {
+                if live.is_empty() {
+                    return Err(CoreError::Invalid(format!(
+                        "every article of message {article_id} is already deleted"
+                    )));
+                }
+                targets.push(PlanTarget {
+                    seq: 0,
+                    article_id: article_id.clone(),
+                    index: None,
+                    items: live,
+                    publish_time,
+                });
+            }
+            Some(indices) => {
+                for i in indices.iter().rev() {
+                    let Some(row) = items.iter().find(|r| r.index == *i) else {
+                        return Err(CoreError::Invalid(format!(
+                            "message {article_id} has no article at position {i}"
+                        )));
+                    };
+                    if row.is_deleted {
+                        return Err(CoreError::Invalid(format!(
+                            "\"{}\" is already deleted",
+                            row.title
+                        )));
+                    }
+                    targets.push(PlanTarget {
+                        seq: 0,
+                        article_id: article_id.clone(),
+                        index: Some(*i),
+                        items: vec![row.clone()],
+                        publish_time,
+                    });
+                }
+            }
+        }
+    }
+    // Newest message first, as the list shows them; inside a message the order above holds.
+    targets.sort_by(|a, b| {
+        b.publish_time
+            .cmp(&a.publish_time)
+            .then(a.article_id.cmp(&b.article_id))
+    });
+    for (seq, t) in targets.iter_mut().enumerate() {
+        t.seq = seq as u32 + 1;
+    }
+    let articles: u32 = targets.iter().map(|t| t.items.len() as u32).sum();
+    let quota = api.quota(DELETE_CGI_PATH).await.ok();
+    let nonce = nonce()?;
+    let phrase = articles.to_string();
+    let id = {
+        let mut conn = store.conn();
+        let tx = conn
+            .transaction()
+            .map_err(store.err("cannot save the plan"))?;
+        tx.execute(
+            "INSERT INTO plans (account_id, nonce, phrase, status, created_at) VALUES (?1, ?2, ?3, 'planned', ?4)",
+            params![account, nonce, phrase, crate::now_unix()],
+        )
+        .map_err(store.err("cannot save the plan"))?;
+        let id = tx.last_insert_rowid();
+        for t in &targets {
+            let titles = serde_json::to_string(
+                &t.items
+                    .iter()
+                    .map(|i| (&i.title, i.index))
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(|e| CoreError::Store(format!("cannot encode the plan: {e}")))?;
+            tx.execute(
+                "INSERT INTO plan_targets (plan_id, seq, article_id, idx, titles, publish_time, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'planned', ?7)",
+                params![id, t.seq, t.article_id, t.index.unwrap_or(0), titles, t.publish_time, crate::now_unix()],
+            )
+            .map_err(store.err("cannot save the plan"))?;
+        }
+        tx.commit().map_err(store.err("cannot save the plan"))?;
+        id
+    };
+    store.audit(
+        Some(account),
+        "plan_created",
+        &serde_json::json!({"plan": id, "requests": targets.len(), "articles": articles}),
+    )?;
+    Ok(Plan {
+        id,
+        account_id: account,
+        nonce,
+        phrase,
+        requests: targets.len() as u32,
+        targets,
+        articles,
+        quota_remain: quota.as_ref().map(|q| q.quota.remain),
+        quota_limit: quota.as_ref().map(|q| q.quota.daily_limit),
+    })
+}
+
+/// Full-width digits (typed with a Chinese input method) count as the ASCII ones.
+pub fn normalize_phrase(typed: &str) -> String {
+    typed
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// The second confirmation step, checked here and not only in the UI. Single use.
+pub fn confirm(
+    store: &Store,
+    plan: PlanId,
+    nonce: &str,
+    typed: &str,
+) -> Result<AccountId, CoreError> {
+    let row: Option<(AccountId, String, String, String)> = store
+        .conn()
+        .query_row(
+            "SELECT account_id, nonce, phrase, status FROM plans WHERE id = ?1",
+            [plan],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .map_err(store.err("cannot read the plan"))?;
+    let Some((account, stored_nonce, phrase, status)) = row else {
+        return Err(CoreError::ConfirmationRejected(format!(
+            "plan {plan} does not exist"
+        )));
+    };
+    if status != "planned" {
+        return Err(CoreError::ConfirmationRejected(format!(
+            "plan {plan} was already {status}; make a new plan"
+        )));
+    }
+    if stored_nonce != nonce {
+        return Err(CoreError::ConfirmationRejected(
+            "this confirmation does not belong to the plan".into(),
+        ));
+    }
+    if normalize_phrase(typed) != phrase {
+        return Err(CoreError::ConfirmationRejected(format!(
+            "type {phrase} to confirm"
+        )));
+    }
+    let changed = store
+        .conn()
+        .execute(
+            "UPDATE plans SET status = 'confirmed', confirmed_at = ?1 WHERE id = ?2 AND status = 'planned'",
+            params![crate::now_unix(), plan],
+        )
+        .map_err(store.err("cannot confirm the plan"))?;
+    if changed != 1 {
+        return Err(CoreError::ConfirmationRejected(format!(
+            "plan {plan} was confirmed elsewhere"
+        )));
+    }
+    store.audit(
+        Some(account),
+        "plan_confirmed",
+        &serde_json::json!({"plan": plan}),
+    )?;
+    Ok(account)
+}
+
+/// Cancels a plan that was not confirmed. Nothing was sent, nothing will be.
+pub fn cancel(store: &Store, plan: PlanId) -> Result<(), CoreError> {
+    let changed = store
+        .conn()
+        .execute(
+            "UPDATE plans SET status = 'cancelled' WHERE id = ?1 AND status = 'planned'",
+            [plan],
+        )
+        .map_err(store.err("cannot cancel the plan"))?;
+    if changed == 1 {
+        store
+            .conn()
+            .execute("UPDATE plan_targets SET state = 'skipped', outcome = 'cancelled' WHERE plan_id = ?1", [plan])
+            .map_err(store.err("cannot cancel the plan"))?;
+        store.audit(None, "plan_cancelled", &serde_json::json!({"plan": plan}))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_width_digits_from_an_input_method_are_accepted() {
+        assert_eq!(normalize_phrase(" １２ "), "12");
+        assert_eq!(normalize_phrase("3"), "3");
+        assert_eq!(normalize_phrase("三"), "三");
+    }
+}

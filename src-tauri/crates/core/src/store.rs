@@ -1,0 +1,217 @@
+//! The local SQLite store: accounts (no secrets), the article index, plans and their journal,
+//! the archive of deleted articles and the audit log.
+//!
+//! Invariants:
+//! - WAL with `synchronous=FULL`: a committed journal row survives a crash or power loss;
+//! - no column ever holds an AppSecret, a token-service credential or an access token;
+//! - the schema is versioned with `user_version`; a newer file than we know is refused, not
+//!   rewritten, and a file that is not a Retract database is refused with a clear error.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::CoreError;
+
+const SCHEMA_VERSION: i32 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE accounts (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL,
+    appid         TEXT NOT NULL,
+    token_source  TEXT NOT NULL CHECK (token_source IN ('stable', 'service', 'pasted')),
+    service_url   TEXT,
+    service_header TEXT,
+    pasted_expires_at INTEGER,
+    proxy         TEXT,
+    api_base      TEXT,
+    is_demo       INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    synced_at     INTEGER
+);
+CREATE UNIQUE INDEX accounts_appid ON accounts(appid, is_demo);
+
+CREATE TABLE messages (
+    account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    article_id  TEXT NOT NULL,
+    update_time INTEGER NOT NULL,
+    item_count  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, article_id)
+);
+CREATE INDEX messages_time ON messages(account_id, update_time DESC);
+
+CREATE TABLE items (
+    account_id  INTEGER NOT NULL,
+    article_id  TEXT NOT NULL,
+    idx         INTEGER NOT NULL CHECK (idx >= 1),
+    title       TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    is_deleted  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, article_id, idx),
+    FOREIGN KEY (account_id, article_id) REFERENCES messages(account_id, article_id) ON DELETE CASCADE
+);
+
+CREATE TABLE plans (
+    id           INTEGER PRIMARY KEY,
+    account_id   INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    nonce        TEXT NOT NULL,
+    phrase       TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('planned', 'confirmed', 'cancelled', 'finished')),
+    created_at   INTEGER NOT NULL,
+    confirmed_at INTEGER
+);
+
+-- The journal: one row per delete request to make, with its state history in `events`.
+CREATE TABLE plan_targets (
+    plan_id      INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+    seq          INTEGER NOT NULL,
+    article_id   TEXT NOT NULL,
+    idx          INTEGER NOT NULL CHECK (idx >= 0),  -- 0: the whole message
+    titles       TEXT NOT NULL,                      -- JSON array: the titles the user saw
+    publish_time INTEGER NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('planned', 'intent', 'sent', 'done', 'failed', 'unknown', 'skipped', 'waiting')),
+    outcome      TEXT,
+    errcode      INTEGER,
+    errmsg       TEXT,
+    rid          TEXT,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (plan_id, seq)
+);
+
+CREATE TABLE journal_events (
+    id         INTEGER PRIMARY KEY,
+    plan_id    INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    state      TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    note       TEXT
+);
+
+CREATE TABLE archive (
+    id          INTEGER PRIMARY KEY,
+    account_id  INTEGER NOT NULL,
+    article_id  TEXT NOT NULL,
+    plan_id     INTEGER,
+    fetched_at  INTEGER NOT NULL,
+    json        TEXT NOT NULL
+);
+
+CREATE TABLE audit (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    account_id  INTEGER,
+    action      TEXT NOT NULL,
+    detail      TEXT NOT NULL
+);
+"#;
+
+/// One database file. Operations are short; a mutex serialises them.
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, CoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| CoreError::store(path, "cannot open the database", e))?;
+        let store = Self {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        };
+        store.prepare()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn prepare(&self) -> Result<(), CoreError> {
+        let conn = self.conn();
+        let fail = |what: &str, e: rusqlite::Error| CoreError::store(&self.path, what, e);
+        // Any read of a file that is not SQLite fails here ("file is not a database").
+        let version: i32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| fail("this file is not a Retract database or is damaged", e))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(|e| fail("cannot configure the database (is the folder writable?)", e))?;
+        if version > SCHEMA_VERSION {
+            return Err(CoreError::Store(format!(
+                "{} was written by a newer Retract (schema {version}); update Retract to open it",
+                self.path.display()
+            )));
+        }
+        if version == 0 {
+            let tables: i64 = conn
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+                .map_err(|e| fail("cannot read the database", e))?;
+            if tables > 0 {
+                return Err(CoreError::Store(format!(
+                    "{} holds tables Retract did not create; it was left untouched",
+                    self.path.display()
+                )));
+            }
+            conn.execute_batch(&format!(
+                "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))
+            .map_err(|e| fail("cannot create the tables", e))?;
+        }
+        // An integrity problem is reported before anything is written.
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| fail("cannot check the database", e))?;
+        if check != "ok" {
+            return Err(CoreError::Store(format!(
+                "{} is damaged ({check}); it was left untouched — restore a backup or move it away",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The connection, for the modules of this crate.
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Maps a rusqlite error of this store into a [`CoreError`].
+    pub(crate) fn err(&self, what: &str) -> impl Fn(rusqlite::Error) -> CoreError + '_ {
+        let what = what.to_string();
+        move |e| CoreError::store(&self.path, &what, e)
+    }
+
+    /// Appends an audit event. `detail` is JSON, never holding a secret.
+    pub fn audit(
+        &self,
+        account_id: Option<i64>,
+        action: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), CoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO audit (at, account_id, action, detail) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![crate::now_unix(), account_id, action, detail.to_string()],
+            )
+            .map(|_| ())
+            .map_err(self.err("cannot write the audit log"))
+    }
+}
