@@ -1,6 +1,28 @@
+const COMMANDS: [&str; 19] = [
+    "app_info",
+    "keyring_self_test",
+    "list_accounts",
+    "check_account",
+    "verify_account",
+    "save_account",
+    "rename_account",
+    "remove_account",
+    "reverify_account",
+    "secret_storage",
+    "provide_secret",
+    "start_demo",
+    "sync_articles",
+    "cancel_sync",
+    "list_articles",
+    "open_article",
+    "plan_deletion",
+    "cancel_plan",
+    "execute_plan",
+];
+
 fn main() {
     // Only the commands listed here exist for the webview; capabilities/ grants them to "main".
-    let manifest = tauri_build::AppManifest::new().commands(&["app_info", "keyring_self_test"]);
+    let manifest = tauri_build::AppManifest::new().commands(&COMMANDS);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         eprintln!("tauri-build failed: {e:#}");
         std::process::exit(1);

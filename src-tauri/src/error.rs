@@ -5,6 +5,7 @@
 use serde::Serialize;
 use specta::Type;
 
+use retract_core::CoreError;
 use retract_core::keyring::KeyringError;
 use wechat_mp::{Error as WxError, ErrorClass};
 
@@ -41,6 +42,16 @@ pub enum ErrorKind {
     OutcomeUnknown,
     /// Any other WeChat error: shown with its code and rid.
     Wechat,
+    /// The local database cannot be used (damaged, read-only, disk full); the message says which file.
+    Storage,
+    /// The account, plan or article no longer exists.
+    NotFound,
+    /// The account's secret is in no keyring and not in this session: ask for it again.
+    SecretMissing,
+    /// The second confirmation did not match the plan (or the plan was used already).
+    ConfirmationRejected,
+    /// The user cancelled (a sync).
+    Cancelled,
     /// A bug or an unexpected state on our side.
     Internal,
 }
@@ -84,6 +95,25 @@ impl From<KeyringError> for AppError {
             _ => ErrorKind::KeyringUnavailable,
         };
         Self::new(kind, e.to_string())
+    }
+}
+
+impl From<CoreError> for AppError {
+    fn from(e: CoreError) -> Self {
+        let message = e.to_string();
+        match e {
+            CoreError::Wechat(e) => e.into(),
+            CoreError::Keyring(e) => e.into(),
+            CoreError::Store(_) => Self::new(ErrorKind::Storage, message),
+            CoreError::Invalid(_) => Self::new(ErrorKind::InvalidInput, message),
+            CoreError::NotFound(_) => Self::new(ErrorKind::NotFound, message),
+            CoreError::SecretMissing => Self::new(ErrorKind::SecretMissing, message),
+            CoreError::ConfirmationRejected(_) => {
+                Self::new(ErrorKind::ConfirmationRejected, message)
+            }
+            CoreError::Cancelled => Self::new(ErrorKind::Cancelled, message),
+            _ => Self::internal(message),
+        }
     }
 }
 

@@ -9,28 +9,54 @@ mod error;
 mod state;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use retract_core::accounts::Accounts;
+use retract_core::keyring::{Keyring, service_name};
+use retract_core::store::Store;
 use tauri::Manager;
 
 pub use error::{AppError, ErrorKind};
 use state::AppState;
 
-/// The tauri-specta builder: the one list of commands, used by the app and by the test that
-/// writes `ui/src/bindings.ts`.
+/// The tauri-specta builder: the one list of commands and events, used by the app and by the
+/// test that writes `ui/src/bindings.ts`.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    // Our IPC types only travel one way at a time, so one TypeScript type per Rust type.
+    use commands::{accounts, articles, deletions, system};
     tauri_specta::Builder::<tauri::Wry>::new()
+        // Our IPC types only travel one way at a time, so one TypeScript type per Rust type.
         .disable_serde_phases()
+        // Row ids and Unix seconds are i64 in Rust and far below 2^53: plain numbers in TS.
+        .dangerously_cast_bigints_to_number()
         .commands(tauri_specta::collect_commands![
-            commands::system::app_info,
-            commands::system::keyring_self_test,
+            system::app_info,
+            system::keyring_self_test,
+            accounts::list_accounts,
+            accounts::check_account,
+            accounts::verify_account,
+            accounts::save_account,
+            accounts::rename_account,
+            accounts::remove_account,
+            accounts::reverify_account,
+            accounts::secret_storage,
+            accounts::provide_secret,
+            accounts::start_demo,
+            articles::sync_articles,
+            articles::cancel_sync,
+            articles::list_articles,
+            articles::open_article,
+            deletions::plan_deletion,
+            deletions::cancel_plan,
+            deletions::execute_plan,
+        ])
+        .events(tauri_specta::collect_events![
+            articles::SyncProgressEvent,
+            deletions::DeletionProgressEvent,
         ])
 }
 
 /// Where the generated TypeScript goes, relative to this crate.
 pub const BINDINGS_PATH: &str = "../ui/src/bindings.ts";
-
-pub const DEMO_MESSAGES: u32 = 300;
 
 fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {
     let dir = match std::env::var_os("RETRACT_DATA_DIR") {
@@ -45,13 +71,6 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-fn start_demo() -> Result<wechat_sim::Sim, String> {
-    tauri::async_runtime::block_on(wechat_sim::Sim::start(wechat_sim::SimConfig::demo(
-        DEMO_MESSAGES as usize,
-    )))
-    .map_err(|e| format!("cannot start the demo simulator: {e}"))
-}
-
 pub fn run() {
     let builder = specta_builder();
     let demo = std::env::args().any(|a| a == "--demo");
@@ -60,19 +79,25 @@ pub fn run() {
         .setup(move |app| {
             builder.mount_events(app);
             let data_dir = data_dir(app)?;
-            let identifier = app.config().identifier.clone();
-            let keyring = retract_core::keyring::Keyring::new(retract_core::keyring::service_name(
-                &identifier,
-            ));
+            let keyring = Arc::new(Keyring::new(service_name(&app.config().identifier)));
             let api_base = std::env::var("RETRACT_API_BASE")
                 .ok()
                 .filter(|s| !s.is_empty());
-            let demo = if demo {
-                Some((start_demo()?, DEMO_MESSAGES))
-            } else {
-                None
-            };
-            app.manage(AppState::new(data_dir, api_base, keyring, demo));
+            let accounts = Store::open(&data_dir.join("retract.db"))
+                .map(|store| {
+                    Arc::new(Accounts::new(
+                        Arc::new(store),
+                        Arc::clone(&keyring),
+                        Arc::new(wechat_mp::SystemClock),
+                        api_base.clone(),
+                    ))
+                })
+                .map_err(AppError::from);
+            let state = AppState::new(data_dir, api_base, keyring, accounts);
+            if demo && let Err(e) = tauri::async_runtime::block_on(state.start_demo()) {
+                eprintln!("Retract: the demo could not start: {}", e.message);
+            }
+            app.manage(state);
             Ok(())
         })
         .run(tauri::generate_context!());

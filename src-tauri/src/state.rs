@@ -1,32 +1,45 @@
 //! The app's managed state: built once at start-up from the environment and arguments.
+//! The store may fail to open (a damaged or read-only file); the app still starts and every
+//! command that needs it returns that error, so the window can explain it.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use retract_core::accounts::{AccountId, Accounts};
 use retract_core::keyring::Keyring;
 use wechat_sim::Sim;
 
 use crate::commands::system::{AppInfo, DemoInfo};
+use crate::error::{AppError, ErrorKind};
 
 pub struct AppState {
     pub data_dir: PathBuf,
     pub api_base_override: Option<String>,
     keyring: Arc<Keyring>,
-    demo: Option<(Sim, u32)>,
+    accounts: Result<Arc<Accounts>, AppError>,
+    demo: Mutex<Option<Sim>>,
+    syncs: Mutex<HashMap<AccountId, Arc<AtomicBool>>>,
 }
+
+pub const DEMO_MESSAGES: u32 = 300;
 
 impl AppState {
     pub fn new(
         data_dir: PathBuf,
         api_base_override: Option<String>,
-        keyring: Keyring,
-        demo: Option<(Sim, u32)>,
+        keyring: Arc<Keyring>,
+        accounts: Result<Arc<Accounts>, AppError>,
     ) -> Self {
         Self {
             data_dir,
             api_base_override,
-            keyring: Arc::new(keyring),
-            demo,
+            keyring,
+            accounts,
+            demo: Mutex::new(None),
+            syncs: Mutex::new(HashMap::new()),
         }
     }
 
@@ -34,17 +47,86 @@ impl AppState {
         Arc::clone(&self.keyring)
     }
 
+    pub fn accounts(&self) -> Result<Arc<Accounts>, AppError> {
+        self.accounts.clone()
+    }
+
+    /// Starts the embedded simulator (once) and (re)creates the demo account on it.
+    pub async fn start_demo(&self) -> Result<retract_core::accounts::Account, AppError> {
+        let accounts = self.accounts()?;
+        let base = {
+            let running = self
+                .demo
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                .map(|s| s.base_url().to_string());
+            match running {
+                Some(base) => base,
+                None => {
+                    let sim = Sim::start(wechat_sim::SimConfig::demo(DEMO_MESSAGES as usize))
+                        .await
+                        .map_err(|e| {
+                            AppError::internal(format!("cannot start the demo simulator: {e}"))
+                        })?;
+                    let base = sim.base_url().to_string();
+                    *self.demo.lock().unwrap_or_else(|p| p.into_inner()) = Some(sim);
+                    base
+                }
+            }
+        };
+        Ok(accounts.ensure_demo(&base, wechat_sim::DEMO_APPID, wechat_sim::DEMO_SECRET)?)
+    }
+
+    /// A fresh cancel flag for an account's sync (replacing any old one).
+    pub fn sync_flag(&self, account: AccountId) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(false));
+        self.syncs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account, Arc::clone(&flag));
+        flag
+    }
+
+    pub fn cancel_sync(&self, account: AccountId) {
+        if let Some(flag) = self
+            .syncs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&account)
+        {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
     pub fn info(&self) -> AppInfo {
+        let demo = self.demo.lock().unwrap_or_else(|p| p.into_inner());
         AppInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             data_dir: self.data_dir.display().to_string(),
             keyring_service: self.keyring.service().to_string(),
             api_base_override: self.api_base_override.clone(),
-            demo: self.demo.as_ref().map(|(sim, messages)| DemoInfo {
+            demo: demo.as_ref().map(|sim| DemoInfo {
                 base_url: sim.base_url().to_string(),
                 appid: wechat_sim::DEMO_APPID.to_string(),
-                messages: *messages,
+                messages: DEMO_MESSAGES,
             }),
+            storage_error: self.accounts.as_ref().err().map(|e| e.message.clone()),
         }
+    }
+}
+
+/// Runs keyring and other blocking work off the async runtime, bounded in time.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let task = tokio::task::spawn_blocking(work);
+    match tokio::time::timeout(Duration::from_secs(30), task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(AppError::internal(format!("background task failed: {e}"))),
+        Err(_) => Err(AppError::new(
+            ErrorKind::KeyringLocked,
+            "the keyring did not answer within 30 seconds (an unlock prompt may be waiting)",
+        )),
     }
 }

@@ -19,6 +19,8 @@ pub struct AppInfo {
     pub api_base_override: Option<String>,
     /// Set when the app runs the built-in simulator (`--demo`).
     pub demo: Option<DemoInfo>,
+    /// Set when the local database could not be opened: what happened and what to do.
+    pub storage_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Type)]

@@ -24,6 +24,7 @@ pub type AccountId = i64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum SourceKind {
     Stable,
     Service,
@@ -84,6 +85,7 @@ pub enum DraftSource {
 /// A stored account: everything but secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Account {
     pub id: AccountId,
     pub name: String,
@@ -102,6 +104,7 @@ pub struct Account {
 /// Where a saved secret lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum SecretStorage {
     Keyring,
     SessionOnly,
@@ -110,6 +113,7 @@ pub enum SecretStorage {
 /// The result of "Verify": a token was obtained and the delete quota read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VerifyReport {
     pub delete_daily_limit: u32,
     pub delete_used: u32,
@@ -205,6 +209,11 @@ fn optional_url(raw: Option<&str>, what: &str, proxy: bool) -> Result<Option<Str
     }
     let url = wechat_mp::client::check_url(&cleaned, what, proxy)?;
     Ok(Some(url.to_string()))
+}
+
+/// The wizard's field checks, without any network call or storage.
+pub fn validate(draft: &AccountDraft) -> Result<(), CoreError> {
+    check(draft, crate::now_unix()).map(|_| ())
 }
 
 fn check(draft: &AccountDraft, now: i64) -> Result<Checked, CoreError> {

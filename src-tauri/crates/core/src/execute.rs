@@ -27,6 +27,7 @@ use crate::store::Store;
 /// Where one target ended up, for the UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Outcome {
     /// Deleted by this plan.
     Deleted,
@@ -45,6 +46,7 @@ pub enum Outcome {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TargetResult {
     pub seq: u32,
     pub article_id: String,
@@ -58,6 +60,7 @@ pub struct TargetResult {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ExecutionReport {
     pub plan_id: PlanId,
     pub results: Vec<TargetResult>,

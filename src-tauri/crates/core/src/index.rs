@@ -23,6 +23,7 @@ pub const BATCHGET_PATH: &str = "/cgi-bin/freepublish/batchget";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncProgress {
     pub pages: u32,
     pub messages: u32,
@@ -33,6 +34,7 @@ pub struct SyncProgress {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncReport {
     pub progress: SyncProgress,
     pub full: bool,
@@ -45,6 +47,7 @@ pub struct SyncReport {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ListQuota {
     pub used: u32,
     pub daily_limit: u32,
@@ -53,6 +56,7 @@ pub struct ListQuota {
 /// One article (item) of a message, as the list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ArticleRow {
     pub article_id: String,
     /// 1-based position inside the message.

@@ -29,6 +29,7 @@ pub fn service_name(app_identifier: &str) -> String {
 /// Why the keyring cannot be used, in terms a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "problem", content = "detail", rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum KeyringError {
     /// No D-Bus session bus (a bare SSH or container session).
     #[error("no D-Bus session bus: {0}")]

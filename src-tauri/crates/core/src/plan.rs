@@ -24,7 +24,8 @@ pub type PlanId = i64;
 
 /// What the user ticked in the list.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Selection {
     Item { article_id: String, index: u32 },
     WholeMessage { article_id: String },
@@ -33,6 +34,7 @@ pub enum Selection {
 /// One delete request of a plan, with what the user saw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PlanTarget {
     pub seq: u32,
     pub article_id: String,
@@ -54,6 +56,7 @@ impl PlanTarget {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Plan {
     pub id: PlanId,
     pub account_id: AccountId,

@@ -1,0 +1,201 @@
+//! Accounts: the setup wizard's checks, verify, save (keyring or this session only), rename,
+//! re-verify, remove, and the demo account.
+
+use retract_core::accounts::{
+    self, Account, AccountDraft, AccountId, DraftSource, SecretStorage, VerifyReport,
+};
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use tauri::State;
+
+use crate::error::AppError;
+use crate::state::{AppState, blocking};
+
+/// What the wizard sends. The secret travels in, never out.
+#[derive(Debug, Clone, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountInput {
+    pub name: String,
+    pub appid: String,
+    pub source: SourceInput,
+    pub proxy: Option<String>,
+    pub api_base: Option<String>,
+}
+
+#[derive(Clone, Deserialize, Type)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum SourceInput {
+    #[serde(rename_all = "camelCase")]
+    Stable { secret: String },
+    #[serde(rename_all = "camelCase")]
+    Service {
+        url: String,
+        header_name: Option<String>,
+        header_value: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Pasted {
+        token: String,
+        expires_in_minutes: Option<u32>,
+    },
+}
+
+// Hand-written so no secret can be printed by a stray `{:?}`.
+impl std::fmt::Debug for SourceInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Stable { .. } => "Stable { .. }",
+            Self::Service { .. } => "Service { .. }",
+            Self::Pasted { .. } => "Pasted { .. }",
+        })
+    }
+}
+
+impl From<AccountInput> for AccountDraft {
+    fn from(i: AccountInput) -> Self {
+        AccountDraft {
+            name: i.name,
+            appid: i.appid,
+            source: match i.source {
+                SourceInput::Stable { secret } => DraftSource::Stable { secret },
+                SourceInput::Service {
+                    url,
+                    header_name,
+                    header_value,
+                } => DraftSource::Service {
+                    url,
+                    header_name,
+                    header_value,
+                },
+                SourceInput::Pasted {
+                    token,
+                    expires_in_minutes,
+                } => DraftSource::Pasted {
+                    token,
+                    expires_in_minutes,
+                },
+            },
+            proxy: i.proxy,
+            api_base: i.api_base,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedAccount {
+    pub account: Account,
+    pub storage: SecretStorage,
+    /// The keyring service the secret is filed under (shown to the user).
+    pub keyring_service: String,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_accounts(state: State<'_, AppState>) -> Result<Vec<Account>, AppError> {
+    Ok(state.accounts()?.list()?)
+}
+
+/// Field checks only: no network, nothing stored.
+#[tauri::command]
+#[specta::specta]
+pub fn check_account(input: AccountInput) -> Result<(), AppError> {
+    Ok(accounts::validate(&input.into())?)
+}
+
+/// Obtains a token and reads the delete quota. Nothing is stored.
+#[tauri::command]
+#[specta::specta]
+pub async fn verify_account(
+    state: State<'_, AppState>,
+    input: AccountInput,
+) -> Result<VerifyReport, AppError> {
+    Ok(state.accounts()?.verify(&input.into()).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_account(
+    state: State<'_, AppState>,
+    input: AccountInput,
+    session_only: bool,
+) -> Result<SavedAccount, AppError> {
+    let accounts = state.accounts()?;
+    let service = state.keyring().service().to_string();
+    let storage = if session_only {
+        SecretStorage::SessionOnly
+    } else {
+        SecretStorage::Keyring
+    };
+    let account = blocking(move || Ok(accounts.save(&input.into(), storage)?)).await?;
+    Ok(SavedAccount {
+        account,
+        storage,
+        keyring_service: service,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn rename_account(
+    state: State<'_, AppState>,
+    id: AccountId,
+    name: String,
+) -> Result<Account, AppError> {
+    Ok(state.accounts()?.rename(id, &name)?)
+}
+
+/// Removes the keyring entries, the profile and the local index of an account.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_account(state: State<'_, AppState>, id: AccountId) -> Result<(), AppError> {
+    let accounts = state.accounts()?;
+    blocking(move || Ok(accounts.remove(id)?)).await
+}
+
+/// Token and delete quota of a saved account (also the quota meter's source).
+#[tauri::command]
+#[specta::specta]
+pub async fn reverify_account(
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<VerifyReport, AppError> {
+    let accounts = state.accounts()?;
+    let api_accounts = std::sync::Arc::clone(&accounts);
+    // Building the client may read the keyring: off the async runtime.
+    blocking(move || Ok(api_accounts.api(id).map(|_| ())?)).await?;
+    Ok(accounts.reverify(id).await?)
+}
+
+/// Where the account's secret is now: keyring, this session, or nowhere (ask again).
+#[tauri::command]
+#[specta::specta]
+pub async fn secret_storage(
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<Option<SecretStorage>, AppError> {
+    let accounts = state.accounts()?;
+    blocking(move || {
+        let account = accounts.get(id)?;
+        Ok(accounts.secret_storage(&account)?)
+    })
+    .await
+}
+
+/// Gives the secret again for this session (when it is in no keyring).
+#[tauri::command]
+#[specta::specta]
+pub fn provide_secret(
+    state: State<'_, AppState>,
+    id: AccountId,
+    secret: String,
+) -> Result<(), AppError> {
+    Ok(state.accounts()?.provide_session_secret(id, &secret)?)
+}
+
+/// Starts the built-in simulator and opens the demo account on it.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_demo(state: State<'_, AppState>) -> Result<Account, AppError> {
+    state.start_demo().await
+}
