@@ -19,7 +19,7 @@ ui: setup
 	cd ui && npm run build --silent
 
 app: ui
-	cargo build -p retract
+	cargo build -p retract -p wechat-sim
 
 run: app
 	@scripts/run-app.sh $(APP)
@@ -51,7 +51,8 @@ bindings: ui
 
 e2e: app
 	@mkdir -p $(SCREENSHOTS)
-	xvfb-run -a -s '-screen 0 1280x800x24' scripts/with-keyring.sh tests/e2e/run.sh $(abspath $(APP))
+	RETRACT_SIM=$(abspath target/debug/wechat-sim) \
+	  xvfb-run -a -s '-screen 0 1280x800x24' scripts/with-keyring.sh tests/e2e/run.sh $(abspath $(APP))
 
 test: setup fmt-check lint ui-test rust-test e2e
 	@echo "make test: all gates passed"

@@ -22,3 +22,10 @@ export function placeholders(text: string): string[] {
 export function dictionary(locale: Locale): Record<MessageKey, string> {
   return dictionaries[locale];
 }
+
+/** Local date and time as YYYY-MM-DD HH:MM: unambiguous in both locales. */
+export function formatTime(unix: number): string {
+  const d = new Date(unix * 1000);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

@@ -38,11 +38,13 @@ describe("ipc", () => {
     const kinds: ErrorKind[] = [
       "keyringUnavailable", "keyringLocked", "invalidInput", "invalidCredentials", "ipNotWhitelisted",
       "riskyIp", "quotaExhausted", "rateLimited", "unauthorized", "articleGone", "tokenExpired",
-      "tokenRejected", "network", "outcomeUnknown", "wechat", "internal",
+      "tokenRejected", "network", "outcomeUnknown", "storage", "notFound", "secretMissing",
+      "confirmationRejected", "cancelled", "wechat", "internal",
     ];
     for (const kind of kinds) {
       const { key } = explain({ ...whitelist, kind });
-      expect(format("en", key, {}).length).toBeGreaterThan(10);
+      expect(key.startsWith("error."), kind).toBe(true);
+      expect(format("zh-CN", key, {}).trim(), kind).not.toBe("");
     }
   });
 });

@@ -40,6 +40,11 @@ const KEYS: Record<ErrorKind, MessageKey> = {
   tokenRejected: "error.tokenRejected",
   network: "error.network",
   outcomeUnknown: "error.outcomeUnknown",
+  storage: "error.storage",
+  notFound: "error.notFound",
+  secretMissing: "error.secretMissing",
+  confirmationRejected: "error.confirmationRejected",
+  cancelled: "error.cancelled",
   wechat: "error.wechat",
   internal: "error.internal",
 };

@@ -24,7 +24,11 @@ pub type PlanId = i64;
 
 /// What the user ticked in the list.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Selection {
     Item { article_id: String, index: u32 },

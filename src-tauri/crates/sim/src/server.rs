@@ -114,6 +114,7 @@ pub(crate) fn router(state: AppState) -> axum::Router {
         .route("/_sim/requests", axum::routing::get(requests))
         .route("/_sim/advance", axum::routing::post(advance))
         .route("/_sim/fault", axum::routing::post(inject))
+        .route("/_sim/configure", axum::routing::post(configure))
         .fallback(handle)
         .with_state(state)
 }
@@ -153,6 +154,62 @@ async fn inject(
 ) -> impl IntoResponse {
     lock(&state.faults).push(&i.path, i.fault, i.times);
     axum::Json(json!({"ok": true}))
+}
+
+/// Changes an account's setup over HTTP, for tests that run the simulator as a process.
+#[derive(Deserialize)]
+struct Configure {
+    appid: Option<String>,
+    /// `Some(null)` clears the whitelist; absent leaves it.
+    #[serde(default, with = "double_option")]
+    whitelist: Option<Option<Vec<String>>>,
+    verified: Option<bool>,
+    risky_ip: Option<bool>,
+    caller_ip: Option<String>,
+    delete_daily_limit: Option<u32>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+async fn configure(
+    State(state): State<AppState>,
+    axum::Json(c): axum::Json<Configure>,
+) -> Response {
+    let mut world = lock(&state.world);
+    if let Some(ip) = c.caller_ip {
+        world.caller_ip = ip;
+    }
+    if let Some(appid) = c.appid {
+        let Some(account) = world.account_mut(&appid) else {
+            return (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({"error": format!("no account {appid}")})),
+            )
+                .into_response();
+        };
+        if let Some(limit) = c.delete_daily_limit {
+            account.set_limit("/cgi-bin/freepublish/delete", limit);
+        }
+        let spec = account.spec_mut();
+        if let Some(list) = c.whitelist {
+            spec.whitelist = list;
+        }
+        if let Some(v) = c.verified {
+            spec.verified = v;
+        }
+        if let Some(r) = c.risky_ip {
+            spec.risky_ip = r;
+        }
+    }
+    axum::Json(json!({"ok": true})).into_response()
 }
 
 fn query_param<'a>(query: &'a str, key: &str) -> Option<std::borrow::Cow<'a, str>> {

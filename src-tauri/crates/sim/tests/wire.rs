@@ -211,3 +211,35 @@ fn the_binary_prints_where_it_listens_and_the_demo_credentials() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("takes a number"));
 }
+
+#[tokio::test]
+async fn accounts_can_be_configured_over_http_for_out_of_process_tests() {
+    let sim = Sim::start(SimConfig::demo(1)).await.unwrap();
+    let client = reqwest::Client::new();
+    let status = client
+        .post(format!("{}/_sim/configure", sim.base_url()))
+        .json(&json!({"appid": DEMO_APPID, "whitelist": ["198.51.100.1"], "caller_ip": "203.0.113.77"}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let refused = stable(&sim, false).await;
+    assert_eq!(refused["errcode"], 40164);
+    assert!(refused["errmsg"].as_str().unwrap().contains("203.0.113.77"));
+    client
+        .post(format!("{}/_sim/configure", sim.base_url()))
+        .json(&json!({"appid": DEMO_APPID, "whitelist": null}))
+        .send()
+        .await
+        .unwrap();
+    assert!(stable(&sim, false).await.get("access_token").is_some());
+    let unknown = client
+        .post(format!("{}/_sim/configure", sim.base_url()))
+        .json(&json!({"appid": "wx0000000000000000"}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(unknown, 404);
+}

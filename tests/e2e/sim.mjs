@@ -1,0 +1,45 @@
+// The simulator as its own process, for tests of the real app: started on a free port,
+// controlled and inspected over its /_sim endpoints.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+
+const BIN = process.env.RETRACT_SIM;
+if (!BIN) throw new Error("RETRACT_SIM (the wechat-sim binary) is unset: run through `make e2e`");
+
+export const DEMO_APPID = "wx5e7d1c0ffee0a1b2";
+export const DEMO_SECRET = "3f2a9c8e7d6b5a4f3e2d1c0b9a8f7e6d";
+
+export async function startSim(articles = 120) {
+  const child = spawn(BIN, ["--port", "0", "--articles", String(articles)], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("wechat-sim did not start")), 10000);
+    lines.on("line", (line) => {
+      const m = line.match(/listening on (http:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`wechat-sim exited with ${code}`)));
+  });
+  const post = async (path, body) => {
+    const r = await fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+    return r.json();
+  };
+  return {
+    base,
+    async requests() {
+      return (await fetch(`${base}/_sim/requests`)).json();
+    },
+    async count(path) {
+      return (await this.requests()).filter((r) => r.path === path).length;
+    },
+    configure: (settings) => post("/_sim/configure", { appid: DEMO_APPID, ...settings }),
+    fault: (path, fault, times = 1) => post("/_sim/fault", { path, fault, times }),
+    stop() {
+      child.kill();
+    },
+  };
+}
