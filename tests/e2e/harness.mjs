@@ -79,11 +79,20 @@ export function byTestId(id) {
   return By.css(`[data-testid="${id}"]`);
 }
 
+/** Waits for an element; on a time-out, saves a screenshot named after it before failing. */
 export async function find(driver, id, timeout = 15000) {
-  return driver.wait(until.elementLocated(byTestId(id)), timeout, `no element with data-testid="${id}"`);
+  try {
+    return await driver.wait(until.elementLocated(byTestId(id)), timeout, `no element with data-testid="${id}"`);
+  } catch (e) {
+    const path = await screenshot(driver, `failure-${id}`).catch(() => "(no screenshot)");
+    e.message += ` — screenshot: ${path}`;
+    throw e;
+  }
 }
 
+/** Saves a PNG of the window, after two animation frames so the last DOM change is painted. */
 export async function screenshot(driver, name) {
+  await driver.executeAsyncScript("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));");
   const png = await driver.takeScreenshot();
   const path = join(SHOTS, `${name}.png`);
   writeFileSync(path, png, "base64");

@@ -18,11 +18,13 @@ describe("demo mode", () => {
     await close?.();
   });
 
-  it("opens in Chinese and labels the demo account", async () => {
+  it("opens the demo account in Chinese and labels it", async () => {
     const root = await find(driver, "app-root");
     assert.equal(await root.getAttribute("data-locale"), "zh-CN");
     const badge = await find(driver, "demo-badge");
     assert.equal(await badge.getText(), "演示账号");
+    await find(driver, "sync-button");
+    await (await find(driver, "system-check")).click();
     const endpoint = await find(driver, "demo-endpoint");
     assert.match(await endpoint.getText(), /^http:\/\/127\.0\.0\.1:\d+$/);
     const dir = await find(driver, "data-dir");
@@ -70,6 +72,8 @@ describe("pointed at another API", () => {
   });
 
   it("shows the override and no demo badge", async () => {
+    await find(driver, "wizard");
+    await (await find(driver, "system-check")).click();
     const card = await find(driver, "api-card");
     assert.match(await card.getText(), /RETRACT_API_BASE.*http:\/\/127\.0\.0\.1:9/s);
     assert.equal((await driver.findElements({ css: '[data-testid="demo-badge"]' })).length, 0);

@@ -1,0 +1,262 @@
+// The operator's journey in the real app window against wechat-sim (a separate process):
+// wizard → verify → save (real keyring) → sync → search → select → both confirm steps →
+// result → index updated; cancelling at each step sends nothing; 40164 shows the IP; a
+// missing keyring offers "this session only". Screenshots of each screen in both languages.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { Key } from "selenium-webdriver";
+import { byTestId, find, launch, screenshot, until } from "./harness.mjs";
+import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
+
+const DELETE = "/cgi-bin/freepublish/delete";
+
+async function type(driver, id, text) {
+  const el = await find(driver, id);
+  await el.clear();
+  await el.sendKeys(text);
+  return el;
+}
+
+async function attr(driver, id, name, expected, timeout = 20000) {
+  const el = await find(driver, id, timeout);
+  await driver.wait(async () => (await el.getAttribute(name)) === expected, timeout, `${id}[${name}] never became ${expected}`);
+  return el;
+}
+
+async function activeTestId(driver) {
+  return (await driver.switchTo().activeElement()).getAttribute("data-testid");
+}
+
+async function fillWizard(driver) {
+  await type(driver, "wizard-name", "测试服务号");
+  await type(driver, "wizard-appid", DEMO_APPID);
+  await type(driver, "wizard-secret", DEMO_SECRET);
+}
+
+/** Switches the language for screenshots. A script click: an open dialog's backdrop rightly
+ * covers the top bar, and the dialog itself should be captured in both languages. */
+async function setLocale(driver, wanted) {
+  const root = await find(driver, "app-root");
+  if ((await root.getAttribute("data-locale")) !== wanted) {
+    await driver.executeScript("arguments[0].click()", await find(driver, "lang-switch"));
+    await attr(driver, "app-root", "data-locale", wanted);
+  }
+}
+
+/** Rendered text as the DOM has it (WebKit's WebDriver leaves out ellipsis-clipped text). */
+async function textOf(el) {
+  return (await el.getAttribute("textContent")).trim();
+}
+
+/** Screenshots the current screen in both languages, ending in zh-CN. */
+async function shootBoth(driver, name) {
+  await setLocale(driver, "en");
+  await screenshot(driver, `${name}-en`);
+  await setLocale(driver, "zh-CN");
+  await screenshot(driver, `${name}-zh`);
+}
+
+describe("first run: wizard, sync, search, delete one article", () => {
+  let sim;
+  let app;
+  let driver;
+  let chosen;
+
+  before(async () => {
+    sim = await startSim(120);
+    app = await launch([], { RETRACT_API_BASE: sim.base });
+    driver = app.driver;
+  });
+
+  after(async () => {
+    await app?.close();
+    sim?.stop();
+  });
+
+  it("opens the wizard on first launch and refuses a malformed AppID before any request", async () => {
+    await find(driver, "wizard");
+    await shootBoth(driver, "wizard");
+    await type(driver, "wizard-appid", "wx123");
+    await (await find(driver, "wizard-verify")).click();
+    const hint = await find(driver, "wizard-appid-error");
+    assert.match(await hint.getText(), /18/);
+    assert.equal(await (await find(driver, "wizard-save")).isEnabled(), false);
+    assert.equal((await sim.requests()).length, 0, "nothing reached the API");
+  });
+
+  it("verifies: a token and the delete quota", async () => {
+    await fillWizard(driver);
+    await (await find(driver, "wizard-verify")).click();
+    const result = await find(driver, "wizard-verify-result");
+    assert.match(await result.getText(), /10 \/ 10/);
+    const sent = await sim.requests();
+    assert.ok(sent.some((r) => r.path === "/cgi-bin/stable_token" && JSON.parse(r.body).force_refresh === false));
+    assert.ok(sent.some((r) => r.path === "/cgi-bin/openapi/quota/get"));
+    assert.ok(!sent.some((r) => r.path === "/cgi-bin/token"), "the invalidating token endpoint is never used");
+    await shootBoth(driver, "wizard-verified");
+  });
+
+  it("saves the secret into the real keyring and says where", async () => {
+    await (await find(driver, "wizard-save")).click();
+    const saved = await attr(driver, "wizard-saved", "data-storage", "keyring");
+    assert.match(await saved.getText(), /app\.retract\.desktop\.dev/);
+    const found = execFileSync("secret-tool", ["search", "--all", "service", "app.retract.desktop.dev"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    assert.match(found, new RegExp(`${DEMO_APPID}:appsecret`));
+    await shootBoth(driver, "wizard-saved");
+    await (await find(driver, "wizard-start")).click();
+  });
+
+  it("syncs the list into the local index with progress and the list quota", async () => {
+    await find(driver, "never-synced");
+    assert.match(await (await find(driver, "mass-send-note")).getText(), /群发/);
+    await (await find(driver, "sync-button")).click();
+    const result = await find(driver, "sync-result", 30000);
+    assert.equal(await result.getAttribute("data-pages"), "6");
+    const count = await find(driver, "article-count");
+    await driver.wait(async () => Number(await count.getAttribute("data-total")) > 120, 10000);
+    assert.equal(await sim.count("/cgi-bin/freepublish/batchget"), 6);
+    await shootBoth(driver, "browser");
+  });
+
+  it("searches Chinese text without calling the API", async () => {
+    const before = (await sim.requests()).length;
+    const firstTitle = await textOf(await driver.findElement({ css: '[data-testid="article-row"] .title' }));
+    const needle = [...firstTitle].slice(-4).join("");
+    await type(driver, "search-box", needle);
+    const count = await find(driver, "article-count");
+    await driver.wait(async () => Number(await count.getAttribute("data-total")) < 120, 10000, "search did not narrow the list");
+    const titles = await Promise.all((await driver.findElements({ css: '[data-testid="article-row"]' })).map(textOf));
+    assert.ok(titles.length > 0 && titles.every((text) => text.includes(needle)), `${needle}: ${titles.join(" | ")}`);
+    assert.equal((await sim.requests()).length, before, "search is local");
+  });
+
+  it("cancelling at step 1, by Escape, and at step 2 sends nothing", async () => {
+    const row = await driver.findElement({ css: '[data-testid="article-row"][data-deleted="false"]' });
+    chosen = { id: await row.getAttribute("data-article-id"), index: await row.getAttribute("data-index") };
+    await (await row.findElement(byTestId("select-item"))).click();
+    assert.match(await (await find(driver, "selection-count")).getAttribute("data-requests"), /^1$/);
+
+    await (await find(driver, "delete-button")).click();
+    await find(driver, "confirm-step1");
+    assert.equal(await activeTestId(driver), "confirm-step1-cancel", "Cancel has the initial focus");
+    await shootBoth(driver, "confirm-step1");
+    await (await find(driver, "confirm-step1-cancel")).click();
+    await driver.wait(async () => (await driver.findElements(byTestId("confirm-dialog"))).length === 0, 5000);
+
+    await (await find(driver, "delete-button")).click();
+    await find(driver, "confirm-step1");
+    await (await driver.switchTo().activeElement()).sendKeys(Key.ESCAPE);
+    await driver.wait(async () => (await driver.findElements(byTestId("confirm-dialog"))).length === 0, 5000, "Escape did not cancel");
+
+    await (await find(driver, "delete-button")).click();
+    await (await find(driver, "confirm-step1-continue")).click();
+    await find(driver, "confirm-step2");
+    assert.equal(await activeTestId(driver), "confirm-step2-cancel");
+    assert.equal(await (await find(driver, "confirm-delete")).isEnabled(), false);
+    await shootBoth(driver, "confirm-step2");
+    await (await find(driver, "confirm-step2-cancel")).click();
+    await driver.wait(async () => (await driver.findElements(byTestId("confirm-dialog"))).length === 0, 5000);
+    assert.equal(await sim.count(DELETE), 0, "no delete request was sent");
+  });
+
+  it("deletes exactly the reviewed article after both steps and updates the index", async () => {
+    await (await find(driver, "delete-button")).click();
+    const step1 = await find(driver, "confirm-step1");
+    const reviewed = await step1.getText();
+    await (await find(driver, "confirm-step1-continue")).click();
+    const input = await find(driver, "confirm-phrase-input");
+    await input.sendKeys("2");
+    assert.equal(await (await find(driver, "confirm-delete")).isEnabled(), false, "a wrong number keeps the button disabled");
+    await input.clear();
+    await input.sendKeys("1");
+    await driver.wait(until.elementIsEnabled(await find(driver, "confirm-delete")), 5000);
+    await (await find(driver, "confirm-delete")).click();
+    await attr(driver, "deletion-results", "data-state", "done", 30000);
+    const result = await find(driver, "deletion-result");
+    assert.equal(await result.getAttribute("data-outcome"), "deleted");
+    await shootBoth(driver, "deletion-results");
+
+    const deletes = (await sim.requests()).filter((r) => r.path === DELETE).map((r) => JSON.parse(r.body));
+    assert.deepEqual(deletes, [{ article_id: chosen.id, index: Number(chosen.index) }]);
+    assert.ok(reviewed.length > 0);
+    await (await find(driver, "deletion-done")).click();
+    const row = await find(driver, "article-list");
+    await driver.wait(
+      async () => (await row.findElements({ css: `[data-article-id="${chosen.id}"][data-index="${chosen.index}"][data-deleted="true"]` })).length === 1,
+      10000,
+      "the row is not marked deleted",
+    );
+    await attr(driver, "quota-meter", "data-remain", "9");
+  });
+
+  it("shows the account settings", async () => {
+    await (await find(driver, "account-settings-button")).click();
+    await attr(driver, "secret-storage", "data-storage", "keyring");
+    await shootBoth(driver, "account-settings");
+    await (await driver.switchTo().activeElement()).sendKeys(Key.ESCAPE);
+  });
+});
+
+describe("IP not whitelisted", () => {
+  let sim;
+  let app;
+
+  before(async () => {
+    sim = await startSim(5);
+    await sim.configure({ whitelist: ["198.51.100.1"], caller_ip: "203.0.113.45" });
+    app = await launch([], { RETRACT_API_BASE: sim.base });
+  });
+
+  after(async () => {
+    await app?.close();
+    sim?.stop();
+  });
+
+  it("shows the IP WeChat saw, where to add it, the rid, and opens the network settings", async () => {
+    const { driver } = app;
+    await fillWizard(driver);
+    await (await find(driver, "wizard-verify")).click();
+    const banner = await attr(driver, "error-banner", "data-errcode", "40164");
+    const text = await banner.getText();
+    assert.match(text, /203\.0\.113\.45/);
+    assert.match(text, /IP白名单/);
+    assert.match(await (await find(driver, "error-rid")).getText(), /[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}/);
+    assert.equal(await (await find(driver, "wizard-network")).getAttribute("open"), "true");
+    await shootBoth(driver, "wizard-40164");
+    await setLocale(driver, "en");
+    assert.match(await (await find(driver, "error-banner")).getText(), /IP Whitelist/);
+    await setLocale(driver, "zh-CN");
+    assert.equal(await (await find(driver, "wizard-save")).isEnabled(), false);
+  });
+});
+
+describe("no keyring available", () => {
+  let sim;
+  let app;
+
+  before(async () => {
+    sim = await startSim(5);
+    // The app gets a session bus address that leads nowhere: no Secret Service at all.
+    app = await launch([], { RETRACT_API_BASE: sim.base, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/retract-bus" });
+  });
+
+  after(async () => {
+    await app?.close();
+    sim?.stop();
+  });
+
+  it("explains it and offers 'this session only', never a plaintext fallback", async () => {
+    const { driver, dataDir } = app;
+    await fillWizard(driver);
+    await (await find(driver, "wizard-verify")).click();
+    await find(driver, "wizard-verify-result");
+    await (await find(driver, "wizard-save")).click();
+    await attr(driver, "error-banner", "data-kind", "keyringUnavailable");
+    await shootBoth(driver, "wizard-keyring-unavailable");
+    await (await find(driver, "wizard-session-only")).click();
+    await attr(driver, "wizard-saved", "data-storage", "sessionOnly");
+    const files = execFileSync("bash", ["-c", `cat "${dataDir}"/* 2>/dev/null | grep -c ${DEMO_SECRET} || true`], { encoding: "utf8" });
+    assert.equal(files.trim(), "0", "the secret is in no file of the data folder");
+  });
+});
