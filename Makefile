@@ -60,6 +60,7 @@ test: setup fmt-check lint ui-test rust-test e2e
 # Not part of `make test`: timings belong in BENCHMARKS.md, not in assertions.
 bench:
 	cargo bench -p wechat-mp --bench listing --locked
+	cargo bench -p retract-core --bench index --locked
 
 sim:
 	cargo run -p wechat-sim --locked -- --port 8787 --articles 300
