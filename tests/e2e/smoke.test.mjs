@@ -79,3 +79,33 @@ describe("pointed at another API", () => {
     assert.equal((await driver.findElements({ css: '[data-testid="demo-badge"]' })).length, 0);
   });
 });
+
+describe("dark mode", () => {
+  let driver;
+  let close;
+
+  before(async () => {
+    ({ driver, close } = await launch(["--demo"], { GTK_THEME: "Adwaita:dark" }));
+  });
+
+  after(async () => {
+    await close?.();
+  });
+
+  it("follows the system's dark theme", async () => {
+    await (await find(driver, "sync-button")).click();
+    await find(driver, "sync-result", 30000);
+    const dark = await driver.executeScript("return matchMedia('(prefers-color-scheme: dark)').matches");
+    assert.equal(dark, true, "the webview did not pick up the dark theme");
+    const background = await driver.executeScript("return getComputedStyle(document.documentElement).backgroundColor");
+    assert.equal(background, "rgb(21, 24, 28)");
+    // A whole message selected: the louder choice, as it looks in the dark.
+    await (await find(driver, "select-message")).click();
+    await screenshot(driver, "browser-dark-whole-message-zh");
+    await (await find(driver, "delete-button")).click();
+    await find(driver, "confirm-step1");
+    const whole = await driver.findElements({ css: '[data-testid="confirm-target"][data-whole="true"]' });
+    assert.equal(whole.length, 1);
+    await screenshot(driver, "confirm-whole-message-dark-zh");
+  });
+});

@@ -427,7 +427,7 @@ impl Accounts {
                 .map_err(self.store.err("cannot reset the demo account"))?;
         }
         let c = Checked {
-            name: "演示账号 Demo".into(),
+            name: "Demo 演示".into(),
             appid: appid.into(),
             kind: SourceKind::Stable,
             secret: None,
