@@ -2,7 +2,7 @@
 // and data folder) and offers a few helpers. One app session per driver.
 import { Builder, By, until } from "selenium-webdriver";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,12 +48,22 @@ export async function launch(args = [], env = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "retract-e2e-"));
   const port = await freePort();
   const nativePort = await freePort();
+  // Its own process group, and a log file rather than a pipe: on close the whole group (driver,
+  // WebKitWebDriver, the app) is killed, and no leftover process can hold a pipe of ours open.
+  const logPath = join(dataDir, "tauri-driver.log");
+  const log = openSync(logPath, "w");
   const driverProcess = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     env: { ...process.env, RETRACT_DATA_DIR: dataDir, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", log, log],
+    detached: true,
   });
-  let driverErrors = "";
-  driverProcess.stderr.on("data", (chunk) => (driverErrors += chunk));
+  const killGroup = () => {
+    try {
+      process.kill(-driverProcess.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
   await waitForPort(port, 10000);
   let driver;
   try {
@@ -62,14 +72,14 @@ export async function launch(args = [], env = {}) {
       .withCapabilities({ browserName: "wry", "tauri:options": { application: APP, args } })
       .build();
   } catch (e) {
-    driverProcess.kill();
-    throw new Error(`could not start the app: ${e.message}\n${driverErrors}`);
+    killGroup();
+    throw new Error(`could not start the app: ${e.message}\n${readFileSync(logPath, "utf8")}`);
   }
   async function close() {
     try {
       await driver.quit();
     } finally {
-      driverProcess.kill();
+      killGroup();
     }
   }
   return { driver, dataDir, close };
