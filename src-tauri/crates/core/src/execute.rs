@@ -12,6 +12,9 @@
 //! Account-level problems (quota used up, IP not whitelisted, unverified account, bad
 //! credentials) stop the run; targets not reached stay `planned`.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::params;
@@ -58,7 +61,7 @@ pub struct TargetResult {
     pub rid: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ExecutionReport {
@@ -66,19 +69,39 @@ pub struct ExecutionReport {
     pub results: Vec<TargetResult>,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
+    /// The error that stopped the run, for the shell to explain (not sent over IPC as is).
+    #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
+    pub stop_error: Option<WxError>,
 }
 
-/// Knobs for tests; the defaults are what the app uses.
-#[derive(Debug, Clone, Copy)]
+/// Waits: the real clock in the app, a recorder in tests (virtual time, no real sleeping).
+pub trait Waiter: Send + Sync {
+    fn wait(&self, how_long: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+#[derive(Debug, Default)]
+pub struct RealWaiter;
+
+impl Waiter for RealWaiter {
+    fn wait(&self, how_long: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(how_long))
+    }
+}
+
+/// What the app uses by default; tests swap the waiter.
+#[derive(Clone)]
 pub struct ExecOptions {
     /// How long a 45011 (per-minute limit) waits before the one retry.
     pub minute_wait: Duration,
+    pub waiter: Arc<dyn Waiter>,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
         Self {
             minute_wait: Duration::from_secs(61),
+            waiter: Arc::new(RealWaiter),
         }
     }
 }
@@ -90,24 +113,33 @@ struct Target {
     /// (title, position) of each item the user reviewed.
     items: Vec<(String, u32)>,
     state: String,
+    outcome: Option<String>,
 }
 
 fn load(store: &Store, plan: PlanId) -> Result<(AccountId, Vec<Target>), CoreError> {
-    let conn = store.conn();
-    let (account, status): (AccountId, String) = conn
-        .query_row(
-            "SELECT account_id, status FROM plans WHERE id = ?1",
-            [plan],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+    let status: String = store
+        .conn()
+        .query_row("SELECT status FROM plans WHERE id = ?1", [plan], |r| {
+            r.get(0)
+        })
         .map_err(store.err("cannot read the plan"))?;
     if status != "confirmed" {
         return Err(CoreError::ConfirmationRejected(format!(
             "plan {plan} is {status}, not confirmed; nothing was sent"
         )));
     }
+    load_any(store, plan)
+}
+
+fn load_any(store: &Store, plan: PlanId) -> Result<(AccountId, Vec<Target>), CoreError> {
+    let conn = store.conn();
+    let account: AccountId = conn
+        .query_row("SELECT account_id FROM plans WHERE id = ?1", [plan], |r| {
+            r.get(0)
+        })
+        .map_err(store.err("cannot read the plan"))?;
     let mut stmt = conn
-        .prepare("SELECT seq, article_id, idx, titles, state FROM plan_targets WHERE plan_id = ?1 ORDER BY seq")
+        .prepare("SELECT seq, article_id, idx, titles, state, outcome FROM plan_targets WHERE plan_id = ?1 ORDER BY seq")
         .map_err(store.err("cannot read the plan"))?;
     let rows = stmt
         .query_map([plan], |r| {
@@ -117,8 +149,16 @@ fn load(store: &Store, plan: PlanId) -> Result<(AccountId, Vec<Target>), CoreErr
                 seq: r.get(0)?,
                 article_id: r.get(1)?,
                 index: (idx > 0).then_some(idx),
-                items: serde_json::from_str(&titles).unwrap_or_default(),
+                // A damaged snapshot is an error, never an empty list (which could pass as "gone").
+                items: serde_json::from_str(&titles).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        3,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })?,
                 state: r.get(4)?,
+                outcome: r.get(5)?,
             })
         })
         .map_err(store.err("cannot read the plan"))?;
@@ -185,10 +225,15 @@ async fn check(
         Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => return Ok(Check::Gone),
         Err(e) => return Err(e),
     };
+    if t.items.is_empty() {
+        return Ok(Check::Mismatch(
+            "the plan holds no reviewed titles for this target".into(),
+        ));
+    }
     let live_at = |pos: u32| {
         article
             .news_item
-            .get(pos as usize - 1)
+            .get((pos as usize).wrapping_sub(1))
             .filter(|i| !i.is_deleted)
     };
     if t.items.iter().all(|(_, pos)| live_at(*pos).is_none()) {
@@ -244,30 +289,23 @@ pub async fn execute(
     api: &Api,
     store: &Store,
     plan: PlanId,
-    options: ExecOptions,
+    options: &ExecOptions,
     mut on_result: impl FnMut(&TargetResult),
 ) -> Result<ExecutionReport, CoreError> {
     let (account, targets) = load(store, plan)?;
     let mut results = Vec::new();
-    let mut stopped: Option<String> = None;
+    let mut stop_error: Option<WxError> = None;
     for t in &targets {
-        let result = if stopped.is_some() || t.state != "planned" {
-            result_of(
-                t,
-                if t.state == "planned" {
-                    Outcome::NotRun
-                } else {
-                    Outcome::Failed
-                },
-                None,
-            )
+        let result = if stop_error.is_some() || t.state != "planned" {
+            result_of(t, settled_outcome(t), None)
         } else {
             match run_one(api, store, account, plan, t, options).await? {
                 (outcome, Some(e)) => {
+                    let result = result_of(t, outcome, Some(&e));
                     if stops_the_run(&e) {
-                        stopped = Some(e.to_string());
+                        stop_error = Some(e);
                     }
-                    result_of(t, outcome, Some(&e))
+                    result
                 }
                 (outcome, None) => result_of(t, outcome, None),
             }
@@ -287,6 +325,7 @@ pub async fn execute(
             .execute("UPDATE plans SET status = 'finished' WHERE id = ?1", [plan])
             .map_err(store.err("cannot finish the plan"))?;
     }
+    let stopped = stop_error.as_ref().map(ToString::to_string);
     store.audit(
         Some(account),
         "plan_executed",
@@ -296,7 +335,81 @@ pub async fn execute(
         plan_id: plan,
         results,
         stopped,
+        stop_error,
     })
+}
+
+/// Where reconciliation left one target.
+pub struct Settled {
+    pub state: String,
+    pub article_id: String,
+    pub index: Option<u32>,
+    pub titles: Vec<String>,
+}
+
+/// Reconciles one target left in `intent`, `sent` or `unknown`, with `getarticle` only:
+/// gone → `done` (a sent one counts as deleted: getarticle is the proof); still there with the
+/// reviewed title → `planned`; changed → `skipped`. A failed check is returned as an error and
+/// the target keeps its state.
+pub async fn settle(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+    plan: PlanId,
+    seq: u32,
+) -> Result<Settled, CoreError> {
+    let (_, targets) = load_any(store, plan)?;
+    let t = targets
+        .into_iter()
+        .find(|t| t.seq == seq)
+        .ok_or_else(|| CoreError::NotFound(format!("target {seq} of plan {plan}")))?;
+    let state = match check(api, store, account, plan, &t, false).await? {
+        Check::Gone => {
+            let outcome = if t.state == "intent" {
+                Outcome::AlreadyGone
+            } else {
+                Outcome::Deleted
+            };
+            journal(store, plan, t.seq, "done", Some(outcome), None)?;
+            index::mark_deleted(store, account, &t.article_id, t.index)?;
+            "done"
+        }
+        Check::Present => {
+            journal(store, plan, t.seq, "planned", None, None)?;
+            "planned"
+        }
+        Check::Mismatch(why) => {
+            journal(
+                store,
+                plan,
+                t.seq,
+                "skipped",
+                Some(Outcome::TitleMismatch),
+                Some(&WxError::InvalidInput(why)),
+            )?;
+            "skipped"
+        }
+    };
+    Ok(Settled {
+        state: state.to_string(),
+        titles: t.items.iter().map(|(title, _)| title.clone()).collect(),
+        article_id: t.article_id,
+        index: t.index,
+    })
+}
+
+/// The outcome to show for a target this run did not touch, from its journal state.
+fn settled_outcome(t: &Target) -> Outcome {
+    match (t.state.as_str(), t.outcome.as_deref()) {
+        ("planned", _) => Outcome::NotRun,
+        ("waiting", _) => Outcome::WaitingForQuota,
+        ("done", Some("alreadyGone")) => Outcome::AlreadyGone,
+        ("done", _) => Outcome::Deleted,
+        ("skipped", Some("titleMismatch")) => Outcome::TitleMismatch,
+        ("skipped", _) => Outcome::NotRun,
+        ("unknown" | "sent" | "intent", _) => Outcome::Unknown,
+        _ => Outcome::Failed,
+    }
 }
 
 fn result_of(t: &Target, outcome: Outcome, e: Option<&WxError>) -> TargetResult {
@@ -318,7 +431,7 @@ async fn run_one(
     account: AccountId,
     plan: PlanId,
     t: &Target,
-    options: ExecOptions,
+    options: &ExecOptions,
 ) -> Result<(Outcome, Option<WxError>), CoreError> {
     journal(store, plan, t.seq, "intent", None, None)?;
     match check(api, store, account, plan, t, true).await {
@@ -347,7 +460,9 @@ async fn run_one(
     let mut resent_after_check = false;
     loop {
         journal(store, plan, t.seq, "sent", None, None)?;
-        match api.delete(&id, target).await {
+        let answer = api.delete(&id, target).await;
+        audit_request(store, account, plan, t, &answer)?;
+        match answer {
             Ok(()) => {
                 journal(store, plan, t.seq, "done", Some(Outcome::Deleted), None)?;
                 index::mark_deleted(store, account, &t.article_id, t.index)?;
@@ -392,7 +507,7 @@ async fn run_one(
                 // Not applied: wait out the minute and try once more.
                 waited_a_minute = true;
                 journal(store, plan, t.seq, "intent", None, Some(&e))?;
-                tokio::time::sleep(options.minute_wait).await;
+                options.waiter.wait(options.minute_wait).await;
             }
             Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
                 return settle_gone(store, account, plan, t);
@@ -400,6 +515,31 @@ async fn run_one(
             Err(e) => return fail_before_send(store, plan, t, e),
         }
     }
+}
+
+/// One audit row per delete request: what was sent and what came back (errcode, errmsg, rid).
+fn audit_request(
+    store: &Store,
+    account: AccountId,
+    plan: PlanId,
+    t: &Target,
+    answer: &Result<(), WxError>,
+) -> Result<(), CoreError> {
+    let api = answer.as_ref().err().and_then(WxError::api);
+    store.audit(
+        Some(account),
+        "delete_request",
+        &serde_json::json!({
+            "plan": plan,
+            "seq": t.seq,
+            "article_id": t.article_id,
+            "index": t.index,
+            "titles": t.items.iter().map(|(title, _)| title).collect::<Vec<_>>(),
+            "errcode": api.map(|a| a.code).unwrap_or(if answer.is_ok() { 0 } else { -2 }),
+            "errmsg": answer.as_ref().err().map(ToString::to_string),
+            "rid": api.and_then(|a| a.rid.clone()),
+        }),
+    )
 }
 
 fn settle_gone(

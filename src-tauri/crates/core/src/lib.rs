@@ -8,6 +8,7 @@ pub mod execute;
 pub mod index;
 pub mod keyring;
 pub mod plan;
+pub mod queue;
 pub mod store;
 
 pub use error::CoreError;

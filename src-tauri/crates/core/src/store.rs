@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::CoreError;
 
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
 
 const SCHEMA: &str = r#"
 CREATE TABLE accounts (
@@ -109,6 +109,12 @@ CREATE TABLE audit (
 );
 "#;
 
+/// Upgrades, in order: entry `n` takes a version-`n` file to version `n + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1 -> 2: a queue stopped by 45009 waits until the next quota day.
+    "ALTER TABLE accounts ADD COLUMN queue_paused_until INTEGER;",
+];
+
 /// One database file. Operations are short; a mutex serialises them.
 pub struct Store {
     path: PathBuf,
@@ -170,10 +176,18 @@ impl Store {
                     self.path.display()
                 )));
             }
+            conn.execute_batch(&format!("BEGIN; {SCHEMA} PRAGMA user_version = 1; COMMIT;"))
+                .map_err(|e| fail("cannot create the tables", e))?;
+        }
+        let mut at = version.max(1);
+        while at < SCHEMA_VERSION {
+            let step = MIGRATIONS[(at - 1) as usize];
             conn.execute_batch(&format!(
-                "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                "BEGIN; {step} PRAGMA user_version = {}; COMMIT;",
+                at + 1
             ))
-            .map_err(|e| fail("cannot create the tables", e))?;
+            .map_err(|e| fail("cannot upgrade the database", e))?;
+            at += 1;
         }
         // An integrity problem is reported before anything is written.
         let check: String = conn

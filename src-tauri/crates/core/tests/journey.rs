@@ -7,100 +7,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use retract_core::CoreError;
-use retract_core::accounts::{AccountDraft, Accounts, DraftSource, SecretStorage};
+use retract_core::accounts::{Accounts, SecretStorage};
 use retract_core::execute::{self, ExecOptions, Outcome};
 use retract_core::index::{self, ArticleFilter};
-use retract_core::keyring::Keyring;
 use retract_core::plan::{self, Selection};
 use retract_core::store::Store;
 use wechat_mp::SystemClock;
-use wechat_sim::{DEMO_APPID, DEMO_SECRET, Fault, Sim, SimConfig};
+use wechat_sim::{DEMO_APPID, DEMO_SECRET, Fault};
 
-const DELETE: &str = "/cgi-bin/freepublish/delete";
-
-struct World {
-    sim: Sim,
-    dir: tempfile::TempDir,
-    accounts: Accounts,
-    keyring: Arc<Keyring>,
-}
-
-fn keyring() -> Arc<Keyring> {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "run through `make test` or scripts/with-keyring.sh: these tests use the real keyring"
-    );
-    Arc::new(Keyring::new(format!(
-        "app.retract.test.journey.{}.{}",
-        std::process::id(),
-        rand_suffix()
-    )))
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64
-}
-
-async fn world(messages: usize) -> World {
-    let sim = Sim::start(SimConfig::demo(messages)).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("retract.db")).unwrap());
-    let keyring = keyring();
-    let accounts = Accounts::new(
-        store,
-        Arc::clone(&keyring),
-        Arc::new(SystemClock),
-        Some(sim.base_url().to_string()),
-    );
-    World {
-        sim,
-        dir,
-        accounts,
-        keyring,
-    }
-}
-
-fn draft(secret: &str) -> AccountDraft {
-    AccountDraft {
-        name: "  公司服务号 ".into(),
-        appid: DEMO_APPID.to_uppercase().replace("WX", "wx"),
-        source: DraftSource::Stable {
-            secret: secret.into(),
-        },
-        proxy: None,
-        api_base: None,
-    }
-}
-
-async fn saved_and_synced(w: &World) -> i64 {
-    let account = w
-        .accounts
-        .save(&draft(DEMO_SECRET), SecretStorage::Keyring)
-        .unwrap();
-    let api = w.accounts.api(account.id).unwrap();
-    let never = AtomicBool::new(false);
-    index::sync(&api, w.accounts.store(), account.id, true, &never, |_| {})
-        .await
-        .unwrap();
-    account.id
-}
-
-fn db_bytes(dir: &std::path::Path) -> Vec<u8> {
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        all.extend(std::fs::read(entry.unwrap().path()).unwrap_or_default());
-    }
-    all
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
-}
+mod common;
+use common::*;
 
 #[tokio::test]
 async fn verify_reads_the_delete_quota_and_bad_fields_are_refused_before_any_request() {
@@ -152,6 +68,7 @@ async fn verify_reads_the_delete_quota_and_bad_fields_are_refused_before_any_req
 
 #[tokio::test]
 async fn saved_secret_lives_in_the_keyring_only_and_survives_a_restart() {
+    require_keyring_session();
     let w = world(3).await;
     let canary = "c0ffee00c0ffee00c0ffee00c0ffee00";
     w.sim.configure(DEMO_APPID, |a| a.secret = canary.into());
@@ -167,11 +84,11 @@ async fn saved_secret_lives_in_the_keyring_only_and_survives_a_restart() {
     );
     w.accounts.api(account.id).unwrap().token().await.unwrap();
     assert!(
-        !contains(&db_bytes(w.dir.path()), canary),
+        !contains(&w.db_bytes(), canary),
         "the AppSecret reached the database files"
     );
     assert!(
-        !contains(&db_bytes(w.dir.path()), "c0ffee00"),
+        !contains(&w.db_bytes(), "c0ffee00"),
         "part of the AppSecret reached the database files"
     );
 
@@ -204,6 +121,7 @@ async fn saved_secret_lives_in_the_keyring_only_and_survives_a_restart() {
 
 #[tokio::test]
 async fn a_session_only_secret_is_gone_after_a_restart_and_never_touches_the_keyring() {
+    require_keyring_session();
     let w = world(1).await;
     let account = w
         .accounts
@@ -231,7 +149,7 @@ async fn a_session_only_secret_is_gone_after_a_restart_and_never_touches_the_key
 #[tokio::test]
 async fn sync_indexes_everything_then_stops_early_and_can_be_cancelled() {
     let w = world(95).await;
-    let id = saved_and_synced(&w).await;
+    let id = synced_account(&w, SecretStorage::Keyring).await.0;
     let (total, _) =
         index::search(w.accounts.store(), id, &ArticleFilter::default(), 0, 10).unwrap();
     let expected: usize = w
@@ -272,7 +190,7 @@ async fn sync_indexes_everything_then_stops_early_and_can_be_cancelled() {
 #[tokio::test]
 async fn search_finds_chinese_substrings_and_authors_and_filters_dates_without_api_calls() {
     let w = world(60).await;
-    let id = saved_and_synced(&w).await;
+    let id = synced_account(&w, SecretStorage::Keyring).await.0;
     w.sim.clear_log();
     let store = w.accounts.store();
     let all = index::search(store, id, &ArticleFilter::default(), 0, 500)
@@ -353,7 +271,7 @@ fn multi_item(w: &World, min: usize) -> wechat_sim::SimMessage {
 #[tokio::test]
 async fn one_item_goes_only_after_both_confirmations_and_the_plan_is_single_use() {
     let w = world(30).await;
-    let id = saved_and_synced(&w).await;
+    let id = synced_account(&w, SecretStorage::Keyring).await.0;
     let api = w.accounts.api(id).unwrap();
     let store = w.accounts.store();
     let m = multi_item(&w, 2);
@@ -368,7 +286,7 @@ async fn one_item_goes_only_after_both_confirmations_and_the_plan_is_single_use(
 
     // Executing an unconfirmed plan sends nothing; neither do wrong nonces or phrases.
     assert!(
-        execute::execute(&api, store, p.id, ExecOptions::default(), |_| {})
+        execute::execute(&api, store, p.id, &ExecOptions::default(), |_| {})
             .await
             .is_err()
     );
@@ -377,7 +295,7 @@ async fn one_item_goes_only_after_both_confirmations_and_the_plan_is_single_use(
     assert_eq!(w.sim.count(DELETE), 0);
 
     plan::confirm(store, p.id, &p.nonce, "１").unwrap();
-    let report = execute::execute(&api, store, p.id, ExecOptions::default(), |_| {})
+    let report = execute::execute(&api, store, p.id, &ExecOptions::default(), |_| {})
         .await
         .unwrap();
     assert_eq!(report.results[0].outcome, Outcome::Deleted);
@@ -398,7 +316,7 @@ async fn one_item_goes_only_after_both_confirmations_and_the_plan_is_single_use(
 #[tokio::test]
 async fn items_of_one_message_go_highest_first_and_a_whole_message_absorbs_its_items() {
     let w = world(40).await;
-    let id = saved_and_synced(&w).await;
+    let id = synced_account(&w, SecretStorage::Keyring).await.0;
     let api = w.accounts.api(id).unwrap();
     let store = w.accounts.store();
     let m = multi_item(&w, 3);
@@ -440,7 +358,7 @@ async fn items_of_one_message_go_highest_first_and_a_whole_message_absorbs_its_i
     assert_eq!(whole.items.len(), other.items.len());
     assert_eq!(p.requests, 4);
     plan::confirm(store, p.id, &p.nonce, &p.phrase).unwrap();
-    execute::execute(&api, store, p.id, ExecOptions::default(), |_| {})
+    execute::execute(&api, store, p.id, &ExecOptions::default(), |_| {})
         .await
         .unwrap();
     let sent: Vec<serde_json::Value> = w
@@ -470,7 +388,7 @@ async fn items_of_one_message_go_highest_first_and_a_whole_message_absorbs_its_i
 #[tokio::test]
 async fn a_changed_title_at_the_position_stops_that_item_and_nothing_is_sent_for_it() {
     let w = world(20).await;
-    let id = saved_and_synced(&w).await;
+    let id = synced_account(&w, SecretStorage::Keyring).await.0;
     let api = w.accounts.api(id).unwrap();
     let store = w.accounts.store();
     let m = multi_item(&w, 1);
@@ -489,7 +407,7 @@ async fn a_changed_title_at_the_position_stops_that_item_and_nothing_is_sent_for
         msg.items[0].title = "被编辑过的标题".into()
     });
     plan::confirm(store, p.id, &p.nonce, &p.phrase).unwrap();
-    let report = execute::execute(&api, store, p.id, ExecOptions::default(), |_| {})
+    let report = execute::execute(&api, store, p.id, &ExecOptions::default(), |_| {})
         .await
         .unwrap();
     assert_eq!(report.results[0].outcome, Outcome::TitleMismatch);
@@ -499,7 +417,7 @@ async fn a_changed_title_at_the_position_stops_that_item_and_nothing_is_sent_for
 #[tokio::test]
 async fn a_lost_answer_is_settled_by_getarticle_without_a_second_delete() {
     let w = world(20).await;
-    let id = saved_and_synced(&w).await;
+    let id = synced_account(&w, SecretStorage::Keyring).await.0;
     let api = w.accounts.api(id).unwrap();
     let store = w.accounts.store();
     let m = multi_item(&w, 1);
@@ -515,12 +433,12 @@ async fn a_lost_answer_is_settled_by_getarticle_without_a_second_delete() {
     .unwrap();
     plan::confirm(store, p.id, &p.nonce, &p.phrase).unwrap();
     w.sim.inject(DELETE, Fault::LoseResponse, 1);
-    let report = execute::execute(&api, store, p.id, ExecOptions::default(), |_| {})
+    let report = execute::execute(&api, store, p.id, &ExecOptions::default(), |_| {})
         .await
         .unwrap();
     assert_eq!(report.results[0].outcome, Outcome::Deleted);
     assert_eq!(w.sim.count(DELETE), 1);
-    let archived: i64 = store_count(&w, "archive");
+    let archived: i64 = w.count("SELECT count(*) FROM archive");
     assert_eq!(
         archived, 1,
         "the full article was archived before the delete"
@@ -530,7 +448,7 @@ async fn a_lost_answer_is_settled_by_getarticle_without_a_second_delete() {
 #[tokio::test]
 async fn an_exhausted_quota_waits_and_stops_the_run_cancel_sends_nothing() {
     let w = world(30).await;
-    let id = saved_and_synced(&w).await;
+    let id = synced_account(&w, SecretStorage::Keyring).await.0;
     let api = w.accounts.api(id).unwrap();
     let store = w.accounts.store();
     w.sim.set_daily_limit(DEMO_APPID, DELETE, 1);
@@ -551,7 +469,7 @@ async fn an_exhausted_quota_waits_and_stops_the_run_cancel_sends_nothing() {
     let p = plan::create(&api, store, id, &sel).await.unwrap();
     assert_eq!(p.quota_remain, Some(1));
     plan::confirm(store, p.id, &p.nonce, &p.phrase).unwrap();
-    let report = execute::execute(&api, store, p.id, ExecOptions::default(), |_| {})
+    let report = execute::execute(&api, store, p.id, &ExecOptions::default(), |_| {})
         .await
         .unwrap();
     let outcomes: Vec<Outcome> = report.results.iter().map(|r| r.outcome).collect();
@@ -576,13 +494,6 @@ async fn an_exhausted_quota_waits_and_stops_the_run_cancel_sends_nothing() {
     plan::cancel(store, p2.id).unwrap();
     assert!(plan::confirm(store, p2.id, &p2.nonce, &p2.phrase).is_err());
     assert_eq!(w.sim.count(DELETE), 0);
-}
-
-fn store_count(w: &World, table: &str) -> i64 {
-    let path = w.dir.path().join("retract.db");
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-        .unwrap()
 }
 
 #[test]

@@ -33,6 +33,8 @@ pub enum Fault {
     MalformedJson,
     /// The call is applied, then the connection breaks before the answer is complete.
     LoseResponse,
+    /// The connection breaks and the call is **not** applied (lost on the way in).
+    DropUnapplied,
     /// The call is applied, then the answer waits `millis` (past the client's timeout).
     Delay { millis: u64 },
 }
@@ -325,6 +327,7 @@ async fn handle(
         tokio::time::sleep(latency).await;
     }
     match fault {
+        Some(Fault::DropUnapplied) => return broken_response(),
         Some(Fault::Busy) => {
             return error_answer(&state, &path, &query, &raw_body, -1, "system error");
         }
@@ -393,17 +396,22 @@ async fn handle(
             }
             json_response(text[..cut].to_string())
         }
-        Some(Fault::LoseResponse) => Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::new(BrokenBody))
-            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Some(Fault::LoseResponse) => broken_response(),
         Some(Fault::Delay { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
             json_response(text)
         }
         _ => json_response(text),
     }
+}
+
+/// Headers, then a body that breaks: the client sees the connection cut mid-answer.
+fn broken_response() -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::new(BrokenBody))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 fn json_response(text: String) -> Response {

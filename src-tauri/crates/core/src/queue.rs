@@ -1,0 +1,319 @@
+//! One account's deletion queue: every confirmed plan that is not finished, across restarts and
+//! across quota days.
+//!
+//! Invariants:
+//! - before any new delete, targets left in `intent`, `sent` or `unknown` (a crash, a cut
+//!   connection) are reconciled with `getarticle`: deleted → `done`; still there with the
+//!   reviewed title → `planned` again (sent once more, after a fresh title check); changed →
+//!   `skipped`. A target whose check fails stays as it is and nothing else is sent;
+//! - 45009 pauses the queue until the next quota day (midnight, Beijing time); waiting targets
+//!   run again only when `quota/get` shows quota;
+//! - cancelling touches only what was not sent.
+
+use rusqlite::params;
+use serde::Serialize;
+use wechat_mp::{Api, Clock, DELETE_CGI_PATH, Error as WxError};
+
+use crate::accounts::AccountId;
+use crate::error::CoreError;
+use crate::execute::{self, ExecOptions, ExecutionReport, TargetResult};
+use crate::plan::PlanId;
+use crate::store::Store;
+
+/// What reconciliation found for one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Finding {
+    pub plan_id: PlanId,
+    pub seq: u32,
+    pub article_id: String,
+    pub index: Option<u32>,
+    pub titles: Vec<String>,
+    /// The journal state it was left in: intent, sent or unknown.
+    pub was: String,
+    /// What it is now: done (deleted or already gone), planned (to send), skipped, or unchanged.
+    pub now: String,
+}
+
+/// One plan of the queue, counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PlanProgress {
+    pub plan_id: PlanId,
+    pub created_at: i64,
+    pub requests: u32,
+    pub done: u32,
+    pub waiting: u32,
+    pub planned: u32,
+    /// intent, sent or unknown: to be reconciled before anything else.
+    pub unsettled: u32,
+    pub failed: u32,
+    pub skipped: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct QueueStatus {
+    pub plans: Vec<PlanProgress>,
+    /// Unix seconds: no delete is sent before (45009 until the next quota day).
+    pub paused_until: Option<i64>,
+}
+
+impl QueueStatus {
+    pub fn has_work(&self) -> bool {
+        self.plans
+            .iter()
+            .any(|p| p.waiting + p.planned + p.unsettled > 0)
+    }
+}
+
+/// The start of the next quota day: WeChat's daily counters reset at midnight in Beijing (UTC+8).
+pub fn next_quota_day(now_unix: i64) -> i64 {
+    const BEIJING: i64 = 8 * 3600;
+    ((now_unix + BEIJING) / 86_400 + 1) * 86_400 - BEIJING
+}
+
+fn now(clock: &dyn Clock) -> i64 {
+    clock
+        .now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreError> {
+    let conn = store.conn();
+    let paused_until: Option<i64> = conn
+        .query_row(
+            "SELECT queue_paused_until FROM accounts WHERE id = ?1",
+            [account],
+            |r| r.get(0),
+        )
+        .map_err(store.err("cannot read the queue"))?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT p.id, p.created_at, count(*),
+                    sum(t.state = 'done'), sum(t.state = 'waiting'), sum(t.state = 'planned'),
+                    sum(t.state IN ('intent', 'sent', 'unknown')), sum(t.state = 'failed'), sum(t.state = 'skipped')
+             FROM plans p JOIN plan_targets t ON t.plan_id = p.id
+             WHERE p.account_id = ?1 AND p.status = 'confirmed'
+             GROUP BY p.id ORDER BY p.id",
+        )
+        .map_err(store.err("cannot read the queue"))?;
+    let plans = stmt
+        .query_map([account], |r| {
+            Ok(PlanProgress {
+                plan_id: r.get(0)?,
+                created_at: r.get(1)?,
+                requests: r.get(2)?,
+                done: r.get(3)?,
+                waiting: r.get(4)?,
+                planned: r.get(5)?,
+                unsettled: r.get(6)?,
+                failed: r.get(7)?,
+                skipped: r.get(8)?,
+            })
+        })
+        .map_err(store.err("cannot read the queue"))?
+        .collect::<Result<_, _>>()
+        .map_err(store.err("cannot read the queue"))?;
+    Ok(QueueStatus {
+        plans,
+        paused_until,
+    })
+}
+
+/// Settles every target left between `intent` and an outcome, with `getarticle` only.
+pub async fn reconcile(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+) -> Result<Vec<Finding>, CoreError> {
+    let pending: Vec<(PlanId, u32, String)> = {
+        let conn = store.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT t.plan_id, t.seq, t.state FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+                 WHERE p.account_id = ?1 AND p.status = 'confirmed' AND t.state IN ('intent', 'sent', 'unknown')
+                 ORDER BY t.plan_id, t.seq",
+            )
+            .map_err(store.err("cannot read the journal"))?;
+        stmt.query_map([account], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(store.err("cannot read the journal"))?
+            .collect::<Result<_, _>>()
+            .map_err(store.err("cannot read the journal"))?
+    };
+    let mut findings = Vec::new();
+    for (plan, seq, was) in pending {
+        let settled = execute::settle(api, store, account, plan, seq).await?;
+        store.audit(
+            Some(account),
+            "reconciled",
+            &serde_json::json!({"plan": plan, "seq": seq, "was": was, "now": settled.state, "article_id": settled.article_id, "index": settled.index}),
+        )?;
+        findings.push(Finding {
+            plan_id: plan,
+            seq,
+            article_id: settled.article_id,
+            index: settled.index,
+            titles: settled.titles,
+            was,
+            now: settled.state,
+        });
+    }
+    Ok(findings)
+}
+
+/// What one run of the queue did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct QueueRun {
+    pub findings: Vec<Finding>,
+    pub reports: Vec<ExecutionReport>,
+    /// Set when nothing could be sent: the pause (45009) or an empty quota.
+    pub paused_until: Option<i64>,
+}
+
+/// Reconciles, then runs every confirmed plan of the account, oldest first, one request at a
+/// time. The app calls this on "Resume" and when a paused queue's quota day has come.
+pub async fn run(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+    clock: &dyn Clock,
+    options: &ExecOptions,
+    mut on_result: impl FnMut(PlanId, &TargetResult),
+) -> Result<QueueRun, CoreError> {
+    let now = now(clock);
+    let before = status(store, account)?;
+    if let Some(until) = before.paused_until.filter(|u| *u > now) {
+        return Ok(QueueRun {
+            findings: Vec::new(),
+            reports: Vec::new(),
+            paused_until: Some(until),
+        });
+    }
+    let findings = reconcile(api, store, account).await?;
+    let waiting: u32 = before.plans.iter().map(|p| p.waiting).sum();
+    if waiting > 0 {
+        // Quota back? One read decides; an empty quota keeps everything waiting.
+        let quota = api.quota(DELETE_CGI_PATH).await?;
+        if quota.quota.remain == 0 {
+            let until = next_quota_day(now);
+            pause(store, account, Some(until))?;
+            return Ok(QueueRun {
+                findings,
+                reports: Vec::new(),
+                paused_until: Some(until),
+            });
+        }
+        store
+            .conn()
+            .execute(
+                "UPDATE plan_targets SET state = 'planned', outcome = NULL
+                 WHERE state = 'waiting' AND plan_id IN (SELECT id FROM plans WHERE account_id = ?1 AND status = 'confirmed')",
+                [account],
+            )
+            .map_err(store.err("cannot resume the queue"))?;
+    }
+    pause(store, account, None)?;
+    let mut reports = Vec::new();
+    let mut paused_until = None;
+    for plan in status(store, account)?
+        .plans
+        .iter()
+        .filter(|p| p.planned > 0)
+    {
+        let report = execute::execute(api, store, plan.plan_id, options, |r| {
+            on_result(plan.plan_id, r)
+        })
+        .await?;
+        let stop = report.stop_error.clone();
+        reports.push(report);
+        if let Some(e) = stop {
+            if e.class() == Some(&wechat_mp::ErrorClass::DailyQuota) {
+                let until = next_quota_day(now);
+                pause(store, account, Some(until))?;
+                paused_until = Some(until);
+            }
+            break;
+        }
+    }
+    Ok(QueueRun {
+        findings,
+        reports,
+        paused_until,
+    })
+}
+
+fn pause(store: &Store, account: AccountId, until: Option<i64>) -> Result<(), CoreError> {
+    store
+        .conn()
+        .execute(
+            "UPDATE accounts SET queue_paused_until = ?1 WHERE id = ?2",
+            params![until, account],
+        )
+        .map(|_| ())
+        .map_err(store.err("cannot record the queue pause"))
+}
+
+/// Cancels what was not sent (planned, waiting, intent) in a plan; returns how many.
+pub fn cancel_unsent(store: &Store, plan: PlanId) -> Result<u32, CoreError> {
+    let changed = store
+        .conn()
+        .execute(
+            "UPDATE plan_targets SET state = 'skipped', outcome = 'cancelled', updated_at = ?2
+             WHERE plan_id = ?1 AND state IN ('planned', 'waiting', 'intent')",
+            params![plan, crate::now_unix()],
+        )
+        .map_err(store.err("cannot cancel the queue"))?;
+    let left: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM plan_targets WHERE plan_id = ?1 AND state IN ('sent', 'unknown')",
+            [plan],
+            |r| r.get(0),
+        )
+        .map_err(store.err("cannot cancel the queue"))?;
+    if left == 0 {
+        store
+            .conn()
+            .execute(
+                "UPDATE plans SET status = 'finished' WHERE id = ?1 AND status = 'confirmed'",
+                [plan],
+            )
+            .map_err(store.err("cannot cancel the queue"))?;
+    }
+    store.audit(
+        None,
+        "queue_cancelled",
+        &serde_json::json!({"plan": plan, "cancelled": changed}),
+    )?;
+    Ok(changed as u32)
+}
+
+/// Resets **all** daily counters of the account (10 a month, shared with the web console).
+/// An explicit, confirmed user action only; lifts the pause.
+pub async fn clear_quota(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+    appid: &str,
+) -> Result<(), CoreError> {
+    let result = api.clear_quota(appid).await;
+    let code = match &result {
+        Ok(()) => 0,
+        Err(e) => e.api().map(|a| a.code).unwrap_or(-2),
+    };
+    store.audit(
+        Some(account),
+        "quota_cleared",
+        &serde_json::json!({"errcode": code, "rid": result.as_ref().err().and_then(WxError::api).and_then(|a| a.rid.clone())}),
+    )?;
+    result?;
+    pause(store, account, None)
+}

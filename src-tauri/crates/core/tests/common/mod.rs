@@ -1,0 +1,146 @@
+//! Shared set-up for the core's tests: the simulator on loopback, a real SQLite file in a
+//! temp folder, and accounts whose secret lives in the real keyring or in memory.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use retract_core::accounts::{AccountDraft, Accounts, DraftSource, SecretStorage};
+use retract_core::index;
+use retract_core::keyring::Keyring;
+use retract_core::plan::{self, Plan, Selection};
+use retract_core::store::Store;
+use wechat_mp::{Api, SystemClock};
+use wechat_sim::{DEMO_APPID, DEMO_SECRET, Sim, SimConfig};
+
+pub const DELETE: &str = "/cgi-bin/freepublish/delete";
+pub const GETARTICLE: &str = "/cgi-bin/freepublish/getarticle";
+
+pub struct World {
+    pub sim: Sim,
+    pub dir: tempfile::TempDir,
+    pub accounts: Accounts,
+    pub keyring: Arc<Keyring>,
+}
+
+impl World {
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("retract.db")
+    }
+
+    pub fn store(&self) -> &Store {
+        self.accounts.store()
+    }
+
+    /// Every byte of the database files (main file, WAL, shared memory).
+    pub fn db_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            all.extend(std::fs::read(entry.unwrap().path()).unwrap_or_default());
+        }
+        all
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        let conn = rusqlite::Connection::open(self.db_path()).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{}.{nanos}", std::process::id())
+}
+
+/// A keyring handle under a service name of its own. It talks to the Secret Service only when
+/// a test stores a secret there (those tests run inside `scripts/with-keyring.sh`).
+pub fn keyring(tag: &str) -> Arc<Keyring> {
+    Arc::new(Keyring::new(format!("app.retract.test.{tag}.{}", unique())))
+}
+
+pub fn require_keyring_session() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "run through `make test` or scripts/with-keyring.sh: this test uses the real keyring"
+    );
+}
+
+pub async fn world_with(config: SimConfig) -> World {
+    let sim = Sim::start(config).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("retract.db")).unwrap());
+    let keyring = keyring("core");
+    let accounts = Accounts::new(
+        store,
+        Arc::clone(&keyring),
+        Arc::new(SystemClock),
+        Some(sim.base_url().to_string()),
+    );
+    World {
+        sim,
+        dir,
+        accounts,
+        keyring,
+    }
+}
+
+pub async fn world(messages: usize) -> World {
+    world_with(SimConfig::demo(messages)).await
+}
+
+pub fn draft(secret: &str) -> AccountDraft {
+    AccountDraft {
+        name: "  公司服务号 ".into(),
+        appid: DEMO_APPID.to_uppercase().replace("WX", "wx"),
+        source: DraftSource::Stable {
+            secret: secret.into(),
+        },
+        proxy: None,
+        api_base: None,
+    }
+}
+
+/// An account (secret kept as `storage` says) whose whole list is in the index.
+pub async fn synced_account(w: &World, storage: SecretStorage) -> (i64, Api) {
+    if storage == SecretStorage::Keyring {
+        require_keyring_session();
+    }
+    let account = w.accounts.save(&draft(DEMO_SECRET), storage).unwrap();
+    let api = w.accounts.api(account.id).unwrap();
+    let never = AtomicBool::new(false);
+    index::sync(&api, w.store(), account.id, true, &never, |_| {})
+        .await
+        .unwrap();
+    (account.id, api)
+}
+
+/// Whole-message selections of the `n` oldest messages.
+pub fn oldest_messages(w: &World, n: usize) -> Vec<Selection> {
+    w.sim
+        .messages(DEMO_APPID)
+        .iter()
+        .take(n)
+        .map(|m| Selection::WholeMessage {
+            article_id: m.article_id.clone(),
+        })
+        .collect()
+}
+
+/// Plans and confirms the selection, as both confirm steps would.
+pub async fn confirmed(w: &World, api: &Api, account: i64, selection: &[Selection]) -> Plan {
+    let p = plan::create(api, w.store(), account, selection)
+        .await
+        .unwrap();
+    plan::confirm(w.store(), p.id, &p.nonce, &p.phrase).unwrap();
+    p
+}

@@ -1,0 +1,525 @@
+//! The fault matrix of the deletion queue, against the simulator over real HTTP with a real
+//! SQLite file. Numbers refer to the list in the safety-net issue; 10 (descending order, title
+//! mismatch) lives in journey.rs and 12 (SIGKILL loop) in killloop.rs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use common::*;
+use retract_core::accounts::SecretStorage;
+use retract_core::execute::{ExecOptions, Waiter};
+use retract_core::plan::{self, Selection};
+use retract_core::queue;
+use retract_core::store::Store;
+use wechat_mp::{ManualClock, SystemClock};
+use wechat_sim::{DEMO_APPID, Fault, SimConfig};
+
+/// Records every wait instead of sleeping: virtual time.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Duration>>);
+
+impl Waiter for Recorder {
+    fn wait(
+        &self,
+        how_long: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        self.0.lock().unwrap().push(how_long);
+        Box::pin(async {})
+    }
+}
+
+fn recording() -> (ExecOptions, Arc<Recorder>) {
+    let recorder = Arc::new(Recorder::default());
+    (
+        ExecOptions {
+            waiter: recorder.clone(),
+            ..ExecOptions::default()
+        },
+        recorder,
+    )
+}
+
+async fn run_queue(w: &World, api: &wechat_mp::Api, account: i64) -> queue::QueueRun {
+    let (options, _) = recording();
+    queue::run(api, w.store(), account, &SystemClock, &options, |_, _| {})
+        .await
+        .unwrap()
+}
+
+fn states(w: &World, plan: i64) -> Vec<String> {
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT state FROM plan_targets WHERE plan_id = ?1 ORDER BY seq")
+        .unwrap();
+    stmt.query_map([plan], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn history(w: &World, plan: i64, seq: u32) -> Vec<String> {
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT state FROM journal_events WHERE plan_id = ?1 AND seq = ?2 ORDER BY id")
+        .unwrap();
+    stmt.query_map(rusqlite::params![plan, seq], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn deleted_in_sim(w: &World, article_id: &str) -> bool {
+    w.sim
+        .message(DEMO_APPID, article_id)
+        .unwrap()
+        .items
+        .iter()
+        .all(|i| i.is_deleted)
+}
+
+fn set_state(w: &World, plan: i64, seq: u32, state: &str) {
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    conn.execute(
+        "UPDATE plan_targets SET state = ?3 WHERE plan_id = ?1 AND seq = ?2",
+        rusqlite::params![plan, seq, state],
+    )
+    .unwrap();
+}
+
+/// Every delete request of an article after its first one is preceded, since the previous
+/// delete, by a getarticle of the same article: no resend without proof.
+fn assert_no_blind_resend(w: &World) {
+    let mut last_check_since_delete: std::collections::HashMap<String, bool> = Default::default();
+    for r in w.sim.requests() {
+        let id = r.json()["article_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        match r.path.as_str() {
+            GETARTICLE => {
+                last_check_since_delete.insert(id, true);
+            }
+            DELETE => {
+                if let Some(checked) = last_check_since_delete.get(&id) {
+                    assert!(
+                        *checked,
+                        "a delete of {id} was resent without a getarticle in between"
+                    );
+                }
+                last_check_since_delete.insert(id, false);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn f1_an_answered_delete_is_done_with_one_audit_row() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
+    run_queue(&w, &api, account).await;
+    assert_eq!(states(&w, p.id), ["done"]);
+    assert_eq!(history(&w, p.id, 1), ["intent", "sent", "done"]);
+    assert_eq!(w.sim.count(DELETE), 1);
+    assert_eq!(
+        w.count("SELECT count(*) FROM audit WHERE action = 'delete_request'"),
+        1
+    );
+    assert!(w.count("SELECT count(*) FROM audit WHERE action = 'delete_request' AND detail LIKE '%\"errcode\":0%'") == 1);
+}
+
+#[tokio::test]
+async fn f2_a_lost_answer_to_an_applied_delete_is_settled_by_getarticle() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
+    w.sim.inject(DELETE, Fault::LoseResponse, 1);
+    run_queue(&w, &api, account).await;
+    assert_eq!(history(&w, p.id, 1), ["intent", "sent", "unknown", "done"]);
+    assert_eq!(w.sim.count(DELETE), 1, "exactly one delete");
+    assert!(deleted_in_sim(&w, &p.targets[0].article_id));
+}
+
+#[tokio::test]
+async fn f3_a_lost_unapplied_delete_is_sent_exactly_once_more_after_the_title_check() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
+    w.sim.inject(DELETE, Fault::DropUnapplied, 1);
+    run_queue(&w, &api, account).await;
+    assert_eq!(
+        history(&w, p.id, 1),
+        ["intent", "sent", "unknown", "sent", "done"]
+    );
+    assert_eq!(w.sim.count(DELETE), 2);
+    assert_no_blind_resend(&w);
+}
+
+#[tokio::test]
+async fn f4_killed_after_the_intent_commit_reconciles_then_sends_once() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
+    set_state(&w, p.id, 1, "intent"); // the crash: intent committed, nothing sent
+    let run = run_queue(&w, &api, account).await;
+    assert_eq!(run.findings.len(), 1);
+    assert_eq!(
+        (run.findings[0].was.as_str(), run.findings[0].now.as_str()),
+        ("intent", "planned")
+    );
+    assert_eq!(w.sim.count(DELETE), 1);
+    assert_eq!(states(&w, p.id), ["done"]);
+}
+
+#[tokio::test]
+async fn f5_killed_after_sending_is_reconciled_without_a_blind_resend() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
+    // The crash: `sent` committed, WeChat applied it, the outcome was never written.
+    set_state(&w, p.id, 1, "sent");
+    w.sim
+        .edit_message(DEMO_APPID, &p.targets[0].article_id, |m| {
+            m.items.iter_mut().for_each(|i| i.is_deleted = true)
+        });
+    let run = run_queue(&w, &api, account).await;
+    assert_eq!(
+        (run.findings[0].was.as_str(), run.findings[0].now.as_str()),
+        ("sent", "done")
+    );
+    assert_eq!(w.sim.count(DELETE), 0, "nothing resent");
+    assert_eq!(
+        w.count("SELECT count(*) FROM plan_targets WHERE outcome = 'deleted'"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn f6_a_minute_limit_waits_once_in_virtual_time_then_retries_once() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
+    w.sim.inject(DELETE, Fault::Errcode { code: 45011 }, 1);
+    let (options, recorder) = recording();
+    queue::run(&api, w.store(), account, &SystemClock, &options, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(*recorder.0.lock().unwrap(), [Duration::from_secs(61)]);
+    assert_eq!(w.sim.count(DELETE), 2);
+    assert_eq!(states(&w, p.id), ["done"]);
+}
+
+#[tokio::test]
+async fn f7_an_exhausted_quota_pauses_until_the_next_day_then_resumes() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    w.sim.set_daily_limit(DEMO_APPID, DELETE, 1);
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 3)).await;
+    let clock = ManualClock::new(SystemTime::now());
+    let (options, _) = recording();
+    let first = queue::run(&api, w.store(), account, &clock, &options, |_, _| {})
+        .await
+        .unwrap();
+    assert!(first.paused_until.is_some());
+    assert_eq!(states(&w, p.id), ["done", "waiting", "planned"]);
+    let status = queue::status(w.store(), account).unwrap();
+    assert_eq!(
+        (
+            status.plans[0].done,
+            status.plans[0].waiting,
+            status.plans[0].planned
+        ),
+        (1, 1, 1)
+    );
+
+    // Later the same day: nothing is sent.
+    clock.advance(Duration::from_secs(60));
+    let again = queue::run(&api, w.store(), account, &clock, &options, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(again.paused_until, first.paused_until);
+    assert_eq!(w.sim.count(DELETE), 2);
+
+    // The next quota day, on both clocks.
+    w.sim.roll_day();
+    clock.advance(Duration::from_secs(86_400));
+    queue::run(&api, w.store(), account, &clock, &options, |_, _| {})
+        .await
+        .unwrap();
+    // One a day: the second target today, the third tomorrow.
+    assert_eq!(states(&w, p.id), ["done", "done", "waiting"]);
+    w.sim.roll_day();
+    clock.advance(Duration::from_secs(86_400));
+    queue::run(&api, w.store(), account, &clock, &options, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(states(&w, p.id), ["done", "done", "done"]);
+    assert!(p.targets.iter().all(|t| deleted_in_sim(&w, &t.article_id)));
+}
+
+#[tokio::test]
+async fn f8_an_expired_token_is_refreshed_once_in_normal_mode_and_the_delete_retried_once() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
+    w.sim.clear_log();
+    w.sim.inject(DELETE, Fault::Errcode { code: 42001 }, 1);
+    run_queue(&w, &api, account).await;
+    let tokens: Vec<_> = w
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/cgi-bin/stable_token")
+        .collect();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].json()["force_refresh"], false);
+    assert_eq!(w.sim.count(DELETE), 2);
+    assert_eq!(states(&w, p.id), ["done"]);
+}
+
+#[tokio::test]
+async fn f9_system_busy_on_deletes_is_never_resent_blindly_and_ends_reconciled() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
+    w.sim.inject(DELETE, Fault::Busy, 3);
+    run_queue(&w, &api, account).await;
+    assert_eq!(
+        states(&w, p.id),
+        ["unknown"],
+        "two busy answers in one run leave it unknown"
+    );
+    run_queue(&w, &api, account).await;
+    assert_eq!(states(&w, p.id), ["done"]);
+    assert_eq!(w.sim.count(DELETE), 4);
+    assert_no_blind_resend(&w);
+}
+
+#[tokio::test]
+async fn f11_canary_secret_and_token_reach_no_log_database_payload_or_error() {
+    let canary = "ca11a1ca11a1ca11a1ca11a1ca11a1ca";
+    let mut config = SimConfig::demo(10);
+    config.accounts[0].secret = canary.into();
+    let w = world_with(config).await;
+    let account = w
+        .accounts
+        .save(&draft(canary), SecretStorage::SessionOnly)
+        .unwrap();
+    let api = w.accounts.api(account.id).unwrap();
+    let token = {
+        use secrecy::ExposeSecret;
+        api.token()
+            .await
+            .unwrap()
+            .secret()
+            .expose_secret()
+            .to_string()
+    };
+    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || LogSink(sink.clone()))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let never = std::sync::atomic::AtomicBool::new(false);
+    retract_core::index::sync(&api, w.store(), account.id, true, &never, |_| {})
+        .await
+        .unwrap();
+    let mut shown = Vec::new();
+    for fault in [
+        Fault::Busy,
+        Fault::BadGateway,
+        Fault::MalformedJson,
+        Fault::LoseResponse,
+        Fault::DropUnapplied,
+        Fault::Errcode { code: 45009 },
+        Fault::Errcode { code: 40001 },
+    ] {
+        let sel = oldest_messages(&w, 10);
+        let Ok(p) = plan::create(&api, w.store(), account.id, &sel[..1]).await else {
+            continue;
+        };
+        plan::confirm(w.store(), p.id, &p.nonce, &p.phrase).unwrap();
+        w.sim.inject(DELETE, fault.clone(), 2);
+        w.sim.inject(GETARTICLE, fault, 1);
+        let (options, _) = recording();
+        match queue::run(
+            &api,
+            w.store(),
+            account.id,
+            &SystemClock,
+            &options,
+            |_, _| {},
+        )
+        .await
+        {
+            Ok(run) => shown.push(
+                serde_json::to_string(&run).unwrap()
+                    + &format!(
+                        "{:?}",
+                        run.reports
+                            .iter()
+                            .map(|r| &r.stop_error)
+                            .collect::<Vec<_>>()
+                    ),
+            ),
+            Err(e) => shown.push(format!("{e} {e:?}")),
+        }
+        let _ = queue::clear_quota(&api, w.store(), account.id, DEMO_APPID)
+            .await
+            .map_err(|e| shown.push(format!("{e} {e:?}")));
+        shown.push(serde_json::to_string(&queue::status(w.store(), account.id).unwrap()).unwrap());
+    }
+    // A wrong secret and a revoked token, through the same paths.
+    let wrong = w
+        .accounts
+        .verify(&draft("00000000000000000000000000000000"))
+        .await
+        .unwrap_err();
+    shown.push(format!("{wrong} {wrong:?}"));
+    let everything = [
+        shown.join("\n").into_bytes(),
+        logs.lock().unwrap().clone(),
+        w.db_bytes(),
+    ]
+    .concat();
+    for secret in [canary, &token] {
+        assert!(!contains(&everything, secret), "a secret leaked");
+    }
+    assert!(!shown.is_empty() && !w.db_bytes().is_empty());
+
+    // Panic and error output of a real process running the queue.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_queue-runner"))
+        .args([
+            w.db_path().to_str().unwrap(),
+            "http://127.0.0.1:9",
+            &account.id.to_string(),
+        ])
+        .env("RETRACT_RUNNER_SECRET", canary)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let printed = [out.stdout, out.stderr].concat();
+    assert!(!out.status.success());
+    assert!(
+        !contains(&printed, canary) && !contains(&printed, &token),
+        "{}",
+        String::from_utf8_lossy(&printed)
+    );
+}
+
+#[derive(Clone)]
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn cancelling_a_queue_touches_only_what_was_not_sent() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    w.sim.set_daily_limit(DEMO_APPID, DELETE, 1);
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 3)).await;
+    run_queue(&w, &api, account).await;
+    set_state(&w, p.id, 2, "unknown");
+    assert_eq!(queue::cancel_unsent(w.store(), p.id).unwrap(), 1);
+    assert_eq!(states(&w, p.id), ["done", "unknown", "skipped"]);
+    assert!(
+        queue::status(w.store(), account).unwrap().plans[0].unsettled == 1,
+        "unknown stays to be reconciled"
+    );
+}
+
+#[tokio::test]
+async fn bad_inputs_are_refused_before_anything_is_sent() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let real = w.sim.messages(DEMO_APPID)[0].article_id.clone();
+    w.sim.clear_log();
+    let bad: Vec<Vec<Selection>> = vec![
+        vec![],
+        vec![Selection::WholeMessage {
+            article_id: String::new(),
+        }],
+        vec![Selection::WholeMessage {
+            article_id: "x".repeat(10_000),
+        }],
+        vec![Selection::WholeMessage {
+            article_id: "文章编号".into(),
+        }],
+        vec![Selection::Item {
+            article_id: real.clone(),
+            index: 0,
+        }],
+        vec![Selection::Item {
+            article_id: real.clone(),
+            index: u32::MAX,
+        }],
+    ];
+    for selection in bad {
+        let err = plan::create(&api, w.store(), account, &selection)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, retract_core::CoreError::Invalid(_)),
+            "{err:?}"
+        );
+    }
+    assert!(
+        serde_json::from_str::<Selection>(r#"{"kind":"item","articleId":"a","index":-1}"#).is_err(),
+        "a negative index cannot even be decoded"
+    );
+    assert_eq!(w.sim.requests().len(), 0, "nothing was sent for bad input");
+    assert_eq!(
+        w.count("SELECT count(*) FROM plans"),
+        0,
+        "nothing was stored"
+    );
+}
+
+#[test]
+fn a_damaged_database_is_refused_with_a_clear_error_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("retract.db");
+    {
+        let store = Store::open(&path).unwrap();
+        store
+            .audit(
+                None,
+                "filler",
+                &serde_json::json!({"x": "y".repeat(20_000)}),
+            )
+            .unwrap();
+    }
+    // Checkpoint and close, then scribble over the middle of the file.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    let end = (mid + 4096).min(bytes.len());
+    for b in &mut bytes[mid..end] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let err = Store::open(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("damaged") || err.contains("not a Retract database"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the file was left untouched"
+    );
+}
