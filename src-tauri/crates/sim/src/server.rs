@@ -281,8 +281,22 @@ fn masked_body(body: &str) -> String {
     }
 }
 
+/// Once a request has fully arrived it is processed to the end, even if the caller goes away
+/// meanwhile (a killed client must not un-send a delete): the work runs in its own task.
 async fn handle(
     State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    tokio::spawn(process(state, method, uri, headers, body))
+        .await
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+async fn process(
+    state: AppState,
     method: Method,
     uri: Uri,
     headers: HeaderMap,

@@ -337,8 +337,15 @@ async fn a_delete_lost_on_the_way_in_is_outcome_unknown_and_was_not_applied() {
     let rig = rig(3).await;
     let target = first_message(&rig);
     rig.sim.inject(DELETE, Fault::DropUnapplied, 1);
-    let err = rig.api.delete(&target, DeleteTarget::WholeMessage).await.unwrap_err();
+    let err = rig
+        .api
+        .delete(&target, DeleteTarget::WholeMessage)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::DeleteOutcomeUnknown { .. }), "{err:?}");
     assert_eq!(rig.sim.count(DELETE), 1);
-    assert!(!rig.sim.message(DEMO_APPID, target.as_str()).unwrap().items[0].is_deleted, "not applied");
+    assert!(
+        !rig.sim.message(DEMO_APPID, target.as_str()).unwrap().items[0].is_deleted,
+        "not applied"
+    );
 }

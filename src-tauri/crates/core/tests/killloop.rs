@@ -1,0 +1,193 @@
+//! Fault 12: a real process running the deletion queue (`queue-runner`, the app's own
+//! `queue::run`) is killed with SIGKILL at random moments during 30-target plans and started
+//! again, at least 50 times. After every kill the journal never shows `done` without the
+//! simulator agreeing, and the simulator never receives two deletes for the same target.
+//! The seed is printed; `RETRACT_KILL_SEED=N` replays a run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use retract_core::accounts::SecretStorage;
+use retract_core::plan::Selection;
+use retract_core::queue;
+use wechat_sim::{DEMO_APPID, DEMO_SECRET, SimConfig};
+
+const MIN_KILLS: u32 = 50;
+const TARGETS_PER_PLAN: usize = 30;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo)
+    }
+}
+
+/// The next 30 targets: items 2 then 1 of multi-item messages and whole messages, alternating.
+fn next_selection(w: &World, used: &mut usize) -> Vec<Selection> {
+    let messages = w.sim.messages(DEMO_APPID);
+    let mut selection = Vec::new();
+    let mut targets = 0;
+    while targets < TARGETS_PER_PLAN {
+        let m = &messages[*used];
+        *used += 1;
+        if m.items.len() >= 2 && targets + 2 <= TARGETS_PER_PLAN && *used % 2 == 0 {
+            for index in [1, 2] {
+                selection.push(Selection::Item {
+                    article_id: m.article_id.clone(),
+                    index,
+                });
+            }
+            targets += 2;
+        } else {
+            selection.push(Selection::WholeMessage {
+                article_id: m.article_id.clone(),
+            });
+            targets += 1;
+        }
+    }
+    selection
+}
+
+/// Checks both invariants; returns how many deletes the simulator received.
+fn check_invariants(w: &World) -> usize {
+    // 1. Never two deletes for the same target.
+    let mut received: HashMap<(String, i64), u32> = HashMap::new();
+    for r in w.sim.requests().into_iter().filter(|r| r.path == DELETE) {
+        let body = r.json();
+        let key = (
+            body["article_id"].as_str().unwrap().to_string(),
+            body["index"].as_i64().unwrap_or(0),
+        );
+        *received.entry(key).or_default() += 1;
+    }
+    let duplicates: Vec<_> = received.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        duplicates.is_empty(),
+        "the simulator received a delete twice: {duplicates:?}"
+    );
+
+    // 2. Nothing is `done` that the simulator does not show deleted.
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT article_id, idx FROM plan_targets WHERE state = 'done'")
+        .unwrap();
+    let done: Vec<(String, u32)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (article_id, idx) in done {
+        let m = w.sim.message(DEMO_APPID, &article_id).unwrap();
+        let proven = if idx == 0 {
+            m.items.iter().all(|i| i.is_deleted)
+        } else {
+            m.items[idx as usize - 1].is_deleted
+        };
+        assert!(
+            proven,
+            "journal says done for {article_id}#{idx} but WeChat still has it"
+        );
+    }
+    received.values().map(|n| *n as usize).sum()
+}
+
+fn runner(w: &World, account: i64) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_queue-runner"))
+        .args([
+            w.db_path().to_str().unwrap(),
+            w.sim.base_url(),
+            &account.to_string(),
+        ])
+        .env("RETRACT_RUNNER_SECRET", DEMO_SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_moments_never_deletes_twice_nor_claims_done_without_proof() {
+    let mut config = SimConfig::demo(400);
+    config.minute_limit = 1_000_000;
+    let w = world_with(config).await;
+    for path in [DELETE, GETARTICLE, "/cgi-bin/freepublish/batchget"] {
+        w.sim.set_daily_limit(DEMO_APPID, path, 1_000_000);
+    }
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    // Every request takes a while, so kills land in the middle of things.
+    w.sim.set_latency(None, Duration::from_millis(12));
+    let seed = std::env::var("RETRACT_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    println!("kill loop seed {seed}");
+    let mut rng = Rng(seed);
+    let (mut kills, mut finished_runs, mut plans, mut targets, mut used) =
+        (0u32, 0u32, 0u32, 0usize, 0usize);
+
+    while kills < MIN_KILLS {
+        let selection = next_selection(&w, &mut used);
+        let p = confirmed(&w, &api, account, &selection).await;
+        plans += 1;
+        targets += p.targets.len();
+        while queue::status(w.store(), account).unwrap().has_work() {
+            let mut child = runner(&w, account);
+            tokio::time::sleep(Duration::from_millis(rng.between(5, 160))).await;
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut err = String::new();
+                use std::io::Read;
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                assert!(status.success(), "the runner failed on its own: {err}");
+                finished_runs += 1;
+            } else {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+            }
+            check_invariants(&w);
+        }
+    }
+    // Everything planned was deleted, each exactly once.
+    let received = check_invariants(&w);
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    let not_done: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM plan_targets WHERE state <> 'done'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(not_done, 0);
+    assert_eq!(
+        received, targets,
+        "one delete request per target, no more, no less"
+    );
+    println!(
+        "kill loop: {kills} SIGKILLs, {finished_runs} runs finished on their own, {plans} plans, {targets} targets, {received} delete requests, 0 duplicates, 0 done without proof"
+    );
+}
