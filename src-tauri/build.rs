@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 19] = [
+const COMMANDS: [&str; 30] = [
     "app_info",
     "keyring_self_test",
     "list_accounts",
@@ -18,6 +18,17 @@ const COMMANDS: [&str; 19] = [
     "plan_deletion",
     "cancel_plan",
     "execute_plan",
+    "queue_status",
+    "reconcile_queue",
+    "resume_queue",
+    "cancel_queue",
+    "clear_quota",
+    "list_deleted",
+    "export_archive",
+    "list_audit",
+    "export_audit",
+    "lookup_rid",
+    "open_export",
 ];
 
 fn main() {

@@ -22,7 +22,7 @@ use state::AppState;
 /// The tauri-specta builder: the one list of commands and events, used by the app and by the
 /// test that writes `ui/src/bindings.ts`.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{accounts, articles, deletions, system};
+    use commands::{accounts, articles, deletions, records, system};
     tauri_specta::Builder::<tauri::Wry>::new()
         // Our IPC types only travel one way at a time, so one TypeScript type per Rust type.
         .disable_serde_phases()
@@ -48,6 +48,17 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             deletions::plan_deletion,
             deletions::cancel_plan,
             deletions::execute_plan,
+            deletions::queue_status,
+            deletions::reconcile_queue,
+            deletions::resume_queue,
+            deletions::cancel_queue,
+            deletions::clear_quota,
+            records::list_deleted,
+            records::export_archive,
+            records::list_audit,
+            records::export_audit,
+            records::lookup_rid,
+            records::open_export,
         ])
         .events(tauri_specta::collect_events![
             articles::SyncProgressEvent,
@@ -93,7 +104,15 @@ pub fn run() {
                     ))
                 })
                 .map_err(AppError::from);
-            let state = AppState::new(data_dir, api_base, keyring, accounts);
+            // Exports go to Documents/Retract, except when tests pin all data to one folder.
+            let exports = match (
+                std::env::var_os("RETRACT_DATA_DIR"),
+                app.path().document_dir(),
+            ) {
+                (None, Ok(docs)) => docs.join("Retract"),
+                _ => data_dir.join("exports"),
+            };
+            let state = AppState::new(data_dir, exports, api_base, keyring, accounts);
             if demo && let Err(e) = tauri::async_runtime::block_on(state.start_demo()) {
                 eprintln!("Retract: the demo could not start: {}", e.message);
             }

@@ -17,6 +17,8 @@ use crate::error::{AppError, ErrorKind};
 
 pub struct AppState {
     pub data_dir: PathBuf,
+    /// Where exports go: the user's documents folder, or the data folder in tests.
+    pub exports: PathBuf,
     pub api_base_override: Option<String>,
     keyring: Arc<Keyring>,
     accounts: Result<Arc<Accounts>, AppError>,
@@ -29,18 +31,24 @@ pub const DEMO_MESSAGES: u32 = 300;
 impl AppState {
     pub fn new(
         data_dir: PathBuf,
+        exports: PathBuf,
         api_base_override: Option<String>,
         keyring: Arc<Keyring>,
         accounts: Result<Arc<Accounts>, AppError>,
     ) -> Self {
         Self {
             data_dir,
+            exports,
             api_base_override,
             keyring,
             accounts,
             demo: Mutex::new(None),
             syncs: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn exports_root(&self) -> PathBuf {
+        self.exports.clone()
     }
 
     pub fn keyring(&self) -> Arc<Keyring> {

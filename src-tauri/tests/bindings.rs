@@ -22,3 +22,56 @@ fn export_typescript_bindings() {
         "error kinds missing from the bindings"
     );
 }
+
+/// build.rs (which commands exist for the webview) and the capability (which are granted) must
+/// list exactly the commands the builder exports: a missing one fails only at run time.
+#[test]
+fn manifest_and_capability_list_exactly_the_exported_commands() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // An export of our own: the other test rewrites the committed file concurrently.
+    let path = std::env::temp_dir().join(format!("retract-bindings-{}.ts", std::process::id()));
+    retract_lib::specta_builder()
+        .export(specta_typescript::Typescript::default(), &path)
+        .unwrap();
+    let bindings = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    // Call sites look like `__TAURI_INVOKE<T>("name"` or `__TAURI_INVOKE("name"`.
+    let mut exported: Vec<String> = bindings
+        .split("__TAURI_INVOKE")
+        .skip(1)
+        .filter(|s| {
+            s.find('(')
+                .is_some_and(|paren| s.find('"').is_some_and(|quote| paren < quote))
+        })
+        .filter_map(|s| s.split('"').nth(1).map(String::from))
+        .collect();
+    exported.sort();
+    exported.dedup();
+    let build = std::fs::read_to_string(root.join("build.rs")).unwrap();
+    let list = build
+        .split("const COMMANDS")
+        .nth(1)
+        .unwrap()
+        .split("];")
+        .next()
+        .unwrap();
+    let mut manifest: Vec<String> = list
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(String::from)
+        .collect();
+    manifest.sort();
+    assert_eq!(
+        manifest, exported,
+        "build.rs COMMANDS differ from the exported commands"
+    );
+    let capability = std::fs::read_to_string(root.join("capabilities/main.json")).unwrap();
+    for command in &exported {
+        let permission = format!("\"allow-{}\"", command.replace('_', "-"));
+        assert!(
+            capability.contains(&permission),
+            "capabilities/main.json does not grant {command}"
+        );
+    }
+}

@@ -41,11 +41,11 @@ async function waitForPort(port, ms) {
 }
 
 /**
- * Launches the app with `args`, a fresh data folder and `env` added to its environment.
+ * Launches the app with `args`, a data folder (fresh unless given) and `env` added to its
+ * environment.
  * Returns the WebDriver session, the data folder and a `close()` that ends both.
  */
-export async function launch(args = [], env = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), "retract-e2e-"));
+export async function launch(args = [], env = {}, { dataDir = mkdtempSync(join(tmpdir(), "retract-e2e-")) } = {}) {
   const port = await freePort();
   const nativePort = await freePort();
   // Its own process group, and a log file rather than a pipe: on close the whole group (driver,

@@ -36,8 +36,28 @@ export const commands = {
 	openArticle: (url: string) => typedError<null, AppError>(__TAURI_INVOKE("open_article", { url })),
 	planDeletion: (id: number, selection: Selection[]) => typedError<Plan, AppError>(__TAURI_INVOKE("plan_deletion", { id, selection })),
 	cancelPlan: (planId: number) => typedError<null, AppError>(__TAURI_INVOKE("cancel_plan", { planId })),
-	/**  Checks nonce and phrase, marks the plan used, then runs it one request at a time. */
-	executePlan: (planId: number, nonce: string, phrase: string) => typedError<ExecutionReport, AppError>(__TAURI_INVOKE("execute_plan", { planId, nonce, phrase })),
+	/**
+	 *  Checks nonce and phrase, marks the plan used, then runs the account's queue (this plan
+	 *  included) one request at a time.
+	 */
+	executePlan: (planId: number, nonce: string, phrase: string) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("execute_plan", { planId, nonce, phrase })),
+	queueStatus: (id: number) => typedError<QueueStatus, AppError>(__TAURI_INVOKE("queue_status", { id })),
+	/**  Settles what a crash or a cut connection left unknown, with getarticle only. */
+	reconcileQueue: (id: number) => typedError<Finding[], AppError>(__TAURI_INVOKE("reconcile_queue", { id })),
+	resumeQueue: (id: number) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("resume_queue", { id })),
+	/**  Cancels what was not sent in a plan; returns how many targets were cancelled. */
+	cancelQueue: (planId: number) => typedError<number, AppError>(__TAURI_INVOKE("cancel_queue", { planId })),
+	/**  Resets all of the account's daily counters (10 a month, shared with the web console). */
+	clearQuota: (id: number) => typedError<null, AppError>(__TAURI_INVOKE("clear_quota", { id })),
+	listDeleted: (id: number) => typedError<DeletedArticle[], AppError>(__TAURI_INVOKE("list_deleted", { id })),
+	/**  Writes the archive (one JSON per article, one HTML per item) to a new export folder. */
+	exportArchive: (id: number) => typedError<string, AppError>(__TAURI_INVOKE("export_archive", { id })),
+	listAudit: (id: number | null, from: number | null, to: number | null) => typedError<AuditEvent[], AppError>(__TAURI_INVOKE("list_audit", { id, from, to })),
+	exportAudit: (id: number | null, from: number | null, to: number | null) => typedError<string, AppError>(__TAURI_INVOKE("export_audit", { id, from, to })),
+	/**  What WeChat recorded about a failed request (`openapi/rid/get`, kept 7 days). */
+	lookupRid: (id: number, rid: string) => typedError<RidView, AppError>(__TAURI_INVOKE("lookup_rid", { id, rid })),
+	/**  Opens an export folder in the file manager; only folders under the exports root. */
+	openExport: (path: string) => typedError<null, AppError>(__TAURI_INVOKE("open_export", { path })),
 };
 
 /** Events */
@@ -117,6 +137,33 @@ export type ArticleRow = {
 	isDeleted: boolean,
 };
 
+/**  One audit event. */
+export type AuditEvent = {
+	id: number,
+	at: number,
+	accountId: number | null,
+	action: string,
+	/**  JSON, as written. */
+	detail: string,
+	/**  The WeChat request id in the detail, if any (for `rid/get`). */
+	rid: string | null,
+	errcode: number | null,
+};
+
+/**  A deleted article as the "deleted articles" view lists it. */
+export type DeletedArticle = {
+	archiveId: number,
+	articleId: string,
+	planId: number | null,
+	/**  When the copy was taken (right before the delete). */
+	archivedAt: number,
+	/**  When the journal recorded it done. */
+	deletedAt: number | null,
+	/**  0: the whole message; n: the n-th article. */
+	index: number,
+	titles: string[],
+};
+
 /**  Sent as each target of a running plan settles. */
 export type DeletionProgressEvent = {
 	planId: number,
@@ -189,6 +236,19 @@ export type FilterInput = {
 	to: number | null,
 };
 
+/**  What reconciliation found for one target. */
+export type Finding = {
+	planId: number,
+	seq: number,
+	articleId: string,
+	index: number | null,
+	titles: string[],
+	/**  The journal state it was left in: intent, sent or unknown. */
+	was: string,
+	/**  What it is now: done (deleted or already gone), planned (to send), skipped, or unchanged. */
+	now: string,
+};
+
 export type KeyringReport = {
 	ok: boolean,
 	service: string,
@@ -232,6 +292,22 @@ export type Plan = {
 	requests: number,
 	quotaRemain: number | null,
 	quotaLimit: number | null,
+	/**  Quota days the plan needs (today counts as the first), when the quota could be read. */
+	daysNeeded: number | null,
+};
+
+/**  One plan of the queue, counted. */
+export type PlanProgress = {
+	planId: number,
+	createdAt: number,
+	requests: number,
+	done: number,
+	waiting: number,
+	planned: number,
+	/**  intent, sent or unknown: to be reconciled before anything else. */
+	unsettled: number,
+	failed: number,
+	skipped: number,
 };
 
 /**  One delete request of a plan, with what the user saw. */
@@ -243,6 +319,29 @@ export type PlanTarget = {
 	/**  The items this request removes: one, or every live item of the message. */
 	items: ArticleRow[],
 	publishTime: number,
+};
+
+/**  What a run of the queue did, with the reason it stopped explained like any other error. */
+export type QueueRunView = {
+	findings: Finding[],
+	reports: ExecutionReport[],
+	pausedUntil: number | null,
+	stopped: AppError | null,
+};
+
+export type QueueStatus = {
+	plans: PlanProgress[],
+	/**  Unix seconds: no delete is sent before (45009 until the next quota day). */
+	pausedUntil: number | null,
+};
+
+export type RidView = {
+	invokeTime: number,
+	costInMs: number,
+	requestUrl: string,
+	requestBody: string,
+	responseBody: string,
+	clientIp: string,
 };
 
 export type SavedAccount = {

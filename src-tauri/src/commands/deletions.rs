@@ -1,9 +1,12 @@
-//! Deletion: plan (nothing sent), cancel, and confirm-then-execute with the typed phrase.
-//! The nonce and the phrase are checked here, in Rust: the UI alone cannot delete.
+//! Deletion: plan (nothing sent), cancel, confirm-then-run, and the account's queue (status,
+//! reconcile, resume, cancel what was not sent, clear_quota). The nonce and the phrase are
+//! checked here, in Rust: the UI alone cannot delete. Running goes through `queue::run`, the
+//! same code path the kill-loop test drives in a separate process.
 
 use retract_core::accounts::AccountId;
-use retract_core::execute::{self, ExecOptions, ExecutionReport, TargetResult};
+use retract_core::execute::{ExecOptions, ExecutionReport, Outcome, TargetResult};
 use retract_core::plan::{self, Plan, PlanId, Selection};
+use retract_core::queue::{self, Finding, QueueRun, QueueStatus};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::{AppHandle, State};
@@ -18,7 +21,66 @@ use crate::state::{AppState, blocking};
 pub struct DeletionProgressEvent {
     pub plan_id: PlanId,
     pub seq: u32,
-    pub outcome: retract_core::execute::Outcome,
+    pub outcome: Outcome,
+}
+
+/// What a run of the queue did, with the reason it stopped explained like any other error.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueRunView {
+    pub findings: Vec<Finding>,
+    pub reports: Vec<ExecutionReport>,
+    pub paused_until: Option<i64>,
+    pub stopped: Option<AppError>,
+}
+
+impl From<QueueRun> for QueueRunView {
+    fn from(run: QueueRun) -> Self {
+        let stopped = run
+            .reports
+            .iter()
+            .find_map(|r| r.stop_error.clone())
+            .map(AppError::from);
+        Self {
+            findings: run.findings,
+            reports: run.reports,
+            paused_until: run.paused_until,
+            stopped,
+        }
+    }
+}
+
+async fn api(state: &AppState, id: AccountId) -> Result<wechat_mp::Api, AppError> {
+    let accounts = state.accounts()?;
+    blocking(move || Ok(accounts.api(id)?)).await
+}
+
+async fn run_queue(
+    app: &AppHandle,
+    state: &AppState,
+    id: AccountId,
+) -> Result<QueueRunView, AppError> {
+    let api = api(state, id).await?;
+    let accounts = state.accounts()?;
+    let run = queue::run(
+        &api,
+        accounts.store(),
+        id,
+        &wechat_mp::SystemClock,
+        &ExecOptions::default(),
+        |plan_id, r: &TargetResult| {
+            let event = DeletionProgressEvent {
+                plan_id,
+                seq: r.seq,
+                outcome: r.outcome,
+            };
+            if let Err(e) = event.emit(app) {
+                tracing::warn!("cannot send deletion progress: {e}");
+            }
+        },
+    )
+    .await?;
+    Ok(run.into())
 }
 
 #[tauri::command]
@@ -28,10 +90,8 @@ pub async fn plan_deletion(
     id: AccountId,
     selection: Vec<Selection>,
 ) -> Result<Plan, AppError> {
-    let accounts = state.accounts()?;
-    let for_api = std::sync::Arc::clone(&accounts);
-    let api = blocking(move || Ok(for_api.api(id)?)).await?;
-    Ok(plan::create(&api, accounts.store(), id, &selection).await?)
+    let api = api(&state, id).await?;
+    Ok(plan::create(&api, state.accounts()?.store(), id, &selection).await?)
 }
 
 #[tauri::command]
@@ -40,7 +100,8 @@ pub fn cancel_plan(state: State<'_, AppState>, plan_id: PlanId) -> Result<(), Ap
     Ok(plan::cancel(state.accounts()?.store(), plan_id)?)
 }
 
-/// Checks nonce and phrase, marks the plan used, then runs it one request at a time.
+/// Checks nonce and phrase, marks the plan used, then runs the account's queue (this plan
+/// included) one request at a time.
 #[tauri::command]
 #[specta::specta]
 pub async fn execute_plan(
@@ -49,27 +110,51 @@ pub async fn execute_plan(
     plan_id: PlanId,
     nonce: String,
     phrase: String,
-) -> Result<ExecutionReport, AppError> {
+) -> Result<QueueRunView, AppError> {
+    let account = plan::confirm(state.accounts()?.store(), plan_id, &nonce, &phrase)?;
+    run_queue(&app, &state, account).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn queue_status(state: State<'_, AppState>, id: AccountId) -> Result<QueueStatus, AppError> {
+    Ok(queue::status(state.accounts()?.store(), id)?)
+}
+
+/// Settles what a crash or a cut connection left unknown, with getarticle only.
+#[tauri::command]
+#[specta::specta]
+pub async fn reconcile_queue(
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<Vec<Finding>, AppError> {
+    let api = api(&state, id).await?;
+    Ok(queue::reconcile(&api, state.accounts()?.store(), id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn resume_queue(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<QueueRunView, AppError> {
+    run_queue(&app, &state, id).await
+}
+
+/// Cancels what was not sent in a plan; returns how many targets were cancelled.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_queue(state: State<'_, AppState>, plan_id: PlanId) -> Result<u32, AppError> {
+    Ok(queue::cancel_unsent(state.accounts()?.store(), plan_id)?)
+}
+
+/// Resets all of the account's daily counters (10 a month, shared with the web console).
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_quota(state: State<'_, AppState>, id: AccountId) -> Result<(), AppError> {
+    let api = api(&state, id).await?;
     let accounts = state.accounts()?;
-    let account = plan::confirm(accounts.store(), plan_id, &nonce, &phrase)?;
-    let for_api = std::sync::Arc::clone(&accounts);
-    let api = blocking(move || Ok(for_api.api(account)?)).await?;
-    let report = execute::execute(
-        &api,
-        accounts.store(),
-        plan_id,
-        ExecOptions::default(),
-        |r: &TargetResult| {
-            let event = DeletionProgressEvent {
-                plan_id,
-                seq: r.seq,
-                outcome: r.outcome,
-            };
-            if let Err(e) = event.emit(&app) {
-                tracing::warn!("cannot send deletion progress: {e}");
-            }
-        },
-    )
-    .await?;
-    Ok(report)
+    let appid = accounts.get(id)?.appid;
+    Ok(queue::clear_quota(&api, accounts.store(), id, &appid).await?)
 }

@@ -3,4 +3,5 @@
 pub mod accounts;
 pub mod articles;
 pub mod deletions;
+pub mod records;
 pub mod system;

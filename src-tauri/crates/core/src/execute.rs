@@ -255,8 +255,8 @@ async fn check(
     if archive {
         let json = serde_json::to_string(&article).unwrap_or_default();
         let _ = store.conn().execute(
-            "INSERT INTO archive (account_id, article_id, plan_id, fetched_at, json) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![account, t.article_id, plan, crate::now_unix(), json],
+            "INSERT INTO archive (account_id, article_id, plan_id, seq, fetched_at, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![account, t.article_id, plan, t.seq, crate::now_unix(), json],
         );
     }
     Ok(Check::Present)

@@ -9,6 +9,7 @@ pub mod index;
 pub mod keyring;
 pub mod plan;
 pub mod queue;
+pub mod records;
 pub mod store;
 
 pub use error::CoreError;

@@ -74,6 +74,17 @@ pub struct Plan {
     pub requests: u32,
     pub quota_remain: Option<u32>,
     pub quota_limit: Option<u32>,
+    /// Quota days the plan needs (today counts as the first), when the quota could be read.
+    pub days_needed: Option<u32>,
+}
+
+/// Today's remaining quota first, then whole days of `limit`.
+pub fn days_needed(requests: u32, remain: u32, limit: u32) -> Option<u32> {
+    if requests <= remain {
+        return Some(1);
+    }
+    let rest = requests - remain;
+    (limit > 0).then(|| 1 + rest.div_ceil(limit))
 }
 
 fn nonce() -> Result<String, CoreError> {
@@ -172,6 +183,7 @@ pub async fn create(
         t.seq = seq as u32 + 1;
     }
     let articles: u32 = targets.iter().map(|t| t.items.len() as u32).sum();
+    let requests = targets.len() as u32;
     let quota = api.quota(DELETE_CGI_PATH).await.ok();
     let nonce = nonce()?;
     let phrase = articles.to_string();
@@ -219,6 +231,9 @@ pub async fn create(
         articles,
         quota_remain: quota.as_ref().map(|q| q.quota.remain),
         quota_limit: quota.as_ref().map(|q| q.quota.daily_limit),
+        days_needed: quota
+            .as_ref()
+            .and_then(|q| days_needed(requests, q.quota.remain, q.quota.daily_limit)),
     })
 }
 
@@ -312,6 +327,15 @@ pub fn cancel(store: &Store, plan: PlanId) -> Result<(), CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_needed_counts_today_then_whole_days() {
+        assert_eq!(days_needed(3, 10, 10), Some(1));
+        assert_eq!(days_needed(25, 7, 10), Some(3));
+        assert_eq!(days_needed(17, 7, 10), Some(2));
+        assert_eq!(days_needed(1, 0, 10), Some(2));
+        assert_eq!(days_needed(5, 0, 0), None);
+    }
 
     #[test]
     fn full_width_digits_from_an_input_method_are_accepted() {

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::CoreError;
 
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 const SCHEMA: &str = r#"
 CREATE TABLE accounts (
@@ -113,6 +113,8 @@ CREATE TABLE audit (
 const MIGRATIONS: &[&str] = &[
     // 1 -> 2: a queue stopped by 45009 waits until the next quota day.
     "ALTER TABLE accounts ADD COLUMN queue_paused_until INTEGER;",
+    // 2 -> 3: an archived copy belongs to one target of a plan (a retried target is copied again).
+    "ALTER TABLE archive ADD COLUMN seq INTEGER;",
 ];
 
 /// One database file. Operations are short; a mutex serialises them.

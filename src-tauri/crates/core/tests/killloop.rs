@@ -44,7 +44,7 @@ fn next_selection(w: &World, used: &mut usize) -> Vec<Selection> {
     while targets < TARGETS_PER_PLAN {
         let m = &messages[*used];
         *used += 1;
-        if m.items.len() >= 2 && targets + 2 <= TARGETS_PER_PLAN && *used % 2 == 0 {
+        if m.items.len() >= 2 && targets + 2 <= TARGETS_PER_PLAN && used.is_multiple_of(2) {
             for index in [1, 2] {
                 selection.push(Selection::Item {
                     article_id: m.article_id.clone(),

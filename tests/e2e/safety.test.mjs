@@ -1,0 +1,163 @@
+// The safety net in the real window: a plan larger than today's quota runs today's share and
+// waits visibly; clear_quota is its own confirmed action; the archive and the activity log list
+// what happened and export it; after an interrupted run the app checks with WeChat first and
+// resumes only on the user's click.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Key } from "selenium-webdriver";
+import { byTestId, find, launch, screenshot } from "./harness.mjs";
+import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
+
+const DELETE = "/cgi-bin/freepublish/delete";
+
+async function attr(driver, id, name, expected, timeout = 20000) {
+  const el = await find(driver, id, timeout);
+  await driver.wait(async () => (await el.getAttribute(name)) === expected, timeout, `${id}[${name}] never became ${expected}`);
+  return el;
+}
+
+async function addAccount(driver) {
+  for (const [id, text] of [["wizard-appid", DEMO_APPID], ["wizard-secret", DEMO_SECRET]]) {
+    await (await find(driver, id)).sendKeys(text);
+  }
+  await (await find(driver, "wizard-verify")).click();
+  await find(driver, "wizard-verify-result");
+  await (await find(driver, "wizard-save")).click();
+  await find(driver, "wizard-saved");
+  await (await find(driver, "wizard-start")).click();
+  await (await find(driver, "sync-button")).click();
+  await find(driver, "sync-result", 30000);
+}
+
+/** Runs SQL on the app's database while the app is closed (python3's sqlite3 is on every machine here). */
+function sql(dataDir, statement) {
+  execFileSync("python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", join(dataDir, "retract.db"), statement]);
+}
+
+describe("a plan larger than today's quota", () => {
+  let sim;
+  let app;
+  let driver;
+
+  before(async () => {
+    sim = await startSim(40);
+    await sim.configure({ delete_daily_limit: 2 });
+    app = await launch([], { RETRACT_API_BASE: sim.base });
+    driver = app.driver;
+    await addAccount(driver);
+  });
+
+  after(async () => {
+    await app?.close();
+    sim?.stop();
+  });
+
+  it("says how many days it needs, runs today's share and waits visibly", async () => {
+    const rows = await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' });
+    for (const box of rows.slice(0, 3)) await box.click();
+    await (await find(driver, "delete-button")).click();
+    await attr(driver, "confirm-days", "data-days", "2");
+    await screenshot(driver, "confirm-two-days-zh");
+    await (await find(driver, "confirm-step1-continue")).click();
+    await (await find(driver, "confirm-phrase-input")).sendKeys("3");
+    await (await find(driver, "confirm-delete")).click();
+    await attr(driver, "deletion-results", "data-state", "done", 30000);
+    const outcomes = await Promise.all((await driver.findElements(byTestId("deletion-result"))).map((r) => r.getAttribute("data-outcome")));
+    assert.deepEqual(outcomes.sort(), ["deleted", "deleted", "waitingForQuota"]);
+    await find(driver, "deletion-paused");
+    await screenshot(driver, "deletion-waiting-zh");
+    await (await find(driver, "deletion-done")).click();
+    const queue = await attr(driver, "queue-status", "data-waiting", "1");
+    assert.equal(await queue.getAttribute("data-paused"), "true");
+    assert.equal(await sim.count(DELETE), 3, "two deleted, one refused with 45009, nothing more");
+    await screenshot(driver, "queue-paused-zh");
+  });
+
+  it("clears the quota only after its own confirmation, then the queue finishes", async () => {
+    await (await find(driver, "clear-quota")).click();
+    await find(driver, "clear-quota-dialog");
+    assert.equal(await (await driver.switchTo().activeElement()).getAttribute("data-testid"), "clear-quota-cancel");
+    await screenshot(driver, "clear-quota-zh");
+    await (await driver.switchTo().activeElement()).sendKeys(Key.ESCAPE);
+    assert.equal((await sim.requests()).filter((r) => r.path === "/cgi-bin/clear_quota").length, 0, "Escape sends nothing");
+    await (await find(driver, "clear-quota")).click();
+    await (await find(driver, "clear-quota-confirm")).click();
+    await driver.wait(async () => (await driver.findElements(byTestId("queue-status"))).length === 0 || (await (await find(driver, "queue-status")).getAttribute("data-waiting")) === "0", 20000);
+    assert.equal((await sim.requests()).filter((r) => r.path === "/cgi-bin/clear_quota").length, 1);
+    assert.equal(await sim.count(DELETE), 4);
+  });
+
+  it("lists and exports the deleted articles", async () => {
+    await (await find(driver, "tab-deleted")).click();
+    await driver.wait(async () => (await driver.findElements(byTestId("deleted-row"))).length === 3, 10000);
+    await (await find(driver, "export-archive")).click();
+    const path = (await (await find(driver, "archive-exported")).getAttribute("textContent")).match(/(\/\S+)/)[1];
+    assert.ok(path.startsWith(join(app.dataDir, "exports")), path);
+    const files = readdirSync(path);
+    assert.equal(files.filter((f) => f.endsWith(".json")).length, 3);
+    assert.ok(files.some((f) => f.endsWith(".html")));
+    await screenshot(driver, "deleted-zh");
+  });
+
+  it("shows the activity log with the 45009 request, looks up its rid and exports CSV", async () => {
+    await (await find(driver, "tab-audit")).click();
+    const refused = await find(driver, "audit-row");
+    await driver.wait(async () => (await driver.findElements({ css: '[data-testid="audit-row"][data-errcode="45009"]' })).length === 1, 10000);
+    assert.ok(refused);
+    const row = await driver.findElement({ css: '[data-testid="audit-row"][data-errcode="45009"]' });
+    await (await row.findElement(byTestId("lookup-rid"))).click();
+    const rid = await find(driver, "rid-result");
+    assert.match(await rid.getAttribute("textContent"), /203\.0\.113\.45/);
+    await (await find(driver, "export-audit")).click();
+    const csvPath = (await (await find(driver, "audit-exported")).getAttribute("textContent")).match(/(\/\S+\.csv)/)[1];
+    const csv = readFileSync(csvPath, "utf8");
+    assert.match(csv, /delete_request/);
+    assert.match(csv, /45009/);
+    assert.doesNotMatch(csv, new RegExp(DEMO_SECRET));
+    await screenshot(driver, "audit-zh");
+  });
+});
+
+describe("after an interrupted run", () => {
+  let sim;
+  let first;
+  let second;
+
+  before(async () => {
+    sim = await startSim(20);
+  });
+
+  after(async () => {
+    await second?.close();
+    sim?.stop();
+  });
+
+  it("checks with WeChat first, shows what it found, and resumes on one click", async () => {
+    first = await launch([], { RETRACT_API_BASE: sim.base });
+    const driver = first.driver;
+    await addAccount(driver);
+    const box = await driver.findElement({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' });
+    await box.click();
+    await (await find(driver, "delete-button")).click();
+    await (await find(driver, "confirm-step1-cancel")).click();
+    await first.close();
+    // As if the app died after confirming and journaling `sent`: a confirmed plan whose only
+    // delete may or may not have left. (WeChat never got it.)
+    sql(first.dataDir, "UPDATE plans SET status = 'confirmed' WHERE id = (SELECT max(id) FROM plans)");
+    sql(first.dataDir, "UPDATE plan_targets SET state = 'sent' WHERE plan_id = (SELECT max(id) FROM plans)");
+
+    second = await launch([], { RETRACT_API_BASE: sim.base }, { dataDir: first.dataDir });
+    const d = second.driver;
+    const finding = await find(d, "reconcile-finding", 20000);
+    assert.equal(await finding.getAttribute("data-now"), "planned", "WeChat still has it: it will be sent once");
+    assert.equal(await sim.count(DELETE), 0, "nothing is sent before the user resumes");
+    await screenshot(d, "reconcile-findings-zh");
+    await (await find(d, "queue-resume")).click();
+    await d.wait(async () => (await sim.count(DELETE)) === 1, 20000);
+    await find(d, "queue-note");
+    assert.ok(existsSync(join(first.dataDir, "retract.db")));
+  });
+});
