@@ -108,3 +108,34 @@ export async function screenshot(driver, name) {
   writeFileSync(path, png, "base64");
   return path;
 }
+
+/** Switches the language for screenshots. A script click: an open dialog's backdrop rightly
+ * covers the top bar, and the dialog itself should be captured in both languages. */
+export async function setLocale(driver, wanted) {
+  const root = await find(driver, "app-root");
+  if ((await root.getAttribute("data-locale")) !== wanted) {
+    await driver.executeScript("arguments[0].click()", await find(driver, "lang-switch"));
+    await driver.wait(async () => (await root.getAttribute("data-locale")) === wanted, 5000, `locale never became ${wanted}`);
+  }
+}
+
+/** Rendered text as the DOM has it (WebKit's WebDriver leaves out ellipsis-clipped text). */
+export async function textOf(el) {
+  return (await el.getAttribute("textContent")).trim();
+}
+
+/** Screenshots the current screen in both languages, ending in zh-CN. */
+export async function shootBoth(driver, name) {
+  await setLocale(driver, "en");
+  await screenshot(driver, `${name}-en`);
+  await setLocale(driver, "zh-CN");
+  await screenshot(driver, `${name}-zh`);
+}
+
+
+/** Waits until the element's attribute has the expected value; returns the element. */
+export async function attr(driver, id, name, expected, timeout = 20000) {
+  const el = await find(driver, id, timeout);
+  await driver.wait(async () => (await el.getAttribute(name)) === expected, timeout, `${id}[${name}] never became ${expected}`);
+  return el;
+}

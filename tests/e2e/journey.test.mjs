@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { Key } from "selenium-webdriver";
-import { byTestId, find, launch, screenshot, until } from "./harness.mjs";
+import { byTestId, attr, find, launch, screenshot, setLocale, shootBoth, textOf, until } from "./harness.mjs";
 import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -18,12 +18,6 @@ async function type(driver, id, text) {
   return el;
 }
 
-async function attr(driver, id, name, expected, timeout = 20000) {
-  const el = await find(driver, id, timeout);
-  await driver.wait(async () => (await el.getAttribute(name)) === expected, timeout, `${id}[${name}] never became ${expected}`);
-  return el;
-}
-
 async function activeTestId(driver) {
   return (await driver.switchTo().activeElement()).getAttribute("data-testid");
 }
@@ -32,29 +26,6 @@ async function fillWizard(driver) {
   await type(driver, "wizard-name", "测试服务号");
   await type(driver, "wizard-appid", DEMO_APPID);
   await type(driver, "wizard-secret", DEMO_SECRET);
-}
-
-/** Switches the language for screenshots. A script click: an open dialog's backdrop rightly
- * covers the top bar, and the dialog itself should be captured in both languages. */
-async function setLocale(driver, wanted) {
-  const root = await find(driver, "app-root");
-  if ((await root.getAttribute("data-locale")) !== wanted) {
-    await driver.executeScript("arguments[0].click()", await find(driver, "lang-switch"));
-    await attr(driver, "app-root", "data-locale", wanted);
-  }
-}
-
-/** Rendered text as the DOM has it (WebKit's WebDriver leaves out ellipsis-clipped text). */
-async function textOf(el) {
-  return (await el.getAttribute("textContent")).trim();
-}
-
-/** Screenshots the current screen in both languages, ending in zh-CN. */
-async function shootBoth(driver, name) {
-  await setLocale(driver, "en");
-  await screenshot(driver, `${name}-en`);
-  await setLocale(driver, "zh-CN");
-  await screenshot(driver, `${name}-zh`);
 }
 
 describe("first run: wizard, sync, search, delete one article", () => {

@@ -8,16 +8,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { byTestId, find, launch, screenshot } from "./harness.mjs";
+import { byTestId, attr, find, launch, shootBoth } from "./harness.mjs";
 import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
-
-async function attr(driver, id, name, expected, timeout = 20000) {
-  const el = await find(driver, id, timeout);
-  await driver.wait(async () => (await el.getAttribute(name)) === expected, timeout, `${id}[${name}] never became ${expected}`);
-  return el;
-}
 
 async function addAccount(driver) {
   for (const [id, text] of [["wizard-appid", DEMO_APPID], ["wizard-secret", DEMO_SECRET]]) {
@@ -60,7 +54,7 @@ describe("a plan larger than today's quota", () => {
     for (const box of rows.slice(0, 3)) await box.click();
     await (await find(driver, "delete-button")).click();
     await attr(driver, "confirm-days", "data-days", "2");
-    await screenshot(driver, "confirm-two-days-zh");
+    await shootBoth(driver, "confirm-two-days");
     await (await find(driver, "confirm-step1-continue")).click();
     await (await find(driver, "confirm-phrase-input")).sendKeys("3");
     await (await find(driver, "confirm-delete")).click();
@@ -68,19 +62,19 @@ describe("a plan larger than today's quota", () => {
     const outcomes = await Promise.all((await driver.findElements(byTestId("deletion-result"))).map((r) => r.getAttribute("data-outcome")));
     assert.deepEqual(outcomes.sort(), ["deleted", "deleted", "waitingForQuota"]);
     await find(driver, "deletion-paused");
-    await screenshot(driver, "deletion-waiting-zh");
+    await shootBoth(driver, "deletion-waiting");
     await (await find(driver, "deletion-done")).click();
     const queue = await attr(driver, "queue-status", "data-waiting", "1");
     assert.equal(await queue.getAttribute("data-paused"), "true");
     assert.equal(await sim.count(DELETE), 3, "two deleted, one refused with 45009, nothing more");
-    await screenshot(driver, "queue-paused-zh");
+    await shootBoth(driver, "queue-paused");
   });
 
   it("clears the quota only after its own confirmation, then the queue finishes", async () => {
     await (await find(driver, "clear-quota")).click();
     await find(driver, "clear-quota-dialog");
     assert.equal(await (await driver.switchTo().activeElement()).getAttribute("data-testid"), "clear-quota-cancel");
-    await screenshot(driver, "clear-quota-zh");
+    await shootBoth(driver, "clear-quota");
     await (await driver.switchTo().activeElement()).sendKeys(Key.ESCAPE);
     assert.equal((await sim.requests()).filter((r) => r.path === "/cgi-bin/clear_quota").length, 0, "Escape sends nothing");
     await (await find(driver, "clear-quota")).click();
@@ -99,7 +93,7 @@ describe("a plan larger than today's quota", () => {
     const files = readdirSync(path);
     assert.equal(files.filter((f) => f.endsWith(".json")).length, 3);
     assert.ok(files.some((f) => f.endsWith(".html")));
-    await screenshot(driver, "deleted-zh");
+    await shootBoth(driver, "deleted");
   });
 
   it("shows the activity log with the 45009 request, looks up its rid and exports CSV", async () => {
@@ -117,7 +111,7 @@ describe("a plan larger than today's quota", () => {
     assert.match(csv, /delete_request/);
     assert.match(csv, /45009/);
     assert.doesNotMatch(csv, new RegExp(DEMO_SECRET));
-    await screenshot(driver, "audit-zh");
+    await shootBoth(driver, "audit");
   });
 });
 
@@ -154,7 +148,7 @@ describe("after an interrupted run", () => {
     const finding = await find(d, "reconcile-finding", 20000);
     assert.equal(await finding.getAttribute("data-now"), "planned", "WeChat still has it: it will be sent once");
     assert.equal(await sim.count(DELETE), 0, "nothing is sent before the user resumes");
-    await screenshot(d, "reconcile-findings-zh");
+    await shootBoth(d, "reconcile-findings");
     await (await find(d, "queue-resume")).click();
     await d.wait(async () => (await sim.count(DELETE)) === 1, 20000);
     await find(d, "queue-note");
