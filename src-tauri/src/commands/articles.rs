@@ -125,23 +125,7 @@ pub fn check_article_url(raw: &str) -> Result<url::Url, AppError> {
 #[specta::specta]
 pub async fn open_article(url: String) -> Result<(), AppError> {
     let url = check_article_url(&url)?;
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(windows) {
-        "explorer"
-    } else {
-        "xdg-open"
-    };
-    blocking(move || {
-        std::process::Command::new(opener)
-            .arg(url.as_str())
-            .spawn()
-            .map(|_| ())
-            .map_err(|e| {
-                AppError::internal(format!("cannot start the system browser ({opener}): {e}"))
-            })
-    })
-    .await
+    super::system_open(url.as_str().into()).await
 }
 
 #[cfg(test)]

@@ -5,3 +5,26 @@ pub mod articles;
 pub mod deletions;
 pub mod records;
 pub mod system;
+
+use crate::error::AppError;
+use crate::state::blocking;
+
+/// Hands a URL or a folder to the system's opener (browser, file manager). Callers check what
+/// they pass: only article links and Retract's own export folders get here.
+pub(crate) async fn system_open(target: std::ffi::OsString) -> Result<(), AppError> {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    blocking(move || {
+        std::process::Command::new(opener)
+            .arg(&target)
+            .spawn()
+            .map(|_| ())
+            .map_err(|e| AppError::internal(format!("cannot start {opener}: {e}")))
+    })
+    .await
+}

@@ -124,19 +124,5 @@ pub async fn open_export(state: State<'_, AppState>, path: String) -> Result<(),
     } else {
         wanted
     };
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(windows) {
-        "explorer"
-    } else {
-        "xdg-open"
-    };
-    blocking(move || {
-        std::process::Command::new(opener)
-            .arg(&folder)
-            .spawn()
-            .map(|_| ())
-            .map_err(|e| AppError::internal(format!("cannot open the folder ({opener}): {e}")))
-    })
-    .await
+    super::system_open(folder.into_os_string()).await
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AppError, ErrorKind } from "../bindings";
-import { CommandError, explain, toAppError, unwrap } from "./ipc";
+import { attempt, CommandError, explain, toAppError, unwrap } from "./ipc";
 import { format } from "./format";
 
 const whitelist: AppError = {
@@ -21,6 +21,15 @@ describe("ipc", () => {
     } catch (e) {
       expect(toAppError(e)).toEqual(whitelist);
     }
+  });
+
+  it("attempt hands a failed command's error to its handler and nothing on success", async () => {
+    const seen: AppError[] = [];
+    await attempt(async () => {
+      unwrap({ status: "error", error: whitelist });
+    }, (e) => seen.push(e));
+    await attempt(async () => {}, (e) => seen.push(e));
+    expect(seen).toEqual([whitelist]);
   });
 
   it("turns framework failures into internal errors", () => {

@@ -56,3 +56,12 @@ export function explain(error: AppError): { key: MessageKey; params: Record<stri
     params: { message: error.detail ?? error.message, ip: error.ip ?? "?" },
   };
 }
+
+/** Runs `work`; anything it throws reaches `onError` as an `AppError`. */
+export async function attempt(work: () => Promise<void>, onError: (error: AppError) => void): Promise<void> {
+  try {
+    await work();
+  } catch (e) {
+    onError(toAppError(e));
+  }
+}

@@ -379,14 +379,7 @@ pub async fn settle(
             "planned"
         }
         Check::Mismatch(why) => {
-            journal(
-                store,
-                plan,
-                t.seq,
-                "skipped",
-                Some(Outcome::TitleMismatch),
-                Some(&WxError::InvalidInput(why)),
-            )?;
+            skip_mismatch(store, plan, &t, why)?;
             "skipped"
         }
     };
@@ -437,18 +430,7 @@ async fn run_one(
     match check(api, store, account, plan, t, true).await {
         Ok(Check::Present) => {}
         Ok(Check::Gone) => return settle_gone(store, account, plan, t),
-        Ok(Check::Mismatch(why)) => {
-            let e = WxError::InvalidInput(why);
-            journal(
-                store,
-                plan,
-                t.seq,
-                "skipped",
-                Some(Outcome::TitleMismatch),
-                Some(&e),
-            )?;
-            return Ok((Outcome::TitleMismatch, Some(e)));
-        }
+        Ok(Check::Mismatch(why)) => return skip_mismatch(store, plan, t, why),
         Err(e) => return fail_before_send(store, plan, t, e),
     }
     let id = ArticleId::parse(&t.article_id).map_err(CoreError::Wechat)?;
@@ -487,18 +469,7 @@ async fn run_one(
                         resent_after_check = true;
                         continue;
                     }
-                    Ok(Check::Mismatch(why)) => {
-                        let e = WxError::InvalidInput(why);
-                        journal(
-                            store,
-                            plan,
-                            t.seq,
-                            "skipped",
-                            Some(Outcome::TitleMismatch),
-                            Some(&e),
-                        )?;
-                        return Ok((Outcome::TitleMismatch, Some(e)));
-                    }
+                    Ok(Check::Mismatch(why)) => return skip_mismatch(store, plan, t, why),
                     // Still unsettled: it stays `unknown` in the journal for a later check.
                     Ok(Check::Present) | Err(_) => return Ok((Outcome::Unknown, Some(e))),
                 }
@@ -540,6 +511,25 @@ fn audit_request(
             "rid": api.and_then(|a| a.rid.clone()),
         }),
     )
+}
+
+/// The article at the target's position is not the one reviewed: nothing is sent for it.
+fn skip_mismatch(
+    store: &Store,
+    plan: PlanId,
+    t: &Target,
+    why: String,
+) -> Result<(Outcome, Option<WxError>), CoreError> {
+    let e = WxError::InvalidInput(why);
+    journal(
+        store,
+        plan,
+        t.seq,
+        "skipped",
+        Some(Outcome::TitleMismatch),
+        Some(&e),
+    )?;
+    Ok((Outcome::TitleMismatch, Some(e)))
 }
 
 fn settle_gone(
