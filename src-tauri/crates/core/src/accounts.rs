@@ -17,7 +17,7 @@ use serde::Serialize;
 use wechat_mp::{Api, Client, ClientConfig, Clock, DELETE_CGI_PATH, TokenCache, TokenSource};
 
 use crate::error::CoreError;
-use crate::keyring::Keyring;
+use crate::keyring::{Keyring, KeyringError};
 use crate::store::Store;
 
 pub type AccountId = i64;
@@ -497,10 +497,17 @@ impl Accounts {
     pub fn remove(&self, id: AccountId) -> Result<(), CoreError> {
         let account = self.get(id)?;
         if !account.is_demo {
+            // A secret kept for this session only was never written to a keyring: an unreachable
+            // keyring (the reason to choose "session only") must not block the removal then.
+            let session_only = self.session().contains_key(&account.source.secret_user(&account.appid));
             for kind in [SourceKind::Stable, SourceKind::Service, SourceKind::Pasted] {
                 let user = kind.secret_user(&account.appid);
                 self.session().remove(&user);
-                self.keyring.delete(&user)?;
+                match self.keyring.delete(&user) {
+                    Ok(_) => {}
+                    Err(KeyringError::NoSessionBus(_) | KeyringError::NoProvider(_)) if session_only => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         self.apis().remove(&id);

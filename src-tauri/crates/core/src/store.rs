@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::CoreError;
 
-const SCHEMA_VERSION: i32 = 3;
+const SCHEMA_VERSION: i32 = 4;
 
 const SCHEMA: &str = r#"
 CREATE TABLE accounts (
@@ -115,6 +115,9 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE accounts ADD COLUMN queue_paused_until INTEGER;",
     // 2 -> 3: an archived copy belongs to one target of a plan (a retried target is copied again).
     "ALTER TABLE archive ADD COLUMN seq INTEGER;",
+    // 3 -> 4: the audit log is append-only, enforced by the database itself.
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 ];
 
 /// One database file. Operations are short; a mutex serialises them.

@@ -523,3 +523,20 @@ fn a_damaged_database_is_refused_with_a_clear_error_and_left_as_it_was() {
         "the file was left untouched"
     );
 }
+
+#[tokio::test]
+async fn the_audit_log_is_append_only_even_for_direct_sql() {
+    let w = world(3).await;
+    let (account, _) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    let before = w.count("SELECT count(*) FROM audit");
+    assert!(before >= 2);
+    for sql in ["UPDATE audit SET action = 'x'", "DELETE FROM audit"] {
+        let err = conn.execute(sql, []).unwrap_err().to_string();
+        assert!(err.contains("append-only"), "{err}");
+    }
+    assert_eq!(w.count("SELECT count(*) FROM audit"), before);
+    // Removing the account keeps its history.
+    w.accounts.remove(account).unwrap();
+    assert!(w.count("SELECT count(*) FROM audit") > before);
+}
