@@ -499,13 +499,16 @@ impl Accounts {
         if !account.is_demo {
             // A secret kept for this session only was never written to a keyring: an unreachable
             // keyring (the reason to choose "session only") must not block the removal then.
-            let session_only = self.session().contains_key(&account.source.secret_user(&account.appid));
+            let session_only = self
+                .session()
+                .contains_key(&account.source.secret_user(&account.appid));
             for kind in [SourceKind::Stable, SourceKind::Service, SourceKind::Pasted] {
                 let user = kind.secret_user(&account.appid);
                 self.session().remove(&user);
                 match self.keyring.delete(&user) {
                     Ok(_) => {}
-                    Err(KeyringError::NoSessionBus(_) | KeyringError::NoProvider(_)) if session_only => {}
+                    Err(KeyringError::NoSessionBus(_) | KeyringError::NoProvider(_))
+                        if session_only => {}
                     Err(e) => return Err(e.into()),
                 }
             }

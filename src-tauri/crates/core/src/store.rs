@@ -161,16 +161,26 @@ impl Store {
         let version: i32 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| fail("this file is not a Retract database or is damaged", e))?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-        )
-        .map_err(|e| fail("cannot configure the database (is the folder writable?)", e))?;
         if version > SCHEMA_VERSION {
             return Err(CoreError::Store(format!(
                 "{} was written by a newer Retract (schema {version}); update Retract to open it",
                 self.path.display()
             )));
         }
+        // An integrity problem is reported before anything is written.
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| fail("cannot check the database", e))?;
+        if check != "ok" {
+            return Err(CoreError::Store(format!(
+                "{} is damaged ({check}); it was left untouched — restore a backup or move it away",
+                self.path.display()
+            )));
+        }
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(|e| fail("cannot configure the database (is the folder writable?)", e))?;
         if version == 0 {
             let tables: i64 = conn
                 .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
@@ -193,16 +203,6 @@ impl Store {
             ))
             .map_err(|e| fail("cannot upgrade the database", e))?;
             at += 1;
-        }
-        // An integrity problem is reported before anything is written.
-        let check: String = conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(|e| fail("cannot check the database", e))?;
-        if check != "ok" {
-            return Err(CoreError::Store(format!(
-                "{} is damaged ({check}); it was left untouched — restore a backup or move it away",
-                self.path.display()
-            )));
         }
         Ok(())
     }

@@ -540,3 +540,59 @@ async fn the_audit_log_is_append_only_even_for_direct_sql() {
     w.accounts.remove(account).unwrap();
     assert!(w.count("SELECT count(*) FROM audit") > before);
 }
+
+#[test]
+fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("retract.db");
+    drop(Store::open(&path).unwrap());
+    // Turn the fresh file back into a version-1 file with one row, as an early build left it.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
+             ALTER TABLE archive DROP COLUMN seq; ALTER TABLE accounts DROP COLUMN queue_paused_until;
+             INSERT INTO audit (at, action, detail) VALUES (1, 'from_v1', '{}');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
+    conn.execute("UPDATE accounts SET queue_paused_until = 1 WHERE 0", [])
+        .unwrap();
+    conn.execute("UPDATE archive SET seq = 1 WHERE 0", [])
+        .unwrap();
+    let kept: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'from_v1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 1);
+    assert!(
+        conn.execute("DELETE FROM audit", []).is_err(),
+        "the upgraded log is append-only too"
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_retract_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("retract.db");
+    drop(Store::open(&path).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99;")
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path).unwrap_err().to_string();
+    assert!(err.contains("newer Retract"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
