@@ -167,6 +167,23 @@ describe("first run: wizard, sync, search, delete one article", () => {
     await shootBoth(driver, "account-settings");
     await (await driver.switchTo().activeElement()).sendKeys(Key.ESCAPE);
   });
+
+  it("renames the account, then removes it with its keyring entry after a confirm", async () => {
+    await (await find(driver, "account-settings-button")).click();
+    await type(driver, "rename-input", "改名后的服务号");
+    await (await find(driver, "rename-save")).click();
+    const switcher = await find(driver, "account-switcher");
+    await driver.wait(async () => (await textOf(switcher)).includes("改名后的服务号"), 5000, "the switcher kept the old name");
+
+    await (await find(driver, "remove-account")).click();
+    await find(driver, "remove-confirm");
+    assert.equal(await activeTestId(driver), "remove-cancel", "Cancel has the focus in the removal confirm");
+    await shootBoth(driver, "remove-account");
+    await (await find(driver, "remove-yes")).click();
+    await find(driver, "wizard");
+    const left = execFileSync("secret-tool", ["search", "--all", "service", "app.retract.desktop.dev"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    assert.doesNotMatch(left, new RegExp(`${DEMO_APPID}:appsecret`), "the keyring entry is gone");
+  });
 });
 
 describe("IP not whitelisted", () => {
