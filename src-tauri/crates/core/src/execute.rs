@@ -431,7 +431,7 @@ async fn run_one(
         Ok(Check::Present) => {}
         Ok(Check::Gone) => return settle_gone(store, account, plan, t),
         Ok(Check::Mismatch(why)) => return skip_mismatch(store, plan, t, why),
-        Err(e) => return fail_before_send(store, plan, t, e),
+        Err(e) => return not_sent(store, plan, t, e),
     }
     let id = ArticleId::parse(&t.article_id).map_err(CoreError::Wechat)?;
     let target = match t.index.and_then(std::num::NonZeroU32::new) {
@@ -480,10 +480,17 @@ async fn run_one(
                 journal(store, plan, t.seq, "intent", None, Some(&e))?;
                 options.waiter.wait(options.minute_wait).await;
             }
+            // 53600 on a delete is not proof by itself: getarticle decides.
             Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
-                return settle_gone(store, account, plan, t);
+                return match check(api, store, account, plan, t, false).await {
+                    Ok(Check::Gone) => settle_gone(store, account, plan, t),
+                    Ok(Check::Mismatch(why)) => skip_mismatch(store, plan, t, why),
+                    Ok(Check::Present) => failed(store, plan, t, e),
+                    Err(check_error) => not_sent(store, plan, t, check_error),
+                };
             }
-            Err(e) => return fail_before_send(store, plan, t, e),
+            Err(e) if stops_the_run(&e) => return not_sent(store, plan, t, e),
+            Err(e) => return failed(store, plan, t, e),
         }
     }
 }
@@ -543,8 +550,9 @@ fn settle_gone(
     Ok((Outcome::AlreadyGone, None))
 }
 
-/// A refusal WeChat answered (so the delete was not applied), or a failure before sending.
-fn fail_before_send(
+/// Nothing was applied (the pre-check failed, or WeChat refused the whole account for now):
+/// the target stays `planned` so a later run sends it; a daily-quota refusal waits instead.
+fn not_sent(
     store: &Store,
     plan: PlanId,
     t: &Target,
@@ -561,6 +569,24 @@ fn fail_before_send(
         )?;
         return Ok((Outcome::WaitingForQuota, Some(e)));
     }
+    journal(
+        store,
+        plan,
+        t.seq,
+        "planned",
+        Some(Outcome::NotRun),
+        Some(&e),
+    )?;
+    Ok((Outcome::NotRun, Some(e)))
+}
+
+/// WeChat refused this delete for a reason of its own (answered, so not applied).
+fn failed(
+    store: &Store,
+    plan: PlanId,
+    t: &Target,
+    e: WxError,
+) -> Result<(Outcome, Option<WxError>), CoreError> {
     journal(
         store,
         plan,

@@ -596,3 +596,36 @@ fn a_database_from_a_newer_retract_is_refused_untouched() {
     assert!(err.contains("newer Retract"), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+#[tokio::test]
+async fn a_53600_answer_to_a_delete_is_not_taken_as_proof() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
+    w.sim.inject(DELETE, Fault::Errcode { code: 53600 }, 1);
+    run_queue(&w, &api, account).await;
+    // getarticle still shows it: the item failed, it is not marked done.
+    assert_eq!(states(&w, p.id), ["failed"]);
+    assert!(!deleted_in_sim(&w, &p.targets[0].article_id));
+}
+
+#[tokio::test]
+async fn an_account_level_refusal_stops_the_run_and_keeps_everything_sendable() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 3)).await;
+    w.sim.inject(DELETE, Fault::Errcode { code: 40164 }, 1);
+    let run = run_queue(&w, &api, account).await;
+    let stop = run.reports[0].stop_error.clone().unwrap();
+    assert_eq!(stop.api().unwrap().code, 40164);
+    assert_eq!(
+        states(&w, p.id),
+        ["planned", "planned", "planned"],
+        "nothing applied, nothing lost"
+    );
+    assert_eq!(w.sim.count(DELETE), 1);
+    // The whitelist fixed, Resume finishes the plan.
+    run_queue(&w, &api, account).await;
+    assert_eq!(states(&w, p.id), ["done", "done", "done"]);
+    assert_eq!(w.sim.count(DELETE), 4);
+}
