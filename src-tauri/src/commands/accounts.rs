@@ -160,11 +160,8 @@ pub async fn reverify_account(
     state: State<'_, AppState>,
     id: AccountId,
 ) -> Result<VerifyReport, AppError> {
-    let accounts = state.accounts()?;
-    let api_accounts = std::sync::Arc::clone(&accounts);
-    // Building the client may read the keyring: off the async runtime.
-    blocking(move || Ok(api_accounts.api(id).map(|_| ())?)).await?;
-    Ok(accounts.reverify(id).await?)
+    super::account_api(&state, id).await?;
+    Ok(state.accounts()?.reverify(id).await?)
 }
 
 /// Where the account's secret is now: keyring, this session, or nowhere (ask again).

@@ -8,7 +8,7 @@ use tauri::{AppHandle, State};
 use tauri_specta::Event;
 
 use crate::error::{AppError, ErrorKind};
-use crate::state::{AppState, blocking};
+use crate::state::AppState;
 
 /// Sent after every page a sync stores.
 #[derive(Debug, Clone, Serialize, Deserialize, Type, Event)]
@@ -48,8 +48,7 @@ pub async fn sync_articles(
     full: bool,
 ) -> Result<SyncReport, AppError> {
     let accounts = state.accounts()?;
-    let for_api = std::sync::Arc::clone(&accounts);
-    let api = blocking(move || Ok(for_api.api(id)?)).await?;
+    let api = super::account_api(&state, id).await?;
     let cancel = state.sync_flag(id);
     let report = index::sync(
         &api,

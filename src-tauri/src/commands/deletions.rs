@@ -13,7 +13,7 @@ use tauri::{AppHandle, State};
 use tauri_specta::Event;
 
 use crate::error::AppError;
-use crate::state::{AppState, blocking};
+use crate::state::AppState;
 
 /// Sent as each target of a running plan settles.
 #[derive(Debug, Clone, Serialize, Deserialize, Type, Event)]
@@ -50,17 +50,12 @@ impl From<QueueRun> for QueueRunView {
     }
 }
 
-async fn api(state: &AppState, id: AccountId) -> Result<wechat_mp::Api, AppError> {
-    let accounts = state.accounts()?;
-    blocking(move || Ok(accounts.api(id)?)).await
-}
-
 async fn run_queue(
     app: &AppHandle,
     state: &AppState,
     id: AccountId,
 ) -> Result<QueueRunView, AppError> {
-    let api = api(state, id).await?;
+    let api = super::account_api(state, id).await?;
     let accounts = state.accounts()?;
     let run = queue::run(
         &api,
@@ -90,7 +85,7 @@ pub async fn plan_deletion(
     id: AccountId,
     selection: Vec<Selection>,
 ) -> Result<Plan, AppError> {
-    let api = api(&state, id).await?;
+    let api = super::account_api(&state, id).await?;
     Ok(plan::create(&api, state.accounts()?.store(), id, &selection).await?)
 }
 
@@ -128,7 +123,7 @@ pub async fn reconcile_queue(
     state: State<'_, AppState>,
     id: AccountId,
 ) -> Result<Vec<Finding>, AppError> {
-    let api = api(&state, id).await?;
+    let api = super::account_api(&state, id).await?;
     Ok(queue::reconcile(&api, state.accounts()?.store(), id).await?)
 }
 
@@ -153,7 +148,7 @@ pub fn cancel_queue(state: State<'_, AppState>, plan_id: PlanId) -> Result<u32, 
 #[tauri::command]
 #[specta::specta]
 pub async fn clear_quota(state: State<'_, AppState>, id: AccountId) -> Result<(), AppError> {
-    let api = api(&state, id).await?;
+    let api = super::account_api(&state, id).await?;
     let accounts = state.accounts()?;
     let appid = accounts.get(id)?.appid;
     Ok(queue::clear_quota(&api, accounts.store(), id, &appid).await?)

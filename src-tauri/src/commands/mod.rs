@@ -7,7 +7,17 @@ pub mod records;
 pub mod system;
 
 use crate::error::AppError;
-use crate::state::blocking;
+use crate::state::{AppState, blocking};
+
+/// The account's API client. Building it may read the keyring (D-Bus, maybe an unlock
+/// prompt), so it happens off the async runtime.
+pub(crate) async fn account_api(
+    state: &AppState,
+    id: retract_core::accounts::AccountId,
+) -> Result<wechat_mp::Api, AppError> {
+    let accounts = state.accounts()?;
+    blocking(move || Ok(accounts.api(id)?)).await
+}
 
 /// Hands a URL or a folder to the system's opener (browser, file manager). Callers check what
 /// they pass: only article links and Retract's own export folders get here.

@@ -7,7 +7,7 @@ use specta::Type;
 use tauri::State;
 
 use crate::error::{AppError, ErrorKind};
-use crate::state::{AppState, blocking};
+use crate::state::AppState;
 
 #[tauri::command]
 #[specta::specta]
@@ -86,9 +86,7 @@ pub async fn lookup_rid(
     id: AccountId,
     rid: String,
 ) -> Result<RidView, AppError> {
-    let accounts = state.accounts()?;
-    let api = blocking(move || Ok(accounts.api(id)?)).await?;
-    let r = api.rid(&rid).await?;
+    let r = super::account_api(&state, id).await?.rid(&rid).await?;
     Ok(RidView {
         invoke_time: r.invoke_time,
         cost_in_ms: r.cost_in_ms,
