@@ -52,6 +52,8 @@ pub enum ErrorKind {
     ConfirmationRejected,
     /// The user cancelled (a sync).
     Cancelled,
+    /// Another Retract window is running this account's deletes.
+    Busy,
     /// A bug or an unexpected state on our side.
     Internal,
 }
@@ -112,6 +114,7 @@ impl From<CoreError> for AppError {
                 Self::new(ErrorKind::ConfirmationRejected, message)
             }
             CoreError::Cancelled => Self::new(ErrorKind::Cancelled, message),
+            CoreError::Busy(_) => Self::new(ErrorKind::Busy, message),
             _ => Self::internal(message),
         }
     }

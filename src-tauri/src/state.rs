@@ -24,6 +24,9 @@ pub struct AppState {
     accounts: Result<Arc<Accounts>, AppError>,
     demo: Mutex<Option<Sim>>,
     syncs: Mutex<HashMap<AccountId, Arc<AtomicBool>>>,
+    /// One queue run per account in this process; others wait their turn (the file lock in
+    /// `queue::run` keeps other processes out).
+    runs: Mutex<HashMap<AccountId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 pub const DEMO_MESSAGES: u32 = 300;
@@ -44,6 +47,7 @@ impl AppState {
             accounts,
             demo: Mutex::new(None),
             syncs: Mutex::new(HashMap::new()),
+            runs: Mutex::new(HashMap::new()),
         }
     }
 
@@ -84,6 +88,18 @@ impl AppState {
             }
         };
         Ok(accounts.ensure_demo(&base, wechat_sim::DEMO_APPID, wechat_sim::DEMO_SECRET)?)
+    }
+
+    /// Waits for this account's queue to be free in this process; hold the guard while running.
+    pub async fn queue_turn(&self, account: AccountId) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = Arc::clone(
+            self.runs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(account)
+                .or_default(),
+        );
+        lock.lock_owned().await
     }
 
     /// A fresh cancel flag for an account's sync (replacing any old one).

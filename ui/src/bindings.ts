@@ -218,6 +218,8 @@ export type ErrorKind =
 "confirmationRejected" | 
 /**  The user cancelled (a sync). */
 "cancelled" | 
+/**  Another Retract window is running this account's deletes. */
+"busy" | 
 /**  A bug or an unexpected state on our side. */
 "internal";
 

@@ -55,6 +55,7 @@ async fn run_queue(
     state: &AppState,
     id: AccountId,
 ) -> Result<QueueRunView, AppError> {
+    let _turn = state.queue_turn(id).await;
     let api = super::account_api(state, id).await?;
     let accounts = state.accounts()?;
     let run = queue::run(
@@ -123,6 +124,7 @@ pub async fn reconcile_queue(
     state: State<'_, AppState>,
     id: AccountId,
 ) -> Result<Vec<Finding>, AppError> {
+    let _turn = state.queue_turn(id).await;
     let api = super::account_api(&state, id).await?;
     Ok(queue::reconcile(&api, state.accounts()?.store(), id).await?)
 }

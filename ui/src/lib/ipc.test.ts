@@ -48,7 +48,7 @@ describe("ipc", () => {
       "keyringUnavailable", "keyringLocked", "invalidInput", "invalidCredentials", "ipNotWhitelisted",
       "riskyIp", "quotaExhausted", "rateLimited", "unauthorized", "articleGone", "tokenExpired",
       "tokenRejected", "network", "outcomeUnknown", "storage", "notFound", "secretMissing",
-      "confirmationRejected", "cancelled", "wechat", "internal",
+      "confirmationRejected", "cancelled", "busy", "wechat", "internal",
     ];
     for (const kind of kinds) {
       const { key } = explain({ ...whitelist, kind });

@@ -45,6 +45,7 @@ const KEYS: Record<ErrorKind, MessageKey> = {
   secretMissing: "error.secretMissing",
   confirmationRejected: "error.confirmationRejected",
   cancelled: "error.cancelled",
+  busy: "error.busy",
   wechat: "error.wechat",
   internal: "error.internal",
 };

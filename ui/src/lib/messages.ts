@@ -238,6 +238,7 @@ export const zhCN = {
   "error.secretMissing": "此账号的密钥不可用（未保存在钥匙串中），请在账号设置中重新输入。",
   "error.confirmationRejected": "确认未通过：{message}",
   "error.cancelled": "已取消。",
+  "error.busy": "另一个 Retract 窗口正在执行这个账号的删除，请等它完成。",
   "error.wechat": "微信返回了错误：{message}",
   "error.internal": "内部错误：{message}",
 } as const;
@@ -481,6 +482,7 @@ export const en: Record<MessageKey, string> = {
   "error.secretMissing": "This account's secret is not available (it is not in the keyring). Enter it again in the account settings.",
   "error.confirmationRejected": "Confirmation refused: {message}",
   "error.cancelled": "Cancelled.",
+  "error.busy": "Another Retract window is running this account's deletes; wait for it to finish.",
   "error.wechat": "WeChat returned an error: {message}",
   "error.internal": "Internal error: {message}",
 };

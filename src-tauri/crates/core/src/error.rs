@@ -26,6 +26,9 @@ pub enum CoreError {
     /// A confirmation that does not match its plan (wrong phrase, used or unknown nonce).
     #[error("{0}")]
     ConfirmationRejected(String),
+    /// Another runner holds this account's queue.
+    #[error("{0}")]
+    Busy(String),
     /// A sync was cancelled by the user.
     #[error("cancelled")]
     Cancelled,

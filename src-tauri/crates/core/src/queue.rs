@@ -8,7 +8,9 @@
 //!   `skipped`. A target whose check fails stays as it is and nothing else is sent;
 //! - 45009 pauses the queue until the next quota day (midnight, Beijing time); waiting targets
 //!   run again only when `quota/get` shows quota;
-//! - cancelling touches only what was not sent.
+//! - cancelling touches only what was not sent;
+//! - one runner per account at a time, across processes: a run holds an OS file lock next to
+//!   the database (released by the OS even when the process is killed).
 
 use rusqlite::params;
 use serde::Serialize;
@@ -67,6 +69,40 @@ impl QueueStatus {
         self.plans
             .iter()
             .any(|p| p.waiting + p.planned + p.unsettled > 0)
+    }
+}
+
+/// Held while a run or a reconciliation changes an account's journal.
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    /// Takes the account's lock or says that another runner has it.
+    pub fn try_acquire(store: &Store, account: AccountId) -> Result<Self, CoreError> {
+        let path = store.path().with_extension(format!("queue-{account}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                CoreError::Store(format!(
+                    "{}: cannot open the queue lock: {e}",
+                    path.display()
+                ))
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(CoreError::Busy(
+                "another Retract window is running this account's deletes; wait for it to finish"
+                    .into(),
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(CoreError::Store(format!(
+                "{}: cannot lock the queue: {e}",
+                path.display()
+            ))),
+        }
     }
 }
 
@@ -132,6 +168,15 @@ pub async fn reconcile(
     store: &Store,
     account: AccountId,
 ) -> Result<Vec<Finding>, CoreError> {
+    let _lock = RunLock::try_acquire(store, account)?;
+    reconcile_locked(api, store, account).await
+}
+
+async fn reconcile_locked(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+) -> Result<Vec<Finding>, CoreError> {
     let pending: Vec<(PlanId, u32, String)> = {
         let conn = store.conn();
         let mut stmt = conn
@@ -188,6 +233,7 @@ pub async fn run(
     options: &ExecOptions,
     mut on_result: impl FnMut(PlanId, &TargetResult),
 ) -> Result<QueueRun, CoreError> {
+    let _lock = RunLock::try_acquire(store, account)?;
     let now = now(clock);
     let before = status(store, account)?;
     if let Some(until) = before.paused_until.filter(|u| *u > now) {
@@ -197,7 +243,7 @@ pub async fn run(
             paused_until: Some(until),
         });
     }
-    let findings = reconcile(api, store, account).await?;
+    let findings = reconcile_locked(api, store, account).await?;
     let waiting: u32 = before.plans.iter().map(|p| p.waiting).sum();
     if waiting > 0 {
         // Quota back? One read decides; an empty quota keeps everything waiting.

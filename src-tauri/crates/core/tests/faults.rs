@@ -629,3 +629,27 @@ async fn an_account_level_refusal_stops_the_run_and_keeps_everything_sendable() 
     assert_eq!(states(&w, p.id), ["done", "done", "done"]);
     assert_eq!(w.sim.count(DELETE), 4);
 }
+
+#[tokio::test]
+async fn two_runners_on_one_account_never_run_at_once() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 3)).await;
+    w.sim.set_latency(None, Duration::from_millis(30));
+    let (options, _) = recording();
+    let (a, b) = tokio::join!(
+        queue::run(&api, w.store(), account, &SystemClock, &options, |_, _| {}),
+        queue::run(&api, w.store(), account, &SystemClock, &options, |_, _| {}),
+    );
+    let busy = [&a, &b]
+        .iter()
+        .filter(|r| matches!(r, Err(retract_core::CoreError::Busy(_))))
+        .count();
+    assert_eq!(busy, 1, "exactly one of two simultaneous runs is refused");
+    assert_eq!(states(&w, p.id), ["done", "done", "done"]);
+    assert_eq!(w.sim.count(DELETE), 3, "one delete per target");
+    // The lock is released with the run.
+    queue::run(&api, w.store(), account, &SystemClock, &options, |_, _| {})
+        .await
+        .unwrap();
+}
