@@ -434,10 +434,7 @@ async fn run_one(
         Err(e) => return not_sent(store, plan, t, e),
     }
     let id = ArticleId::parse(&t.article_id).map_err(CoreError::Wechat)?;
-    let target = match t.index.and_then(std::num::NonZeroU32::new) {
-        Some(n) => wechat_mp::DeleteTarget::Item(n),
-        None => wechat_mp::DeleteTarget::WholeMessage,
-    };
+    let target = crate::plan::delete_target(t.index);
     let mut waited_a_minute = false;
     let mut resent_after_check = false;
     loop {

@@ -49,12 +49,12 @@ pub struct PlanTarget {
     pub publish_time: i64,
 }
 
-impl PlanTarget {
-    pub fn delete_target(&self) -> DeleteTarget {
-        match self.index.and_then(NonZeroU32::new) {
-            Some(n) => DeleteTarget::Item(n),
-            None => DeleteTarget::WholeMessage,
-        }
+/// What a stored target deletes: its position (1-based), or with none (stored as 0) the whole
+/// message. The one place the journal's `idx` becomes a typed delete target.
+pub fn delete_target(index: Option<u32>) -> DeleteTarget {
+    match index.and_then(NonZeroU32::new) {
+        Some(n) => DeleteTarget::Item(n),
+        None => DeleteTarget::WholeMessage,
     }
 }
 
