@@ -22,6 +22,9 @@ pub enum ErrorKind {
     InvalidCredentials,
     /// 40164: `ip` holds the address WeChat saw.
     IpNotWhitelisted,
+    /// 61004: a third-party platform's token, and the caller is not in the **platform's**
+    /// whitelist; `ip` holds the address WeChat saw.
+    PlatformIpNotWhitelisted,
     /// 89501/89503/89506/89507: an admin must confirm the IP, or it is blocked for a while.
     RiskyIp,
     /// 45009: today's quota for this API is used up.
@@ -54,6 +57,12 @@ pub enum ErrorKind {
     Cancelled,
     /// Another Retract window is running this account's deletes.
     Busy,
+    /// WeChat's answers (or a relay's in between) could not prove what is live or gone; the
+    /// run stopped and nothing more was sent. The operator should look.
+    Unproven,
+    /// A request was cancelled, or handled by another window, while a run was under way; the
+    /// run stopped and nothing more was sent.
+    Conflict,
     /// A bug or an unexpected state on our side.
     Internal,
 }
@@ -115,6 +124,8 @@ impl From<CoreError> for AppError {
             }
             CoreError::Cancelled => Self::new(ErrorKind::Cancelled, message),
             CoreError::Busy(_) => Self::new(ErrorKind::Busy, message),
+            CoreError::Unproven(_) => Self::new(ErrorKind::Unproven, message),
+            CoreError::Conflict(_) => Self::new(ErrorKind::Conflict, message),
             _ => Self::internal(message),
         }
     }
@@ -128,7 +139,14 @@ impl From<WxError> for AppError {
                 let (kind, ip) = match api.class {
                     ErrorClass::TokenInvalid => (ErrorKind::TokenRejected, None),
                     ErrorClass::Configuration => (ErrorKind::InvalidCredentials, None),
-                    ErrorClass::IpNotWhitelisted { ip } => (ErrorKind::IpNotWhitelisted, ip),
+                    ErrorClass::IpNotWhitelisted { ip, platform } => (
+                        if platform {
+                            ErrorKind::PlatformIpNotWhitelisted
+                        } else {
+                            ErrorKind::IpNotWhitelisted
+                        },
+                        ip,
+                    ),
                     ErrorClass::RiskyIp => (ErrorKind::RiskyIp, None),
                     ErrorClass::DailyQuota => (ErrorKind::QuotaExhausted, None),
                     ErrorClass::MinuteLimit => (ErrorKind::RateLimited, None),

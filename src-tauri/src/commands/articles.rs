@@ -47,6 +47,9 @@ pub async fn sync_articles(
     id: AccountId,
     full: bool,
 ) -> Result<SyncReport, AppError> {
+    // A sync and a delete run of one account never overlap (the core also holds the
+    // cross-process lock).
+    let _turn = state.queue_turn(id).await;
     let accounts = state.accounts()?;
     let api = super::account_api(&state, id).await?;
     let cancel = state.sync_flag(id);

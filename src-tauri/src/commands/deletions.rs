@@ -39,8 +39,8 @@ impl From<QueueRun> for QueueRunView {
         let stopped = run
             .reports
             .iter()
-            .find_map(|r| r.stop_error.clone())
-            .map(AppError::from);
+            .find_map(|r| r.stop.clone())
+            .map(|problem| AppError::from(retract_core::CoreError::from(problem)));
         Self {
             findings: run.findings,
             reports: run.reports,
@@ -62,7 +62,6 @@ async fn run_queue(
         &api,
         accounts.store(),
         id,
-        &wechat_mp::SystemClock,
         &ExecOptions::default(),
         |plan_id, r: &TargetResult| {
             let event = DeletionProgressEvent {
@@ -126,7 +125,7 @@ pub async fn reconcile_queue(
 ) -> Result<Vec<Finding>, AppError> {
     let _turn = state.queue_turn(id).await;
     let api = super::account_api(&state, id).await?;
-    Ok(queue::reconcile(&api, state.accounts()?.store(), id).await?)
+    Ok(queue::reconcile(&api, state.accounts()?.store(), id, &ExecOptions::default()).await?)
 }
 
 #[tauri::command]

@@ -110,14 +110,15 @@ pub enum SecretStorage {
     SessionOnly,
 }
 
-/// The result of "Verify": a token was obtained and the delete quota read.
+/// The result of "Verify": a token was obtained, and the delete quota read when `quota/get`
+/// answered (it is advisory, and may not know the path: then all three are `None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VerifyReport {
-    pub delete_daily_limit: u32,
-    pub delete_used: u32,
-    pub delete_remain: u32,
+    pub delete_daily_limit: Option<u32>,
+    pub delete_used: Option<u32>,
+    pub delete_remain: Option<u32>,
 }
 
 /// A checked draft: cleaned fields and the secret, ready to use.
@@ -658,12 +659,41 @@ fn demo_secret_key(id: AccountId) -> String {
 
 async fn verify_with(api: &Api) -> Result<VerifyReport, CoreError> {
     api.token().await?;
-    let q = api.quota(DELETE_CGI_PATH).await?;
-    Ok(VerifyReport {
-        delete_daily_limit: q.quota.daily_limit,
-        delete_used: q.quota.used,
-        delete_remain: q.quota.remain,
-    })
+    match api.quota(DELETE_CGI_PATH).await {
+        Ok(q) => Ok(VerifyReport {
+            delete_daily_limit: Some(q.quota.daily_limit),
+            delete_used: Some(q.quota.used),
+            delete_remain: Some(q.quota.remain),
+        }),
+        // Account-level refusals are what Verify is for; they still fail it.
+        Err(e) if is_account_refusal(&e) => Err(e.into()),
+        Err(e) => {
+            tracing::debug!(error = %e, "quota/get did not answer; the token works");
+            Ok(VerifyReport {
+                delete_daily_limit: None,
+                delete_used: None,
+                delete_remain: None,
+            })
+        }
+    }
+}
+
+/// Errors of `quota/get` that concern the account, not the advisory quota API itself.
+fn is_account_refusal(e: &wechat_mp::Error) -> bool {
+    use wechat_mp::ErrorClass as C;
+    matches!(
+        e.class(),
+        Some(
+            C::IpNotWhitelisted { .. }
+                | C::RiskyIp
+                | C::Unauthorized
+                | C::Configuration
+                | C::TokenInvalid
+        )
+    ) || matches!(
+        e,
+        wechat_mp::Error::Transport { .. } | wechat_mp::Error::FixedTokenExpired
+    )
 }
 
 const COLUMNS: &str = "id, name, appid, token_source, service_url, service_header, pasted_expires_at, proxy, api_base, is_demo, created_at, synced_at";

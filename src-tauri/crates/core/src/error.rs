@@ -29,6 +29,14 @@ pub enum CoreError {
     /// Another runner holds this account's queue.
     #[error("{0}")]
     Busy(String),
+    /// WeChat's answers (or a relay's in between) could not prove what is live or gone; nothing
+    /// more was sent. The operator should look (MP console, token source, relay).
+    #[error("{0}")]
+    Unproven(String),
+    /// A journal row changed under a runner: cancelled, or handled by another window or
+    /// process. Nothing more was sent.
+    #[error("{0}")]
+    Conflict(String),
     /// A sync was cancelled by the user.
     #[error("cancelled")]
     Cancelled,

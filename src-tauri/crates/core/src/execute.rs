@@ -1,51 +1,38 @@
 //! Executes a confirmed plan from its journal, one request at a time.
 //!
 //! For each target, in plan order:
-//! 1. `intent` is committed before anything is sent;
-//! 2. `getarticle` re-checks the target (still there, the same title at that position) and the
-//!    full article (HTML included) is archived locally;
-//! 3. `sent` is committed, then the delete request goes out;
-//! 4. the outcome is committed: `done` only on errcode 0 or when `getarticle` proves the item
-//!    deleted; a delete whose answer never came is `unknown` and is settled with `getarticle`
-//!    (deleted → done; still there with the same title → sent exactly once more).
+//! 1. `planned → intent` is committed (compare-and-set: a cancelled target stops the run here);
+//! 2. `getarticle` re-checks the target ([`crate::recheck`]) and its answer is archived as
+//!    received; a target that cannot be archived is not sent;
+//! 3. `intent → sent` is committed, then the delete request goes out;
+//! 4. the outcome is committed: `done` only on an explicit errcode 0 or when `getarticle`
+//!    proves the item deleted. A delete whose answer never came (or came as something no
+//!    WeChat write answer looks like) is `unknown`: the run stops, and the target is settled
+//!    by [`settle`] no sooner than [`ExecOptions::settle_after`] later, because WeChat may
+//!    show a delete with a lag.
 //!
 //! Account-level problems (quota used up, IP not whitelisted, unverified account, bad
-//! credentials) stop the run; targets not reached stay `planned`.
+//! credentials, the per-minute limit twice, a failed re-check) stop the run; targets not
+//! reached stay `planned` and nothing is lost.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::params;
-use serde::{Deserialize, Serialize};
-use wechat_mp::{Api, ArticleId, Error as WxError, ErrorClass};
+use serde::Serialize;
+use wechat_mp::{Api, ArticleId, Clock, Error as WxError, ErrorClass, SystemClock};
 
 use crate::accounts::AccountId;
 use crate::error::CoreError;
 use crate::index;
+use crate::journal::{self, JournalState, Target, Transition};
+pub use crate::journal::Outcome;
 use crate::plan::PlanId;
+use crate::recheck::{self, CheckError, RunContext, Verdict};
 use crate::store::Store;
 
-/// Where one target ended up, for the UI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub enum Outcome {
-    /// Deleted by this plan.
-    Deleted,
-    /// Already gone before we sent anything (deleted elsewhere, or 53600).
-    AlreadyGone,
-    /// The article at that position is not the one the user reviewed: nothing sent.
-    TitleMismatch,
-    /// Today's delete quota is used up: waits for tomorrow.
-    WaitingForQuota,
-    /// The answer never came and the check could not settle it yet.
-    Unknown,
-    Failed,
-    /// Not reached because the run stopped.
-    NotRun,
-}
+use JournalState::{Done, Failed, Intent, Planned, Sent, Skipped, Unknown, Waiting};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -61,18 +48,44 @@ pub struct TargetResult {
     pub rid: Option<String>,
 }
 
+/// Why a target was not deleted, or why a run stopped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    #[error(transparent)]
+    Wechat(WxError),
+    /// WeChat's answers (or a relay's) could not prove what is live.
+    #[error("{0}")]
+    Unproven(String),
+    /// The article changed since the review.
+    #[error("{0}")]
+    Changed(String),
+    /// The journal changed under the runner: cancelled, or handled by another runner.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl From<Problem> for CoreError {
+    fn from(p: Problem) -> Self {
+        match p {
+            Problem::Wechat(e) => CoreError::Wechat(e),
+            Problem::Unproven(why) => CoreError::Unproven(why),
+            Problem::Changed(why) => CoreError::Invalid(why),
+            Problem::Conflict(why) => CoreError::Conflict(why),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ExecutionReport {
     pub plan_id: PlanId,
     pub results: Vec<TargetResult>,
-    /// Why the run stopped early, if it did.
-    pub stopped: Option<String>,
-    /// The error that stopped the run, for the shell to explain (not sent over IPC as is).
+    /// Why the run stopped early, for the shell to explain (it crosses IPC as the shell's
+    /// error type, not as this one).
     #[serde(skip)]
     #[cfg_attr(feature = "specta", specta(skip))]
-    pub stop_error: Option<WxError>,
+    pub stop: Option<Problem>,
 }
 
 /// Waits: the real clock in the app, a recorder in tests (virtual time, no real sleeping).
@@ -89,12 +102,17 @@ impl Waiter for RealWaiter {
     }
 }
 
-/// What the app uses by default; tests swap the waiter.
+/// What the app uses by default; tests swap the waiter and the clock.
 #[derive(Clone)]
 pub struct ExecOptions {
     /// How long a 45011 (per-minute limit) waits before the one retry.
     pub minute_wait: Duration,
     pub waiter: Arc<dyn Waiter>,
+    /// The runner's clock: journal times and the settle delay are measured on it.
+    pub clock: Arc<dyn Clock>,
+    /// A target whose delete may have gone out is settled with `getarticle` no sooner than
+    /// this after it was sent: WeChat may show a delete with a lag.
+    pub settle_after: Duration,
 }
 
 impl Default for ExecOptions {
@@ -102,21 +120,73 @@ impl Default for ExecOptions {
         Self {
             minute_wait: Duration::from_secs(61),
             waiter: Arc::new(RealWaiter),
+            clock: Arc::new(SystemClock),
+            settle_after: Duration::from_secs(30),
         }
     }
 }
 
-struct Target {
-    seq: u32,
-    article_id: String,
-    index: Option<u32>,
-    /// (title, position) of each item the user reviewed.
-    items: Vec<(String, u32)>,
-    state: String,
-    outcome: Option<String>,
+impl ExecOptions {
+    pub fn now(&self) -> i64 {
+        self.clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
 }
 
-fn load(store: &Store, plan: PlanId) -> Result<(AccountId, Vec<Target>), CoreError> {
+/// Errors that concern the whole account, or a state the runner cannot trust: the run stops
+/// and the rest waits. Transport, status and decode errors reach here only from obtaining a
+/// token (a delete's own are "outcome unknown"), so nothing was sent.
+fn stops_the_run(e: &WxError) -> bool {
+    matches!(
+        e.class(),
+        Some(
+            ErrorClass::DailyQuota
+                | ErrorClass::MinuteLimit
+                | ErrorClass::Busy
+                | ErrorClass::IpNotWhitelisted { .. }
+                | ErrorClass::RiskyIp
+                | ErrorClass::Unauthorized
+                | ErrorClass::Configuration
+                | ErrorClass::TokenInvalid
+        )
+    ) || matches!(
+        e,
+        WxError::FixedTokenExpired
+            | WxError::Transport { .. }
+            | WxError::HttpStatus { .. }
+            | WxError::Decode { .. }
+            | WxError::DeleteOutcomeUnknown { .. }
+    )
+}
+
+/// Where one target's run ended.
+struct Step {
+    outcome: Outcome,
+    problem: Option<Problem>,
+    stops: bool,
+}
+
+impl Step {
+    fn ok(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            problem: None,
+            stops: false,
+        }
+    }
+}
+
+/// Runs a confirmed plan. `on_result` is called after each target settles.
+pub async fn execute(
+    api: &Api,
+    store: &Store,
+    plan: PlanId,
+    options: &ExecOptions,
+    mut on_result: impl FnMut(&TargetResult),
+) -> Result<ExecutionReport, CoreError> {
     let status: String = store
         .conn()
         .query_row("SELECT status FROM plans WHERE id = ?1", [plan], |r| {
@@ -128,187 +198,29 @@ fn load(store: &Store, plan: PlanId) -> Result<(AccountId, Vec<Target>), CoreErr
             "plan {plan} is {status}, not confirmed; nothing was sent"
         )));
     }
-    load_any(store, plan)
-}
-
-fn load_any(store: &Store, plan: PlanId) -> Result<(AccountId, Vec<Target>), CoreError> {
-    let conn = store.conn();
-    let account: AccountId = conn
-        .query_row("SELECT account_id FROM plans WHERE id = ?1", [plan], |r| {
-            r.get(0)
-        })
-        .map_err(store.err("cannot read the plan"))?;
-    let mut stmt = conn
-        .prepare("SELECT seq, article_id, idx, titles, state, outcome FROM plan_targets WHERE plan_id = ?1 ORDER BY seq")
-        .map_err(store.err("cannot read the plan"))?;
-    let rows = stmt
-        .query_map([plan], |r| {
-            let idx: u32 = r.get(2)?;
-            let titles: String = r.get(3)?;
-            Ok(Target {
-                seq: r.get(0)?,
-                article_id: r.get(1)?,
-                index: (idx > 0).then_some(idx),
-                // A damaged snapshot is an error, never an empty list (which could pass as "gone").
-                items: serde_json::from_str(&titles).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        3,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    )
-                })?,
-                state: r.get(4)?,
-                outcome: r.get(5)?,
-            })
-        })
-        .map_err(store.err("cannot read the plan"))?;
-    let targets = rows
-        .collect::<Result<_, _>>()
-        .map_err(store.err("cannot read the plan"))?;
-    Ok((account, targets))
-}
-
-/// Commits a state change of one target and its history row together.
-fn journal(
-    store: &Store,
-    plan: PlanId,
-    seq: u32,
-    state: &str,
-    outcome: Option<Outcome>,
-    error: Option<&WxError>,
-) -> Result<(), CoreError> {
-    let api = error.and_then(WxError::api);
-    let message = error.map(|e| e.to_string());
-    let outcome = outcome.map(|o| {
-        serde_json::to_value(o)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
-    });
-    let mut conn = store.conn();
-    let tx = conn
-        .transaction()
-        .map_err(store.err("cannot write the journal"))?;
-    let now = crate::now_unix();
-    tx.execute(
-        "UPDATE plan_targets SET state = ?3, outcome = ?4, errcode = ?5, errmsg = ?6, rid = ?7, updated_at = ?8 WHERE plan_id = ?1 AND seq = ?2",
-        params![plan, seq, state, outcome, api.map(|a| a.code), message, api.and_then(|a| a.rid.clone()), now],
-    )
-    .map_err(store.err("cannot write the journal"))?;
-    tx.execute(
-        "INSERT INTO journal_events (plan_id, seq, state, at, note) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![plan, seq, state, now, outcome],
-    )
-    .map_err(store.err("cannot write the journal"))?;
-    tx.commit().map_err(store.err("cannot write the journal"))
-}
-
-/// What `getarticle` says about a target right now.
-enum Check {
-    /// Still there with the titles the user reviewed.
-    Present,
-    Gone,
-    Mismatch(String),
-}
-
-async fn check(
-    api: &Api,
-    store: &Store,
-    account: AccountId,
-    plan: PlanId,
-    t: &Target,
-    archive: bool,
-) -> Result<Check, WxError> {
-    let id = ArticleId::parse(&t.article_id)?;
-    let article = match api.get_article(&id).await {
-        Ok(a) => a,
-        Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => return Ok(Check::Gone),
-        Err(e) => return Err(e),
-    };
-    if t.items.is_empty() {
-        return Ok(Check::Mismatch(
-            "the plan holds no reviewed titles for this target".into(),
-        ));
-    }
-    let live_at = |pos: u32| {
-        article
-            .news_item
-            .get((pos as usize).wrapping_sub(1))
-            .filter(|i| !i.is_deleted)
-    };
-    if t.items.iter().all(|(_, pos)| live_at(*pos).is_none()) {
-        return Ok(Check::Gone);
-    }
-    for (title, pos) in &t.items {
-        match live_at(*pos) {
-            Some(item) if &item.title == title => {}
-            Some(item) => {
-                return Ok(Check::Mismatch(format!(
-                    "position {pos} now holds \"{}\", not the reviewed \"{title}\"",
-                    item.title
-                )));
-            }
-            None if t.index.is_some() => return Ok(Check::Gone),
-            None => {}
-        }
-    }
-    if archive {
-        let json = serde_json::to_string(&article).unwrap_or_default();
-        let _ = store.conn().execute(
-            "INSERT INTO archive (account_id, article_id, plan_id, seq, fetched_at, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![account, t.article_id, plan, t.seq, crate::now_unix(), json],
-        );
-    }
-    Ok(Check::Present)
-}
-
-/// Errors that concern the whole account: the run stops and the rest waits.
-fn stops_the_run(e: &WxError) -> bool {
-    matches!(
-        e.class(),
-        Some(
-            ErrorClass::DailyQuota
-                | ErrorClass::IpNotWhitelisted { .. }
-                | ErrorClass::RiskyIp
-                | ErrorClass::Unauthorized
-                | ErrorClass::Configuration
-                | ErrorClass::TokenInvalid
-        )
-    ) || matches!(
-        e,
-        WxError::FixedTokenExpired
-            | WxError::Transport {
-                may_have_reached_server: false,
-                ..
-            }
-    )
-}
-
-/// Runs a confirmed plan. `on_result` is called after each target settles.
-pub async fn execute(
-    api: &Api,
-    store: &Store,
-    plan: PlanId,
-    options: &ExecOptions,
-    mut on_result: impl FnMut(&TargetResult),
-) -> Result<ExecutionReport, CoreError> {
-    let (account, targets) = load(store, plan)?;
+    let (account, targets) = journal::load(store, plan)?;
+    let mut ctx = RunContext::default();
     let mut results = Vec::new();
-    let mut stop_error: Option<WxError> = None;
+    let mut stop: Option<Problem> = None;
     for t in &targets {
-        let result = if stop_error.is_some() || t.state != "planned" {
+        let result = if stop.is_some() || t.state != Planned {
             result_of(t, settled_outcome(t), None)
         } else {
-            match run_one(api, store, account, plan, t, options).await? {
-                (outcome, Some(e)) => {
-                    let result = result_of(t, outcome, Some(&e));
-                    if stops_the_run(&e) {
-                        stop_error = Some(e);
-                    }
-                    result
-                }
-                (outcome, None) => result_of(t, outcome, None),
+            let step = match run_one(api, store, account, plan, t, options, &mut ctx).await {
+                Ok(step) => step,
+                // Cancelled or taken by another runner since it was loaded: nothing sent.
+                Err(CoreError::Conflict(why)) => Step {
+                    outcome: Outcome::NotRun,
+                    problem: Some(Problem::Conflict(why)),
+                    stops: true,
+                },
+                Err(e) => return Err(e),
+            };
+            let result = result_of(t, step.outcome, step.problem.as_ref());
+            if step.stops {
+                stop = step.problem;
             }
+            result
         };
         on_result(&result);
         results.push(result);
@@ -316,7 +228,7 @@ pub async fn execute(
     let finished = results.iter().all(|r| {
         !matches!(
             r.outcome,
-            Outcome::NotRun | Outcome::WaitingForQuota | Outcome::Unknown
+            Outcome::NotRun | Outcome::WaitingForQuota | Outcome::Unknown | Outcome::Unproven
         )
     });
     if finished {
@@ -325,96 +237,123 @@ pub async fn execute(
             .execute("UPDATE plans SET status = 'finished' WHERE id = ?1", [plan])
             .map_err(store.err("cannot finish the plan"))?;
     }
-    let stopped = stop_error.as_ref().map(ToString::to_string);
     store.audit(
         Some(account),
         "plan_executed",
-        &serde_json::json!({"plan": plan, "results": results.iter().map(|r| (r.seq, r.outcome)).collect::<Vec<_>>(), "stopped": stopped}),
+        &serde_json::json!({"plan": plan, "results": results.iter().map(|r| (r.seq, r.outcome)).collect::<Vec<_>>(), "stopped": stop.as_ref().map(ToString::to_string)}),
     )?;
     Ok(ExecutionReport {
         plan_id: plan,
         results,
-        stopped,
-        stop_error,
+        stop,
     })
 }
 
 /// Where reconciliation left one target.
 pub struct Settled {
-    pub state: String,
+    /// `None`: too early to ask (sent less than `settle_after` ago); unchanged.
+    pub state: Option<JournalState>,
+    pub was: JournalState,
     pub article_id: String,
     pub index: Option<u32>,
     pub titles: Vec<String>,
 }
 
-/// Reconciles one target left in `intent`, `sent` or `unknown`, with `getarticle` only:
-/// gone → `done` (a sent one counts as deleted: getarticle is the proof); still there with the
-/// reviewed title → `planned`; changed → `skipped`. A failed check is returned as an error and
-/// the target keeps its state.
+/// Reconciles one target left in `intent`, `sent` or `unknown`:
+/// - `intent` was never sent (`sent` is committed before sending): back to `planned`;
+/// - `sent` / `unknown`, once `settle_after` has passed: `getarticle` decides — proven gone →
+///   `done`; still there with the reviewed title → `planned` (sent once more after a fresh
+///   check); changed → `skipped`; unproven → it stays and the error says why.
+///
+/// A failed check is returned as an error and the target keeps its state.
 pub async fn settle(
     api: &Api,
     store: &Store,
     account: AccountId,
     plan: PlanId,
     seq: u32,
+    options: &ExecOptions,
 ) -> Result<Settled, CoreError> {
-    let (_, targets) = load_any(store, plan)?;
-    let t = targets
-        .into_iter()
-        .find(|t| t.seq == seq)
-        .ok_or_else(|| CoreError::NotFound(format!("target {seq} of plan {plan}")))?;
-    let state = match check(api, store, account, plan, &t, false).await? {
-        Check::Gone => {
-            let outcome = if t.state == "intent" {
-                Outcome::AlreadyGone
-            } else {
-                Outcome::Deleted
-            };
-            journal(store, plan, t.seq, "done", Some(outcome), None)?;
-            index::mark_deleted(store, account, &t.article_id, t.index)?;
-            "done"
-        }
-        Check::Present => {
-            journal(store, plan, t.seq, "planned", None, None)?;
-            "planned"
-        }
-        Check::Mismatch(why) => {
-            skip_mismatch(store, plan, &t, why)?;
-            "skipped"
-        }
-    };
-    Ok(Settled {
-        state: state.to_string(),
-        titles: t.items.iter().map(|(title, _)| title.clone()).collect(),
-        article_id: t.article_id,
+    let t = journal::reload(store, plan, seq)?;
+    let now = options.now();
+    let settled = |state| Settled {
+        state,
+        was: t.state,
+        article_id: t.article_id.clone(),
         index: t.index,
-    })
+        titles: t.titles(),
+    };
+    match t.state {
+        Intent => {
+            Transition::new(plan, seq, &[Intent], Planned, now).commit(store)?;
+            return Ok(settled(Some(Planned)));
+        }
+        Sent | Unknown => {}
+        _ => return Ok(settled(None)),
+    }
+    let since = now - t.updated_at;
+    if since < options.settle_after.as_secs() as i64 {
+        return Ok(settled(None));
+    }
+    let from = [t.state];
+    let mut ctx = RunContext::default();
+    let verdict = match recheck::check(api, store, account, plan, &t, false, &mut ctx).await {
+        Ok(v) => v,
+        Err(CheckError::Wechat(e)) => return Err(CoreError::Wechat(e)),
+        Err(CheckError::Core(e)) => return Err(e),
+    };
+    let state = match verdict {
+        Verdict::Gone => {
+            Transition::new(plan, seq, &from, Done, now)
+                .outcome(Outcome::Deleted)
+                .commit(store)?;
+            index::mark_deleted(store, account, &t.article_id, t.index)?;
+            Done
+        }
+        Verdict::Present => {
+            Transition::new(plan, seq, &from, Planned, now).commit(store)?;
+            Planned
+        }
+        Verdict::Changed(why) => {
+            Transition::new(plan, seq, &from, Skipped, now)
+                .outcome(Outcome::TitleMismatch)
+                .note(&why)
+                .commit(store)?;
+            Skipped
+        }
+        Verdict::Unproven(why) => return Err(CoreError::Unproven(why)),
+    };
+    Ok(settled(Some(state)))
 }
 
 /// The outcome to show for a target this run did not touch, from its journal state.
 fn settled_outcome(t: &Target) -> Outcome {
-    match (t.state.as_str(), t.outcome.as_deref()) {
-        ("planned", _) => Outcome::NotRun,
-        ("waiting", _) => Outcome::WaitingForQuota,
-        ("done", Some("alreadyGone")) => Outcome::AlreadyGone,
-        ("done", _) => Outcome::Deleted,
-        ("skipped", Some("titleMismatch")) => Outcome::TitleMismatch,
-        ("skipped", _) => Outcome::NotRun,
-        ("unknown" | "sent" | "intent", _) => Outcome::Unknown,
-        _ => Outcome::Failed,
+    match (t.state, t.outcome) {
+        (Planned, _) => Outcome::NotRun,
+        (Waiting, _) => Outcome::WaitingForQuota,
+        (Done, Some(o @ (Outcome::AlreadyGone | Outcome::Deleted))) => o,
+        (Done, _) => Outcome::Deleted,
+        (Skipped, Some(o @ (Outcome::TitleMismatch | Outcome::Cancelled))) => o,
+        (Skipped, _) => Outcome::NotRun,
+        (Unknown | Sent | Intent, _) => Outcome::Unknown,
+        (Failed, _) => Outcome::Failed,
     }
 }
 
-fn result_of(t: &Target, outcome: Outcome, e: Option<&WxError>) -> TargetResult {
+fn result_of(t: &Target, outcome: Outcome, problem: Option<&Problem>) -> TargetResult {
+    let api = match problem {
+        Some(Problem::Wechat(e)) => e.api(),
+        _ => None,
+    };
     TargetResult {
         seq: t.seq,
         article_id: t.article_id.clone(),
         index: t.index,
-        titles: t.items.iter().map(|(title, _)| title.clone()).collect(),
+        titles: t.titles(),
         outcome,
-        errcode: e.and_then(WxError::api).map(|a| a.code),
-        message: e.map(|e| e.to_string()),
-        rid: e.and_then(WxError::api).and_then(|a| a.rid.clone()),
+        errcode: api.map(|a| a.code),
+        message: problem.map(ToString::to_string),
+        rid: api.and_then(|a| a.rid.clone()),
     }
 }
 
@@ -425,69 +364,110 @@ async fn run_one(
     plan: PlanId,
     t: &Target,
     options: &ExecOptions,
-) -> Result<(Outcome, Option<WxError>), CoreError> {
-    journal(store, plan, t.seq, "intent", None, None)?;
-    match check(api, store, account, plan, t, true).await {
-        Ok(Check::Present) => {}
-        Ok(Check::Gone) => return settle_gone(store, account, plan, t),
-        Ok(Check::Mismatch(why)) => return skip_mismatch(store, plan, t, why),
-        Err(e) => return not_sent(store, plan, t, e),
+    ctx: &mut RunContext,
+) -> Result<Step, CoreError> {
+    let seq = t.seq;
+    Transition::new(plan, seq, &[Planned], Intent, options.now()).commit(store)?;
+    match recheck::check(api, store, account, plan, t, true, ctx).await {
+        Ok(Verdict::Present) => {}
+        Ok(Verdict::Gone) => {
+            Transition::new(plan, seq, &[Intent], Done, options.now())
+                .outcome(Outcome::AlreadyGone)
+                .commit(store)?;
+            index::mark_deleted(store, account, &t.article_id, t.index)?;
+            return Ok(Step::ok(Outcome::AlreadyGone));
+        }
+        Ok(Verdict::Changed(why)) => return changed(store, plan, seq, Intent, why, options),
+        Ok(Verdict::Unproven(why)) => return unproven(store, plan, seq, Intent, why, options),
+        Err(CheckError::Wechat(e)) => return not_sent(store, plan, seq, Intent, e, options),
+        Err(CheckError::Core(e)) => {
+            // The archive (or the index) could not be written: nothing is sent.
+            Transition::new(plan, seq, &[Intent], Planned, options.now()).commit(store)?;
+            return Err(e);
+        }
     }
     let id = ArticleId::parse(&t.article_id).map_err(CoreError::Wechat)?;
     let target = crate::plan::delete_target(t.index);
     let mut waited_a_minute = false;
-    let mut resent_after_check = false;
     loop {
-        journal(store, plan, t.seq, "sent", None, None)?;
+        Transition::new(plan, seq, &[Intent], Sent, options.now()).commit(store)?;
         let answer = api.delete(&id, target).await;
         audit_request(store, account, plan, t, &answer)?;
-        match answer {
+        let e = match answer {
             Ok(()) => {
-                journal(store, plan, t.seq, "done", Some(Outcome::Deleted), None)?;
+                Transition::new(plan, seq, &[Sent], Done, options.now())
+                    .outcome(Outcome::Deleted)
+                    .commit(store)?;
                 index::mark_deleted(store, account, &t.article_id, t.index)?;
-                return Ok((Outcome::Deleted, None));
+                return Ok(Step::ok(Outcome::Deleted));
             }
-            Err(e @ WxError::DeleteOutcomeUnknown { .. }) => {
-                journal(
-                    store,
-                    plan,
-                    t.seq,
-                    "unknown",
-                    Some(Outcome::Unknown),
-                    Some(&e),
-                )?;
-                match check(api, store, account, plan, t, false).await {
-                    Ok(Check::Gone) => {
-                        journal(store, plan, t.seq, "done", Some(Outcome::Deleted), None)?;
-                        index::mark_deleted(store, account, &t.article_id, t.index)?;
-                        return Ok((Outcome::Deleted, None));
-                    }
-                    Ok(Check::Present) if !resent_after_check => {
-                        resent_after_check = true;
-                        continue;
-                    }
-                    Ok(Check::Mismatch(why)) => return skip_mismatch(store, plan, t, why),
-                    // Still unsettled: it stays `unknown` in the journal for a later check.
-                    Ok(Check::Present) | Err(_) => return Ok((Outcome::Unknown, Some(e))),
-                }
+            Err(e) => e,
+        };
+        let text = e.to_string();
+        match &e {
+            WxError::DeleteOutcomeUnknown { .. } => {
+                // Settled later (see `settle`): an immediate check could see a lagging
+                // "still there" and send the delete twice.
+                Transition::new(plan, seq, &[Sent], Unknown, options.now())
+                    .outcome(Outcome::Unknown)
+                    .wechat_error(&e, &text)
+                    .commit(store)?;
+                return Ok(Step {
+                    outcome: Outcome::Unknown,
+                    problem: Some(Problem::Wechat(e)),
+                    stops: true,
+                });
             }
-            Err(e) if e.class() == Some(&ErrorClass::MinuteLimit) && !waited_a_minute => {
-                // Not applied: wait out the minute and try once more.
+            _ if e.class() == Some(&ErrorClass::MinuteLimit) && !waited_a_minute => {
+                // Answered, so not applied: wait out the minute and try once more.
                 waited_a_minute = true;
-                journal(store, plan, t.seq, "intent", None, Some(&e))?;
+                Transition::new(plan, seq, &[Sent], Intent, options.now())
+                    .wechat_error(&e, &text)
+                    .commit(store)?;
                 options.waiter.wait(options.minute_wait).await;
             }
             // 53600 on a delete is not proof by itself: getarticle decides.
-            Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
-                return match check(api, store, account, plan, t, false).await {
-                    Ok(Check::Gone) => settle_gone(store, account, plan, t),
-                    Ok(Check::Mismatch(why)) => skip_mismatch(store, plan, t, why),
-                    Ok(Check::Present) => failed(store, plan, t, e),
-                    Err(check_error) => not_sent(store, plan, t, check_error),
+            _ if e.class() == Some(&ErrorClass::InvalidArticle) => {
+                return match recheck::check(api, store, account, plan, t, false, ctx).await {
+                    Ok(Verdict::Gone) => {
+                        Transition::new(plan, seq, &[Sent], Done, options.now())
+                            .outcome(Outcome::AlreadyGone)
+                            .commit(store)?;
+                        index::mark_deleted(store, account, &t.article_id, t.index)?;
+                        Ok(Step::ok(Outcome::AlreadyGone))
+                    }
+                    Ok(Verdict::Changed(why)) => changed(store, plan, seq, Sent, why, options),
+                    Ok(Verdict::Unproven(why)) => unproven(store, plan, seq, Sent, why, options),
+                    Ok(Verdict::Present) => {
+                        Transition::new(plan, seq, &[Sent], Failed, options.now())
+                            .outcome(Outcome::Failed)
+                            .wechat_error(&e, &text)
+                            .commit(store)?;
+                        Ok(Step {
+                            outcome: Outcome::Failed,
+                            problem: Some(Problem::Wechat(e)),
+                            stops: false,
+                        })
+                    }
+                    Err(CheckError::Wechat(check_error)) => {
+                        not_sent(store, plan, seq, Sent, check_error, options)
+                    }
+                    Err(CheckError::Core(core)) => Err(core),
                 };
             }
-            Err(e) if stops_the_run(&e) => return not_sent(store, plan, t, e),
-            Err(e) => return failed(store, plan, t, e),
+            _ if stops_the_run(&e) => return not_sent(store, plan, seq, Sent, e, options),
+            _ => {
+                // WeChat refused this delete for a reason of its own (answered, so not applied).
+                Transition::new(plan, seq, &[Sent], Failed, options.now())
+                    .outcome(Outcome::Failed)
+                    .wechat_error(&e, &text)
+                    .commit(store)?;
+                return Ok(Step {
+                    outcome: Outcome::Failed,
+                    problem: Some(Problem::Wechat(e)),
+                    stops: false,
+                });
+            }
         }
     }
 }
@@ -517,80 +497,71 @@ fn audit_request(
     )
 }
 
-/// The article at the target's position is not the one reviewed: nothing is sent for it.
-fn skip_mismatch(
+/// The article changed since the review: this target is skipped, nothing is sent for it.
+fn changed(
     store: &Store,
     plan: PlanId,
-    t: &Target,
+    seq: u32,
+    from: JournalState,
     why: String,
-) -> Result<(Outcome, Option<WxError>), CoreError> {
-    let e = WxError::InvalidInput(why);
-    journal(
-        store,
-        plan,
-        t.seq,
-        "skipped",
-        Some(Outcome::TitleMismatch),
-        Some(&e),
-    )?;
-    Ok((Outcome::TitleMismatch, Some(e)))
+    options: &ExecOptions,
+) -> Result<Step, CoreError> {
+    Transition::new(plan, seq, &[from], Skipped, options.now())
+        .outcome(Outcome::TitleMismatch)
+        .note(&why)
+        .commit(store)?;
+    Ok(Step {
+        outcome: Outcome::TitleMismatch,
+        problem: Some(Problem::Changed(why)),
+        stops: false,
+    })
 }
 
-fn settle_gone(
+/// The answers cannot prove what is live: nothing is sent, the target stays sendable and the
+/// run stops so the operator can look.
+fn unproven(
     store: &Store,
-    account: AccountId,
     plan: PlanId,
-    t: &Target,
-) -> Result<(Outcome, Option<WxError>), CoreError> {
-    journal(store, plan, t.seq, "done", Some(Outcome::AlreadyGone), None)?;
-    index::mark_deleted(store, account, &t.article_id, t.index)?;
-    Ok((Outcome::AlreadyGone, None))
+    seq: u32,
+    from: JournalState,
+    why: String,
+    options: &ExecOptions,
+) -> Result<Step, CoreError> {
+    Transition::new(plan, seq, &[from], Planned, options.now())
+        .outcome(Outcome::Unproven)
+        .note(&why)
+        .commit(store)?;
+    Ok(Step {
+        outcome: Outcome::Unproven,
+        problem: Some(Problem::Unproven(why)),
+        stops: true,
+    })
 }
 
-/// Nothing was applied (the pre-check failed, or WeChat refused the whole account for now):
-/// the target stays `planned` so a later run sends it; a daily-quota refusal waits instead.
+/// Nothing was applied (the re-check failed, or WeChat refused the whole account for now): the
+/// target stays `planned` so a later run sends it (a daily-quota refusal waits instead), and
+/// the run stops.
 fn not_sent(
     store: &Store,
     plan: PlanId,
-    t: &Target,
+    seq: u32,
+    from: JournalState,
     e: WxError,
-) -> Result<(Outcome, Option<WxError>), CoreError> {
-    if e.class() == Some(&ErrorClass::DailyQuota) {
-        journal(
-            store,
-            plan,
-            t.seq,
-            "waiting",
-            Some(Outcome::WaitingForQuota),
-            Some(&e),
-        )?;
-        return Ok((Outcome::WaitingForQuota, Some(e)));
-    }
-    journal(
-        store,
-        plan,
-        t.seq,
-        "planned",
-        Some(Outcome::NotRun),
-        Some(&e),
-    )?;
-    Ok((Outcome::NotRun, Some(e)))
-}
-
-/// WeChat refused this delete for a reason of its own (answered, so not applied).
-fn failed(
-    store: &Store,
-    plan: PlanId,
-    t: &Target,
-    e: WxError,
-) -> Result<(Outcome, Option<WxError>), CoreError> {
-    journal(
-        store,
-        plan,
-        t.seq,
-        "failed",
-        Some(Outcome::Failed),
-        Some(&e),
-    )?;
-    Ok((Outcome::Failed, Some(e)))
+    options: &ExecOptions,
+) -> Result<Step, CoreError> {
+    let text = e.to_string();
+    let (state, outcome) = if e.class() == Some(&ErrorClass::DailyQuota) {
+        (Waiting, Outcome::WaitingForQuota)
+    } else {
+        (Planned, Outcome::NotRun)
+    };
+    Transition::new(plan, seq, &[from], state, options.now())
+        .outcome(outcome)
+        .wechat_error(&e, &text)
+        .commit(store)?;
+    Ok(Step {
+        outcome,
+        problem: Some(Problem::Wechat(e)),
+        stops: true,
+    })
 }

@@ -4,8 +4,10 @@
 //! Invariants:
 //! - every page is committed as it arrives: a cancelled or failed sync keeps what it fetched;
 //! - an incremental sync stops at the first page whose messages are all known and unchanged
-//!   (the list is newest first); a full sync walks every page and marks messages that are no
-//!   longer listed as deleted;
+//!   (the list is newest first); a full sync walks every page;
+//! - a message is marked deleted from a listing only when the walk saw exactly `total_count`
+//!   messages, that count held for the whole walk, and `getarticle` proves the unlisted
+//!   message gone: an empty or odd page proves nothing;
 //! - the batchget quota is precious (100 a day): nothing is fetched twice within one sync.
 
 use std::collections::HashSet;
@@ -39,8 +41,16 @@ pub struct SyncReport {
     pub progress: SyncProgress,
     pub full: bool,
     pub cancelled: bool,
-    /// Messages that disappeared from the list (full sync only) and were marked deleted.
+    /// Messages no longer listed (full sync only) that `getarticle` proved gone, marked deleted.
     pub vanished: u32,
+    /// Messages no longer listed that could not be proven gone: left as they were.
+    pub unverified: u32,
+    /// The walk did not see one consistent list (an empty or odd page, `total_count` changing
+    /// under it): nothing was marked deleted from it.
+    pub incomplete: bool,
+    /// The list quota ran out (45009) before the walk ended: the next sync continues from
+    /// this offset, on the next quota day.
+    pub resume_at: Option<u32>,
     /// The list quota after the sync, when `quota/get` answered.
     pub list_quota: Option<ListQuota>,
 }
@@ -81,7 +91,14 @@ pub struct ArticleFilter {
 
 const PAGE: u32 = 20;
 
+/// At most this many unlisted messages are asked about with `getarticle` in one sync (its
+/// quota is 100 a day and deletes need it too); the rest wait for the next full sync.
+const VANISH_CHECKS: usize = 20;
+
 /// Fetches the list into the index. `on_progress` is called after every stored page.
+///
+/// Holds the account's queue lock: a sync and a delete run never overlap. A walk stopped by
+/// 45009 keeps its place (`sync_cursor`) and the next sync continues there.
 pub async fn sync(
     api: &Api,
     store: &Store,
@@ -90,35 +107,84 @@ pub async fn sync(
     cancel: &AtomicBool,
     mut on_progress: impl FnMut(&SyncProgress),
 ) -> Result<SyncReport, CoreError> {
+    let _lock = crate::queue::RunLock::try_acquire(store, account)?;
+    let cursor: Option<u32> = store
+        .conn()
+        .query_row(
+            "SELECT sync_cursor FROM accounts WHERE id = ?1",
+            [account],
+            |r| r.get(0),
+        )
+        .map_err(store.err("cannot read the account"))?;
+    let resuming = cursor.is_some();
     let mut progress = SyncProgress::default();
     let mut seen = HashSet::new();
-    let mut offset = 0;
+    let mut offset = cursor.unwrap_or(0);
     let mut cancelled = false;
+    let mut resume_at = None;
+    let mut first_total: Option<u32> = None;
+    let mut consistent = true;
     loop {
         if cancel.load(Ordering::SeqCst) {
             cancelled = true;
             break;
         }
-        let page = api.batchget(offset, PAGE).await?;
+        let page = match api.batchget(offset, PAGE).await {
+            Ok(page) => page,
+            Err(e) if e.class() == Some(&wechat_mp::ErrorClass::DailyQuota) && offset > 0 => {
+                resume_at = Some(offset);
+                break;
+            }
+            Err(e) => {
+                if offset > 0 {
+                    save_cursor(store, account, Some(offset))?;
+                }
+                return Err(e.into());
+            }
+        };
         progress.pages += 1;
-        progress.total = page.total_count;
-        let fresh = store_page(store, account, &page.item)?;
+        match (first_total, page.total_count) {
+            (None, Some(total)) if progress.pages == 1 => first_total = Some(total),
+            (Some(a), Some(b)) if a == b => {}
+            _ => consistent = false,
+        }
+        progress.total = page.total_count.unwrap_or(progress.total);
+        consistent &= page.undecodable == 0;
+        let (fresh, stored) = store_page(store, account, &page.item)?;
+        consistent &= stored == page.item.len();
         progress.new_messages += fresh;
         progress.messages += page.item.len() as u32;
         seen.extend(page.item.iter().map(|m| m.article_id.as_str().to_string()));
         on_progress(&progress);
+        let expected = page.total_count.unwrap_or(0);
+        if page.item.is_empty() {
+            // An empty page before the end is not the end of the list.
+            consistent &= offset >= expected;
+            break;
+        }
         offset += PAGE;
-        let end = page.item.is_empty() || offset >= page.total_count;
-        if end || (!full && fresh == 0) {
+        if offset >= expected || (!full && !resuming && fresh == 0) {
             break;
         }
     }
-    let vanished = if full && !cancelled {
-        mark_vanished(store, account, &seen)?
-    } else {
-        0
-    };
     if !cancelled {
+        save_cursor(store, account, resume_at)?;
+    }
+    // An empty list is never taken as "everything was deleted": that is what a transient
+    // empty page looks like.
+    let whole_walk = full
+        && !resuming
+        && !cancelled
+        && resume_at.is_none()
+        && consistent
+        && !seen.is_empty()
+        && first_total == Some(seen.len() as u32);
+    let (vanished, unverified) = if whole_walk {
+        settle_vanished(api, store, account, &seen).await?
+    } else {
+        (0, 0)
+    };
+    if !cancelled && resume_at.is_none() {
         store
             .conn()
             .execute(
@@ -131,32 +197,51 @@ pub async fn sync(
         used: q.quota.used,
         daily_limit: q.quota.daily_limit,
     });
+    let incomplete = full && !cancelled && (!whole_walk || unverified > 0);
     store.audit(
         Some(account),
         "sync",
-        &serde_json::json!({"full": full, "pages": progress.pages, "messages": progress.messages, "new": progress.new_messages, "cancelled": cancelled, "vanished": vanished}),
+        &serde_json::json!({"full": full, "pages": progress.pages, "messages": progress.messages, "new": progress.new_messages, "cancelled": cancelled, "vanished": vanished, "unverified": unverified, "incomplete": incomplete, "resume_at": resume_at}),
     )?;
     Ok(SyncReport {
         progress,
         full,
         cancelled,
         vanished,
+        unverified,
+        incomplete,
+        resume_at,
         list_quota,
     })
 }
 
-/// Stores one page in one transaction; returns how many messages were new or changed.
+fn save_cursor(store: &Store, account: AccountId, at: Option<u32>) -> Result<(), CoreError> {
+    store
+        .conn()
+        .execute(
+            "UPDATE accounts SET sync_cursor = ?1 WHERE id = ?2",
+            params![at, account],
+        )
+        .map(|_| ())
+        .map_err(store.err("cannot record where the sync stopped"))
+}
+
+/// Stores one page in one transaction; returns how many messages were new or changed, and
+/// how many were stored. A message listed without any item (a stripped answer) is left as the
+/// index has it: an empty list never replaces what was known.
 fn store_page(
     store: &Store,
     account: AccountId,
     page: &[PublishedMessage],
-) -> Result<u32, CoreError> {
+) -> Result<(u32, usize), CoreError> {
     let mut conn = store.conn();
     let tx = conn
         .transaction()
         .map_err(store.err("cannot write the index"))?;
     let mut fresh = 0;
-    for m in page {
+    let mut stored = 0;
+    for m in page.iter().filter(|m| !m.content.news_item.is_empty()) {
+        stored += 1;
         let id = m.article_id.as_str();
         let known: Option<(i64, i64)> = tx
             .query_row(
@@ -191,20 +276,21 @@ fn store_page(
         }
     }
     tx.commit().map_err(store.err("cannot write the index"))?;
-    Ok(fresh)
+    Ok((fresh, stored))
 }
 
-fn mark_vanished(
+/// Messages of the index that a whole, consistent walk no longer listed: each is marked
+/// deleted only when `getarticle` proves it (every item flagged deleted, or 53600 while a live
+/// control article answers). Returns (proven gone, left unverified).
+async fn settle_vanished(
+    api: &Api,
     store: &Store,
     account: AccountId,
     seen: &HashSet<String>,
-) -> Result<u32, CoreError> {
-    let mut conn = store.conn();
-    let tx = conn
-        .transaction()
-        .map_err(store.err("cannot write the index"))?;
+) -> Result<(u32, u32), CoreError> {
     let ids: Vec<String> = {
-        let mut stmt = tx
+        let conn = store.conn();
+        let mut stmt = conn
             .prepare(
                 "SELECT DISTINCT article_id FROM items WHERE account_id = ?1 AND is_deleted = 0",
             )
@@ -215,17 +301,16 @@ fn mark_vanished(
         rows.collect::<Result<_, _>>()
             .map_err(store.err("cannot read the index"))?
     };
+    let candidates: Vec<&String> = ids.iter().filter(|id| !seen.contains(*id)).collect();
+    let mut ctx = crate::recheck::RunContext::default();
     let mut vanished = 0;
-    for id in ids.iter().filter(|id| !seen.contains(*id)) {
-        tx.execute(
-            "UPDATE items SET is_deleted = 1 WHERE account_id = ?1 AND article_id = ?2",
-            params![account, id],
-        )
-        .map_err(store.err("cannot write the index"))?;
-        vanished += 1;
+    for id in candidates.iter().take(VANISH_CHECKS) {
+        if crate::recheck::message_gone(api, store, account, id, &mut ctx).await? {
+            mark_deleted(store, account, id, None)?;
+            vanished += 1;
+        }
     }
-    tx.commit().map_err(store.err("cannot write the index"))?;
-    Ok(vanished)
+    Ok((vanished, candidates.len() as u32 - vanished))
 }
 
 fn filter_sql(filter: &ArticleFilter) -> (String, Vec<rusqlite::types::Value>) {

@@ -6,9 +6,11 @@ pub mod accounts;
 pub mod error;
 pub mod execute;
 pub mod index;
+pub mod journal;
 pub mod keyring;
 pub mod plan;
 pub mod queue;
+mod recheck;
 pub mod records;
 pub mod store;
 

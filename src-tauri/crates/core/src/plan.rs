@@ -87,6 +87,23 @@ pub fn days_needed(requests: u32, remain: u32, limit: u32) -> Option<u32> {
     (limit > 0).then(|| 1 + rest.div_ceil(limit))
 }
 
+/// Every delete request first spends one `getarticle` (the re-check), which has its own daily
+/// quota: the plan needs as many days as the scarcer of the two allows. `None` when neither
+/// quota could be read.
+pub fn days_needed_with_reads(
+    requests: u32,
+    deletes: Option<(u32, u32)>,
+    reads: Option<(u32, u32)>,
+) -> Option<u32> {
+    let of = |q: Option<(u32, u32)>| q.and_then(|(remain, limit)| days_needed(requests, remain, limit));
+    match (of(deletes), of(reads)) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b).filter(|_| deletes.is_some()),
+    }
+}
+
+pub const GETARTICLE_CGI_PATH: &str = "/cgi-bin/freepublish/getarticle";
+
 fn nonce() -> Result<String, CoreError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)
@@ -185,6 +202,7 @@ pub async fn create(
     let articles: u32 = targets.iter().map(|t| t.items.len() as u32).sum();
     let requests = targets.len() as u32;
     let quota = api.quota(DELETE_CGI_PATH).await.ok();
+    let reads = api.quota(GETARTICLE_CGI_PATH).await.ok();
     let nonce = nonce()?;
     let phrase = articles.to_string();
     let id = {
@@ -231,9 +249,11 @@ pub async fn create(
         articles,
         quota_remain: quota.as_ref().map(|q| q.quota.remain),
         quota_limit: quota.as_ref().map(|q| q.quota.daily_limit),
-        days_needed: quota
-            .as_ref()
-            .and_then(|q| days_needed(requests, q.quota.remain, q.quota.daily_limit)),
+        days_needed: days_needed_with_reads(
+            requests,
+            quota.as_ref().map(|q| (q.quota.remain, q.quota.daily_limit)),
+            reads.as_ref().map(|q| (q.quota.remain, q.quota.daily_limit)),
+        ),
     })
 }
 
@@ -335,6 +355,15 @@ mod tests {
         assert_eq!(days_needed(17, 7, 10), Some(2));
         assert_eq!(days_needed(1, 0, 10), Some(2));
         assert_eq!(days_needed(5, 0, 0), None);
+    }
+
+    #[test]
+    fn the_scarcer_of_delete_and_getarticle_quota_sets_the_days() {
+        // 10 deletes left but only 4 re-checks today: 3 days for 12 requests at 10/day reads.
+        assert_eq!(days_needed_with_reads(12, Some((10, 10)), Some((4, 10))), Some(2));
+        assert_eq!(days_needed_with_reads(12, Some((10, 10)), Some((0, 5))), Some(4));
+        assert_eq!(days_needed_with_reads(3, Some((10, 10)), None), Some(1));
+        assert_eq!(days_needed_with_reads(3, None, Some((10, 100))), None);
     }
 
     #[test]

@@ -3,22 +3,25 @@
 //!
 //! Invariants:
 //! - before any new delete, targets left in `intent`, `sent` or `unknown` (a crash, a cut
-//!   connection) are reconciled with `getarticle`: deleted → `done`; still there with the
-//!   reviewed title → `planned` again (sent once more, after a fresh title check); changed →
-//!   `skipped`. A target whose check fails stays as it is and nothing else is sent;
-//! - 45009 pauses the queue until the next quota day (midnight, Beijing time); waiting targets
-//!   run again only when `quota/get` shows quota;
-//! - cancelling touches only what was not sent;
+//!   connection) are reconciled ([`execute::settle`]): `intent` was never sent; `sent` and
+//!   `unknown` are asked about with `getarticle` only once `settle_after` has passed (a lagging
+//!   WeChat could still show a deleted item). A target whose check fails stays as it is and
+//!   nothing else is sent;
+//! - 45009 pauses the queue until the next quota day (midnight, Beijing time). `quota/get` is
+//!   advisory: when it does not answer, the next quota day simply tries one delete;
+//! - cancelling touches only what was not sent, and needs no lock: every journal change of a
+//!   runner is compare-and-set, so a cancelled target is never sent;
 //! - one runner per account at a time, across processes: a run holds an OS file lock next to
 //!   the database (released by the OS even when the process is killed).
 
 use rusqlite::params;
 use serde::Serialize;
-use wechat_mp::{Api, Clock, DELETE_CGI_PATH, Error as WxError};
+use wechat_mp::{Api, DELETE_CGI_PATH, Error as WxError};
 
 use crate::accounts::AccountId;
 use crate::error::CoreError;
-use crate::execute::{self, ExecOptions, ExecutionReport, TargetResult};
+use crate::execute::{self, ExecOptions, ExecutionReport, Outcome, TargetResult};
+use crate::journal::JournalState;
 use crate::plan::PlanId;
 use crate::store::Store;
 
@@ -33,9 +36,10 @@ pub struct Finding {
     pub index: Option<u32>,
     pub titles: Vec<String>,
     /// The journal state it was left in: intent, sent or unknown.
-    pub was: String,
-    /// What it is now: done (deleted or already gone), planned (to send), skipped, or unchanged.
-    pub now: String,
+    pub was: JournalState,
+    /// What it is now: done (deleted), planned (to send), skipped, or — too early to ask
+    /// WeChat — still what it was.
+    pub now: JournalState,
 }
 
 /// One plan of the queue, counted.
@@ -112,14 +116,6 @@ pub fn next_quota_day(now_unix: i64) -> i64 {
     ((now_unix + BEIJING) / 86_400 + 1) * 86_400 - BEIJING
 }
 
-fn now(clock: &dyn Clock) -> i64 {
-    clock
-        .now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreError> {
     let conn = store.conn();
     let paused_until: Option<i64> = conn
@@ -167,17 +163,19 @@ pub async fn reconcile(
     api: &Api,
     store: &Store,
     account: AccountId,
+    options: &ExecOptions,
 ) -> Result<Vec<Finding>, CoreError> {
     let _lock = RunLock::try_acquire(store, account)?;
-    reconcile_locked(api, store, account).await
+    reconcile_locked(api, store, account, options).await
 }
 
 async fn reconcile_locked(
     api: &Api,
     store: &Store,
     account: AccountId,
+    options: &ExecOptions,
 ) -> Result<Vec<Finding>, CoreError> {
-    let pending: Vec<(PlanId, u32, String)> = {
+    let pending: Vec<(PlanId, u32)> = {
         let conn = store.conn();
         let mut stmt = conn
             .prepare(
@@ -186,27 +184,30 @@ async fn reconcile_locked(
                  ORDER BY t.plan_id, t.seq",
             )
             .map_err(store.err("cannot read the journal"))?;
-        stmt.query_map([account], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        stmt.query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(store.err("cannot read the journal"))?
             .collect::<Result<_, _>>()
             .map_err(store.err("cannot read the journal"))?
     };
     let mut findings = Vec::new();
-    for (plan, seq, was) in pending {
-        let settled = execute::settle(api, store, account, plan, seq).await?;
-        store.audit(
-            Some(account),
-            "reconciled",
-            &serde_json::json!({"plan": plan, "seq": seq, "was": was, "now": settled.state, "article_id": settled.article_id, "index": settled.index}),
-        )?;
+    for (plan, seq) in pending {
+        let settled = execute::settle(api, store, account, plan, seq, options).await?;
+        let now = settled.state.unwrap_or(settled.was);
+        if settled.state.is_some() {
+            store.audit(
+                Some(account),
+                "reconciled",
+                &serde_json::json!({"plan": plan, "seq": seq, "was": settled.was, "now": now, "article_id": settled.article_id, "index": settled.index}),
+            )?;
+        }
         findings.push(Finding {
             plan_id: plan,
             seq,
             article_id: settled.article_id,
             index: settled.index,
             titles: settled.titles,
-            was,
-            now: settled.state,
+            was: settled.was,
+            now,
         });
     }
     Ok(findings)
@@ -229,12 +230,11 @@ pub async fn run(
     api: &Api,
     store: &Store,
     account: AccountId,
-    clock: &dyn Clock,
     options: &ExecOptions,
     mut on_result: impl FnMut(PlanId, &TargetResult),
 ) -> Result<QueueRun, CoreError> {
     let _lock = RunLock::try_acquire(store, account)?;
-    let now = now(clock);
+    let now = options.now();
     let before = status(store, account)?;
     if let Some(until) = before.paused_until.filter(|u| *u > now) {
         return Ok(QueueRun {
@@ -243,12 +243,19 @@ pub async fn run(
             paused_until: Some(until),
         });
     }
-    let findings = reconcile_locked(api, store, account).await?;
+    let findings = reconcile_locked(api, store, account, options).await?;
     let waiting: u32 = before.plans.iter().map(|p| p.waiting).sum();
     if waiting > 0 {
-        // Quota back? One read decides; an empty quota keeps everything waiting.
-        let quota = api.quota(DELETE_CGI_PATH).await?;
-        if quota.quota.remain == 0 {
+        // Quota back? `quota/get` is advisory: an answer of 0 keeps everything waiting; no
+        // answer (76021, an error) means trying one delete, which 45009 pauses again.
+        let remain = match api.quota(DELETE_CGI_PATH).await {
+            Ok(q) => Some(q.quota.remain),
+            Err(e) => {
+                tracing::debug!(error = %e, "quota/get did not answer; trying the queue");
+                None
+            }
+        };
+        if remain == Some(0) {
             let until = next_quota_day(now);
             pause(store, account, Some(until))?;
             return Ok(QueueRun {
@@ -278,10 +285,12 @@ pub async fn run(
             on_result(plan.plan_id, r)
         })
         .await?;
-        let stop = report.stop_error.clone();
+        let stop = report.stop.clone();
         reports.push(report);
-        if let Some(e) = stop {
-            if e.class() == Some(&wechat_mp::ErrorClass::DailyQuota) {
+        if let Some(problem) = stop {
+            if let execute::Problem::Wechat(e) = &problem
+                && e.class() == Some(&wechat_mp::ErrorClass::DailyQuota)
+            {
                 let until = next_quota_day(now);
                 pause(store, account, Some(until))?;
                 paused_until = Some(until);
@@ -312,9 +321,9 @@ pub fn cancel_unsent(store: &Store, plan: PlanId) -> Result<u32, CoreError> {
     let changed = store
         .conn()
         .execute(
-            "UPDATE plan_targets SET state = 'skipped', outcome = 'cancelled', updated_at = ?2
+            "UPDATE plan_targets SET state = 'skipped', outcome = ?3, updated_at = ?2
              WHERE plan_id = ?1 AND state IN ('planned', 'waiting', 'intent')",
-            params![plan, crate::now_unix()],
+            params![plan, crate::now_unix(), Outcome::Cancelled.as_sql()],
         )
         .map_err(store.err("cannot cancel the queue"))?;
     let left: i64 = store

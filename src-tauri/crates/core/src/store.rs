@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::CoreError;
 
-const SCHEMA_VERSION: i32 = 4;
+const SCHEMA_VERSION: i32 = 5;
 
 const SCHEMA: &str = r#"
 CREATE TABLE accounts (
@@ -118,6 +118,17 @@ const MIGRATIONS: &[&str] = &[
     // 3 -> 4: the audit log is append-only, enforced by the database itself.
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // 4 -> 5: a sync stopped by the list quota continues where it stopped; what an account
+    // showed of WeChat's undocumented behaviour, first seen when.
+    "ALTER TABLE accounts ADD COLUMN sync_cursor INTEGER;
+     CREATE TABLE observations (
+         account_id INTEGER NOT NULL,
+         kind       TEXT NOT NULL,
+         at         INTEGER NOT NULL,
+         rid        TEXT,
+         detail     TEXT NOT NULL,
+         PRIMARY KEY (account_id, kind)
+     );",
 ];
 
 /// One database file. Operations are short; a mutex serialises them.

@@ -11,11 +11,12 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 use retract_core::accounts::SecretStorage;
-use retract_core::execute::{ExecOptions, Waiter};
+use retract_core::execute::{ExecOptions, Problem, Waiter};
+use retract_core::journal::JournalState;
 use retract_core::plan::{self, Selection};
 use retract_core::queue;
 use retract_core::store::Store;
-use wechat_mp::{ManualClock, SystemClock};
+use wechat_mp::ManualClock;
 use wechat_sim::{DEMO_APPID, Fault, SimConfig};
 
 /// Records every wait instead of sleeping: virtual time.
@@ -33,10 +34,16 @@ impl Waiter for Recorder {
 }
 
 fn recording() -> (ExecOptions, Arc<Recorder>) {
+    recording_on(&ManualClock::new(SystemTime::now()))
+}
+
+/// Options whose waits are recorded and whose clock is `clock` (moved by the test).
+fn recording_on(clock: &ManualClock) -> (ExecOptions, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
     (
         ExecOptions {
             waiter: recorder.clone(),
+            clock: Arc::new(clock.clone()),
             ..ExecOptions::default()
         },
         recorder,
@@ -45,9 +52,24 @@ fn recording() -> (ExecOptions, Arc<Recorder>) {
 
 async fn run_queue(w: &World, api: &wechat_mp::Api, account: i64) -> queue::QueueRun {
     let (options, _) = recording();
-    queue::run(api, w.store(), account, &SystemClock, &options, |_, _| {})
+    queue::run(api, w.store(), account, &options, |_, _| {})
         .await
         .unwrap()
+}
+
+/// Runs the queue on `clock`, then moves it past the settle delay.
+async fn run_then_wait(
+    w: &World,
+    api: &wechat_mp::Api,
+    account: i64,
+    clock: &ManualClock,
+) -> queue::QueueRun {
+    let (options, _) = recording_on(clock);
+    let run = queue::run(api, w.store(), account, &options, |_, _| {})
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(31));
+    run
 }
 
 fn states(w: &World, plan: i64) -> Vec<String> {
@@ -139,7 +161,10 @@ async fn f2_a_lost_answer_to_an_applied_delete_is_settled_by_getarticle() {
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
     w.sim.inject(DELETE, Fault::LoseResponse, 1);
-    run_queue(&w, &api, account).await;
+    let clock = ManualClock::new(SystemTime::now());
+    run_then_wait(&w, &api, account, &clock).await;
+    assert_eq!(history(&w, p.id, 1), ["intent", "sent", "unknown"]);
+    run_then_wait(&w, &api, account, &clock).await;
     assert_eq!(history(&w, p.id, 1), ["intent", "sent", "unknown", "done"]);
     assert_eq!(w.sim.count(DELETE), 1, "exactly one delete");
     assert!(deleted_in_sim(&w, &p.targets[0].article_id));
@@ -151,10 +176,12 @@ async fn f3_a_lost_unapplied_delete_is_sent_exactly_once_more_after_the_title_ch
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
     w.sim.inject(DELETE, Fault::DropUnapplied, 1);
-    run_queue(&w, &api, account).await;
+    let clock = ManualClock::new(SystemTime::now());
+    run_then_wait(&w, &api, account, &clock).await;
+    run_then_wait(&w, &api, account, &clock).await;
     assert_eq!(
         history(&w, p.id, 1),
-        ["intent", "sent", "unknown", "sent", "done"]
+        ["intent", "sent", "unknown", "planned", "intent", "sent", "done"]
     );
     assert_eq!(w.sim.count(DELETE), 2);
     assert_no_blind_resend(&w);
@@ -169,8 +196,8 @@ async fn f4_killed_after_the_intent_commit_reconciles_then_sends_once() {
     let run = run_queue(&w, &api, account).await;
     assert_eq!(run.findings.len(), 1);
     assert_eq!(
-        (run.findings[0].was.as_str(), run.findings[0].now.as_str()),
-        ("intent", "planned")
+        (run.findings[0].was, run.findings[0].now),
+        (JournalState::Intent, JournalState::Planned)
     );
     assert_eq!(w.sim.count(DELETE), 1);
     assert_eq!(states(&w, p.id), ["done"]);
@@ -187,10 +214,18 @@ async fn f5_killed_after_sending_is_reconciled_without_a_blind_resend() {
         .edit_message(DEMO_APPID, &p.targets[0].article_id, |m| {
             m.items.iter_mut().for_each(|i| i.is_deleted = true)
         });
-    let run = run_queue(&w, &api, account).await;
+    // Settled only once the delay has passed: a lagging WeChat could still show it.
+    let clock = ManualClock::new(SystemTime::now());
+    let early = run_then_wait(&w, &api, account, &clock).await;
     assert_eq!(
-        (run.findings[0].was.as_str(), run.findings[0].now.as_str()),
-        ("sent", "done")
+        (early.findings[0].was, early.findings[0].now),
+        (JournalState::Sent, JournalState::Sent)
+    );
+    assert_eq!(w.sim.count(GETARTICLE), 0, "not even asked yet");
+    let run = run_then_wait(&w, &api, account, &clock).await;
+    assert_eq!(
+        (run.findings[0].was, run.findings[0].now),
+        (JournalState::Sent, JournalState::Done)
     );
     assert_eq!(w.sim.count(DELETE), 0, "nothing resent");
     assert_eq!(
@@ -206,7 +241,7 @@ async fn f6_a_minute_limit_waits_once_in_virtual_time_then_retries_once() {
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
     w.sim.inject(DELETE, Fault::Errcode { code: 45011 }, 1);
     let (options, recorder) = recording();
-    queue::run(&api, w.store(), account, &SystemClock, &options, |_, _| {})
+    queue::run(&api, w.store(), account, &options, |_, _| {})
         .await
         .unwrap();
     assert_eq!(*recorder.0.lock().unwrap(), [Duration::from_secs(61)]);
@@ -221,8 +256,8 @@ async fn f7_an_exhausted_quota_pauses_until_the_next_day_then_resumes() {
     w.sim.set_daily_limit(DEMO_APPID, DELETE, 1);
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 3)).await;
     let clock = ManualClock::new(SystemTime::now());
-    let (options, _) = recording();
-    let first = queue::run(&api, w.store(), account, &clock, &options, |_, _| {})
+    let (options, _) = recording_on(&clock);
+    let first = queue::run(&api, w.store(), account, &options, |_, _| {})
         .await
         .unwrap();
     assert!(first.paused_until.is_some());
@@ -239,7 +274,7 @@ async fn f7_an_exhausted_quota_pauses_until_the_next_day_then_resumes() {
 
     // Later the same day: nothing is sent.
     clock.advance(Duration::from_secs(60));
-    let again = queue::run(&api, w.store(), account, &clock, &options, |_, _| {})
+    let again = queue::run(&api, w.store(), account, &options, |_, _| {})
         .await
         .unwrap();
     assert_eq!(again.paused_until, first.paused_until);
@@ -248,14 +283,14 @@ async fn f7_an_exhausted_quota_pauses_until_the_next_day_then_resumes() {
     // The next quota day, on both clocks.
     w.sim.roll_day();
     clock.advance(Duration::from_secs(86_400));
-    queue::run(&api, w.store(), account, &clock, &options, |_, _| {})
+    queue::run(&api, w.store(), account, &options, |_, _| {})
         .await
         .unwrap();
     // One a day: the second target today, the third tomorrow.
     assert_eq!(states(&w, p.id), ["done", "done", "waiting"]);
     w.sim.roll_day();
     clock.advance(Duration::from_secs(86_400));
-    queue::run(&api, w.store(), account, &clock, &options, |_, _| {})
+    queue::run(&api, w.store(), account, &options, |_, _| {})
         .await
         .unwrap();
     assert_eq!(states(&w, p.id), ["done", "done", "done"]);
@@ -288,13 +323,13 @@ async fn f9_system_busy_on_deletes_is_never_resent_blindly_and_ends_reconciled()
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
     w.sim.inject(DELETE, Fault::Busy, 3);
-    run_queue(&w, &api, account).await;
-    assert_eq!(
-        states(&w, p.id),
-        ["unknown"],
-        "two busy answers in one run leave it unknown"
-    );
-    run_queue(&w, &api, account).await;
+    let clock = ManualClock::new(SystemTime::now());
+    run_then_wait(&w, &api, account, &clock).await;
+    assert_eq!(states(&w, p.id), ["unknown"], "a busy answer is unknown");
+    assert_eq!(w.sim.count(GETARTICLE), 1, "only the check before sending");
+    for _ in 0..3 {
+        run_then_wait(&w, &api, account, &clock).await;
+    }
     assert_eq!(states(&w, p.id), ["done"]);
     assert_eq!(w.sim.count(DELETE), 4);
     assert_no_blind_resend(&w);
@@ -353,7 +388,6 @@ async fn f11_canary_secret_and_token_reach_no_log_database_payload_or_error() {
             &api,
             w.store(),
             account.id,
-            &SystemClock,
             &options,
             |_, _| {},
         )
@@ -365,7 +399,7 @@ async fn f11_canary_secret_and_token_reach_no_log_database_payload_or_error() {
                         "{:?}",
                         run.reports
                             .iter()
-                            .map(|r| &r.stop_error)
+                            .map(|r| &r.stop)
                             .collect::<Vec<_>>()
                     ),
             ),
@@ -550,7 +584,8 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
+            "DROP TABLE observations; ALTER TABLE accounts DROP COLUMN sync_cursor;
+             DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
              ALTER TABLE archive DROP COLUMN seq; ALTER TABLE accounts DROP COLUMN queue_paused_until;
              INSERT INTO audit (at, action, detail) VALUES (1, 'from_v1', '{}');
              PRAGMA user_version = 1;",
@@ -563,7 +598,7 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
     let version: i32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     conn.execute("UPDATE accounts SET queue_paused_until = 1 WHERE 0", [])
         .unwrap();
     conn.execute("UPDATE archive SET seq = 1 WHERE 0", [])
@@ -616,7 +651,9 @@ async fn an_account_level_refusal_stops_the_run_and_keeps_everything_sendable() 
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 3)).await;
     w.sim.inject(DELETE, Fault::Errcode { code: 40164 }, 1);
     let run = run_queue(&w, &api, account).await;
-    let stop = run.reports[0].stop_error.clone().unwrap();
+    let Some(Problem::Wechat(stop)) = run.reports[0].stop.clone() else {
+        panic!("{:?}", run.reports[0].stop)
+    };
     assert_eq!(stop.api().unwrap().code, 40164);
     assert_eq!(
         states(&w, p.id),
@@ -638,8 +675,8 @@ async fn two_runners_on_one_account_never_run_at_once() {
     w.sim.set_latency(None, Duration::from_millis(30));
     let (options, _) = recording();
     let (a, b) = tokio::join!(
-        queue::run(&api, w.store(), account, &SystemClock, &options, |_, _| {}),
-        queue::run(&api, w.store(), account, &SystemClock, &options, |_, _| {}),
+        queue::run(&api, w.store(), account, &options, |_, _| {}),
+        queue::run(&api, w.store(), account, &options, |_, _| {}),
     );
     let busy = [&a, &b]
         .iter()
@@ -649,7 +686,7 @@ async fn two_runners_on_one_account_never_run_at_once() {
     assert_eq!(states(&w, p.id), ["done", "done", "done"]);
     assert_eq!(w.sim.count(DELETE), 3, "one delete per target");
     // The lock is released with the run.
-    queue::run(&api, w.store(), account, &SystemClock, &options, |_, _| {})
+    queue::run(&api, w.store(), account, &options, |_, _| {})
         .await
         .unwrap();
 }

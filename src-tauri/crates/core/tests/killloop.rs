@@ -113,6 +113,8 @@ fn runner(w: &World, account: i64) -> std::process::Child {
             &account.to_string(),
         ])
         .env("RETRACT_RUNNER_SECRET", DEMO_SECRET)
+        // This world shows deletes at once; lag is covered by the safety property test.
+        .env("RETRACT_SETTLE_AFTER_SECS", "0")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

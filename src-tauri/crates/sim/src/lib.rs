@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use server::{Fault, LoggedRequest};
-pub use world::{AccountSpec, QUOTA_DEFAULTS, SimItem, SimMessage, TOKEN_LIFETIME, beijing_day};
+pub use world::{
+    AccountSpec, QUOTA_DEFAULTS, Quirks, SimItem, SimMessage, TOKEN_LIFETIME, beijing_day,
+};
 
 use server::{Faults, Shared, lock};
 use world::World;
@@ -130,8 +132,24 @@ impl Sim {
     pub fn roll_day(&self) {
         let mut world = lock(&self.shared.world);
         let now = world.now();
-        let next_midnight = ((now + 8 * 3600) / 86_400 + 1) * 86_400 - 8 * 3600;
+        let reset = u64::from(world.quirks.quota_reset_hour) * 3600;
+        let next_midnight = ((now + 8 * 3600 - reset) / 86_400 + 1) * 86_400 - 8 * 3600 + reset;
         world.clock_offset += Duration::from_secs(next_midnight - now + 1);
+    }
+
+    /// Turns the world's undocumented behaviours the bad way (see [`Quirks`]).
+    pub fn set_quirks(&self, quirks: Quirks) {
+        lock(&self.shared.world).quirks = quirks;
+    }
+
+    /// Deletes that reached an item or message already deleted, as (article_id, position;
+    /// 0 for the whole message): the ground truth of "deleted twice".
+    pub fn repeated_deletes(&self, appid: &str) -> Vec<(String, usize)> {
+        lock(&self.shared.world)
+            .accounts
+            .get(appid)
+            .map(|a| a.repeated_deletes.clone())
+            .unwrap_or_default()
     }
 
     pub fn set_caller_ip(&self, ip: &str) {

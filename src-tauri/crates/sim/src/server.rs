@@ -23,6 +23,8 @@ use crate::world::{Call, World};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
+    /// No fault: this request goes through as usual (to queue a fault for a later one).
+    Pass,
     /// `errcode: -1` "system busy"; nothing is applied.
     Busy,
     /// Any errcode, e.g. 45011 or 42001; nothing is applied.
@@ -37,6 +39,15 @@ pub enum Fault {
     DropUnapplied,
     /// The call is applied, then the answer waits `millis` (past the client's timeout).
     Delay { millis: u64 },
+    /// Something in the middle (a relay, a proxy, a captive portal) answers `body` with
+    /// `status` — `{}`, JSON without `errcode`, an HTML page, a cut body, an empty page. With
+    /// `applied` the call reached WeChat first (and WeChat's own answer was lost).
+    Answer {
+        status: u16,
+        body: String,
+        #[serde(default)]
+        applied: bool,
+    },
 }
 
 /// One request as the simulator saw it. Token values are masked as `***`.
@@ -169,6 +180,8 @@ struct Configure {
     risky_ip: Option<bool>,
     caller_ip: Option<String>,
     delete_daily_limit: Option<u32>,
+    /// The world's answers where WeChat's documentation is silent.
+    quirks: Option<crate::world::Quirks>,
 }
 
 mod double_option {
@@ -188,6 +201,9 @@ async fn configure(
     let mut world = lock(&state.world);
     if let Some(ip) = c.caller_ip {
         world.caller_ip = ip;
+    }
+    if let Some(quirks) = c.quirks {
+        world.quirks = quirks;
     }
     if let Some(appid) = c.appid {
         let Some(account) = world.account_mut(&appid) else {
@@ -348,6 +364,11 @@ async fn process(
         Some(Fault::Errcode { code }) => {
             return error_answer(&state, &path, &query, &raw_body, code, "injected error");
         }
+        Some(Fault::Answer {
+            status,
+            ref body,
+            applied: false,
+        }) => return relay_answer(status, body),
         Some(Fault::BadGateway) => {
             return (
                 StatusCode::BAD_GATEWAY,
@@ -411,6 +432,7 @@ async fn process(
             json_response(text[..cut].to_string())
         }
         Some(Fault::LoseResponse) => broken_response(),
+        Some(Fault::Answer { status, body, .. }) => relay_answer(status, &body),
         Some(Fault::Delay { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
             json_response(text)
@@ -426,6 +448,11 @@ fn broken_response() -> Response {
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::new(BrokenBody))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn relay_answer(status: u16, body: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    (status, body.to_string()).into_response()
 }
 
 fn json_response(text: String) -> Response {

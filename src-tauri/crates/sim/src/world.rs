@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::data::{Rng, sample_message};
@@ -56,6 +57,32 @@ impl AccountSpec {
     }
 }
 
+/// The ways WeChat may behave where its documentation is silent (**[unverified]** in
+/// `wechat-api.md`). The default is the optimistic reading (the demo's world); each switch
+/// turns one unknown the bad way, so tests can prove the app stays safe in that world too.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Quirks {
+    /// Deleted items vanish from the answers and later items move up one position; a delete's
+    /// `index` counts only the items still live.
+    pub compact_positions: bool,
+    /// `getarticle` and `batchget` show a delete only this many seconds after it was applied.
+    pub lag_secs: u64,
+    /// `getarticle` of a message whose every item is deleted answers 53600.
+    pub deleted_message_53600: bool,
+    /// `batchget` lists the oldest message first.
+    pub oldest_first: bool,
+    /// Business calls are checked against the IP whitelist too (40164; 61004 with a token
+    /// from the token service, as a third-party platform's token would be).
+    pub whitelist_on_business_calls: bool,
+    /// A delete of an item that is already deleted answers this errcode (default: 0).
+    pub second_delete_errcode: Option<i64>,
+    /// `quota/get` answers 76021 (path unknown) for every path.
+    pub quota_get_unknown: bool,
+    /// The quota day starts at this hour, Beijing time (default 0: midnight).
+    pub quota_reset_hour: u8,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimItem {
     pub title: String,
@@ -64,6 +91,16 @@ pub struct SimItem {
     pub content: String,
     pub url: String,
     pub is_deleted: bool,
+    /// When a delete was applied (simulated seconds); `None` for items deleted by a test's
+    /// edit, which show at once.
+    pub deleted_at: Option<u64>,
+}
+
+impl SimItem {
+    /// Deleted as the answers show it now (after the lag).
+    fn shows_deleted(&self, now: u64, lag: u64) -> bool {
+        self.is_deleted && self.deleted_at.is_none_or(|at| at + lag <= now)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,9 +116,14 @@ impl SimMessage {
         self.items.iter().all(|i| i.is_deleted)
     }
 
-    fn news_items(&self, with_content: bool) -> Vec<Value> {
+    fn shows_all_deleted(&self, q: &Quirks, now: u64) -> bool {
+        self.items.iter().all(|i| i.shows_deleted(now, q.lag_secs))
+    }
+
+    fn news_items(&self, with_content: bool, q: &Quirks, now: u64) -> Vec<Value> {
         self.items
             .iter()
+            .filter(|i| !(q.compact_positions && i.shows_deleted(now, q.lag_secs)))
             .map(|i| {
                 json!({
                     "title": i.title,
@@ -94,7 +136,7 @@ impl SimMessage {
                     "need_open_comment": 0,
                     "only_fans_can_comment": 0,
                     "url": i.url,
-                    "is_deleted": i.is_deleted,
+                    "is_deleted": i.shows_deleted(now, q.lag_secs),
                 })
             })
             .collect()
@@ -107,6 +149,8 @@ struct Token {
     expires_at: u64,
     revoked: bool,
     stable: bool,
+    /// Handed out by the token service (stands for a third-party platform's token).
+    via_service: bool,
 }
 
 #[derive(Debug)]
@@ -121,6 +165,9 @@ pub(crate) struct Account {
     current_stable: Option<String>,
     force_refreshes: Vec<u64>,
     clear_quota_calls: Vec<u64>,
+    /// Deletes that hit an item (or a message) already deleted: the ground truth of
+    /// "deleted twice".
+    pub(crate) repeated_deletes: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +192,7 @@ pub struct World {
     pub(crate) minute_limit: u32,
     /// Credential a token service request must send in `X-Token-Key`.
     pub(crate) token_service_key: String,
+    pub(crate) quirks: Quirks,
 }
 
 /// A business call: path, query token, parsed body.
@@ -180,6 +228,7 @@ impl World {
             caller_ip,
             minute_limit,
             token_service_key: "demo-token-service-key".into(),
+            quirks: Quirks::default(),
         }
     }
 
@@ -192,7 +241,10 @@ impl World {
     }
 
     fn day(&self) -> i64 {
-        beijing_day(self.now())
+        beijing_day(
+            self.now()
+                .saturating_sub(u64::from(self.quirks.quota_reset_hour) * 3600),
+        )
     }
 
     pub fn new_rid(&mut self) -> String {
@@ -212,7 +264,8 @@ impl World {
             "/cgi-bin/token" => self.plain_token(call.body),
             "/_sim/token-service" => self.issue_for_service(),
             path => {
-                let appid = self.check_token(call.token)?;
+                let (appid, via_service) = self.check_token(call.token)?;
+                self.check_business_ip(&appid, via_service)?;
                 self.business(&appid, path, call.body)
             }
         }
@@ -282,7 +335,43 @@ impl World {
             return err(40013, "no account");
         };
         let secret = self.accounts[&appid].spec.secret.clone();
-        self.stable_token(&json!({"grant_type":"client_credential","appid":appid,"secret":secret}))
+        let answer = self.stable_token(
+            &json!({"grant_type":"client_credential","appid":appid,"secret":secret}),
+        )?;
+        if let Some(t) = answer
+            .get("access_token")
+            .and_then(Value::as_str)
+            .and_then(|t| self.tokens.get_mut(t))
+        {
+            t.via_service = true;
+        }
+        Ok(answer)
+    }
+
+    /// With `whitelist_on_business_calls`, business calls are refused from an IP outside the
+    /// whitelist: 40164, or 61004 (the platform's whitelist) for a token-service token.
+    fn check_business_ip(&self, appid: &str, via_service: bool) -> Result<(), (i64, String)> {
+        if !self.quirks.whitelist_on_business_calls {
+            return Ok(());
+        }
+        let Some(list) = self.accounts.get(appid).and_then(|a| a.spec.whitelist.as_ref()) else {
+            return Ok(());
+        };
+        if list.iter().any(|ip| ip == &self.caller_ip) {
+            return Ok(());
+        }
+        let ip = &self.caller_ip;
+        Err(if via_service {
+            (
+                61004,
+                format!("access clientip is not registered requestIP: {ip}"),
+            )
+        } else {
+            (
+                40164,
+                format!("invalid ip {ip} ipv6 ::ffff:{ip}, not in whitelist"),
+            )
+        })
     }
 
     fn check_credentials(&self, body: &Value) -> Result<(String, bool), (i64, String)> {
@@ -333,6 +422,7 @@ impl World {
                 expires_at,
                 revoked: false,
                 stable,
+                via_service: false,
             },
         );
         if stable && let Some(account) = self.accounts.get_mut(appid) {
@@ -341,7 +431,7 @@ impl World {
         token
     }
 
-    fn check_token(&self, token: Option<&str>) -> Result<String, (i64, String)> {
+    fn check_token(&self, token: Option<&str>) -> Result<(String, bool), (i64, String)> {
         let Some(token) = token.filter(|t| !t.is_empty()) else {
             return err(41001, "access_token missing");
         };
@@ -358,7 +448,7 @@ impl World {
                 "invalid credential, access_token is invalid or not latest",
             ),
             Some(t) if t.expires_at <= self.now() => err(42001, "access_token expired"),
-            Some(t) => Ok(t.appid.clone()),
+            Some(t) => Ok((t.appid.clone(), t.via_service)),
             None => err(
                 40001,
                 "invalid credential, access_token is invalid or not latest",
@@ -370,6 +460,7 @@ impl World {
         let now = self.now();
         let day = self.day();
         let minute_limit = self.minute_limit;
+        let quirks = self.quirks.clone();
         let account = self
             .accounts
             .get_mut(appid)
@@ -379,10 +470,13 @@ impl World {
         }
         account.count_call(path, day, now / 60, minute_limit)?;
         match path {
-            "/cgi-bin/freepublish/delete" => account.delete(body),
-            "/cgi-bin/freepublish/batchget" => account.batchget(body),
-            "/cgi-bin/freepublish/getarticle" => account.getarticle(body),
+            "/cgi-bin/freepublish/delete" => account.delete(body, &quirks, now),
+            "/cgi-bin/freepublish/batchget" => account.batchget(body, &quirks, now),
+            "/cgi-bin/freepublish/getarticle" => account.getarticle(body, &quirks, now),
             "/cgi-bin/freepublish/get" => account.publish_status(body),
+            "/cgi-bin/openapi/quota/get" if quirks.quota_get_unknown => {
+                err(76021, "cgi_path not found")
+            }
             "/cgi-bin/openapi/quota/get" => account.quota(body, day, minute_limit),
             "/cgi-bin/clear_quota" => account.clear_quota(appid, body, now),
             "/cgi-bin/openapi/rid/get" => self.rid_get(body, now),
@@ -450,6 +544,7 @@ impl Account {
                             digest: s.digest,
                             content: s.content,
                             is_deleted: false,
+                            deleted_at: None,
                         })
                         .collect(),
                 }
@@ -467,6 +562,7 @@ impl Account {
             current_stable: None,
             force_refreshes: Vec::new(),
             clear_quota_calls: Vec::new(),
+            repeated_deletes: Vec::new(),
         }
     }
 
@@ -518,7 +614,7 @@ impl Account {
             .ok_or((53600, "Article ID 无效".to_string()))
     }
 
-    fn delete(&mut self, body: &Value) -> Result<Value, (i64, String)> {
+    fn delete(&mut self, body: &Value, q: &Quirks, now: u64) -> Result<Value, (i64, String)> {
         let index = match body.get("index") {
             None | Some(Value::Null) => 0,
             Some(v) => match v.as_u64() {
@@ -532,21 +628,47 @@ impl Account {
             },
         };
         let message = self.find(body)?;
+        let id = message.article_id.clone();
         if message.all_deleted() {
+            self.repeated_deletes.push((id, index));
             return err(53600, "Article ID 无效");
         }
         if index == 0 {
-            message.items.iter_mut().for_each(|i| i.is_deleted = true);
-        } else {
-            let Some(item) = message.items.get_mut(index - 1) else {
-                return err(53600, "invalid article index");
-            };
-            item.is_deleted = true;
+            for item in message.items.iter_mut().filter(|i| !i.is_deleted) {
+                item.is_deleted = true;
+                item.deleted_at = Some(now);
+            }
+            return Ok(json!({"errcode": 0, "errmsg": "ok"}));
         }
+        // With compacted positions, `index` counts only the items still live.
+        let position = if q.compact_positions {
+            message
+                .items
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| !i.is_deleted)
+                .nth(index - 1)
+                .map(|(p, _)| p)
+        } else {
+            Some(index - 1).filter(|p| *p < message.items.len())
+        };
+        let Some(position) = position else {
+            return err(53600, "invalid article index");
+        };
+        let item = &mut message.items[position];
+        if item.is_deleted {
+            self.repeated_deletes.push((id, position + 1));
+            if let Some(code) = q.second_delete_errcode {
+                return err(code, "article already deleted");
+            }
+            return Ok(json!({"errcode": 0, "errmsg": "ok"}));
+        }
+        item.is_deleted = true;
+        item.deleted_at = Some(now);
         Ok(json!({"errcode": 0, "errmsg": "ok"}))
     }
 
-    fn batchget(&mut self, body: &Value) -> Result<Value, (i64, String)> {
+    fn batchget(&mut self, body: &Value, q: &Quirks, now: u64) -> Result<Value, (i64, String)> {
         let (Some(offset), Some(count)) = (
             body.get("offset").and_then(Value::as_u64),
             body.get("count").and_then(Value::as_u64),
@@ -557,9 +679,16 @@ impl Account {
             return err(47001, "data format error: count must be 1..20");
         }
         let with_content = body.get("no_content").and_then(Value::as_u64) != Some(1);
-        let mut visible: Vec<&SimMessage> =
-            self.messages.iter().filter(|m| !m.all_deleted()).collect();
-        visible.sort_by_key(|m| std::cmp::Reverse(m.update_time));
+        let mut visible: Vec<&SimMessage> = self
+            .messages
+            .iter()
+            .filter(|m| !m.shows_all_deleted(q, now))
+            .collect();
+        if q.oldest_first {
+            visible.sort_by_key(|m| m.update_time);
+        } else {
+            visible.sort_by_key(|m| std::cmp::Reverse(m.update_time));
+        }
         let page: Vec<Value> = visible
             .iter()
             .skip(offset as usize)
@@ -567,7 +696,7 @@ impl Account {
             .map(|m| {
                 json!({
                     "article_id": m.article_id,
-                    "content": {"news_item": m.news_items(with_content), "create_time": m.update_time, "update_time": m.update_time},
+                    "content": {"news_item": m.news_items(with_content, q, now), "create_time": m.update_time, "update_time": m.update_time},
                     "update_time": m.update_time,
                 })
             })
@@ -575,9 +704,12 @@ impl Account {
         Ok(json!({"total_count": visible.len(), "item_count": page.len(), "item": page}))
     }
 
-    fn getarticle(&mut self, body: &Value) -> Result<Value, (i64, String)> {
+    fn getarticle(&mut self, body: &Value, q: &Quirks, now: u64) -> Result<Value, (i64, String)> {
         let message = self.find(body)?;
-        Ok(json!({"news_item": message.news_items(true)}))
+        if q.deleted_message_53600 && message.shows_all_deleted(q, now) {
+            return err(53600, "Article ID 无效");
+        }
+        Ok(json!({"news_item": message.news_items(true, q, now)}))
     }
 
     fn publish_status(&mut self, body: &Value) -> Result<Value, (i64, String)> {

@@ -16,7 +16,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::client::Client;
+use crate::client::{Client, WriteAck};
 use crate::error::{Error, ErrorClass};
 use crate::token::{AccessToken, TokenCache};
 use crate::types::*;
@@ -97,10 +97,23 @@ impl Api {
                 DeleteTarget::WholeMessage => None,
             },
         };
-        self.post::<_, Empty>("cgi-bin/freepublish/delete", &body, Kind::Write)
-            .await
-            .map(|_| ())
-            .map_err(outcome_of_failed_delete)
+        let path = "cgi-bin/freepublish/delete";
+        self.with_stages(Kind::Write, |token| {
+            let client = &self.client;
+            let body = &body;
+            async move {
+                client
+                    .call::<_, WriteAck>(Method::POST, path, Some(token.secret()), Some(body))
+                    .await
+            }
+        })
+        .await
+        .map(|_| ())
+        .map_err(|failure| match failure {
+            // No token, so no delete left the machine: the plain error, never "may have been applied".
+            Failure::Token(e) => e,
+            Failure::Send(e) => outcome_of_failed_delete(e),
+        })
     }
 
     /// One page of published messages; `count` must be 1..=20 (checked before sending).
@@ -123,7 +136,7 @@ impl Api {
     /// The first page tells the total; the others are fetched by offset and kept in order.
     pub async fn list_all(&self, in_flight: usize) -> Result<Vec<PublishedMessage>, Error> {
         let first = self.batchget(0, BATCHGET_MAX_COUNT).await?;
-        let total = first.total_count;
+        let total = first.total_count.unwrap_or(0);
         let mut pages = vec![(0, first.item)];
         let semaphore = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
@@ -150,11 +163,30 @@ impl Api {
 
     /// The full message, HTML included, with each item's `is_deleted`: the oracle after a delete.
     pub async fn get_article(&self, article_id: &ArticleId) -> Result<Article, Error> {
+        self.get_article_raw(article_id).await.map(|(a, _)| a)
+    }
+
+    /// As [`Self::get_article`], with the answer's body exactly as received: the archive keeps
+    /// that text, unknown fields included, not a re-serialised copy.
+    pub async fn get_article_raw(&self, article_id: &ArticleId) -> Result<(Article, String), Error> {
         let body = ArticleIdRequest {
             article_id: article_id.as_str(),
         };
-        self.post("cgi-bin/freepublish/getarticle", &body, Kind::Read)
-            .await
+        self.with_policy(Kind::Read, |token| {
+            let client = &self.client;
+            let body = &body;
+            async move {
+                client
+                    .call_keeping_raw(
+                        Method::POST,
+                        "cgi-bin/freepublish/getarticle",
+                        Some(token.secret()),
+                        Some(body),
+                    )
+                    .await
+            }
+        })
+        .await
     }
 
     pub async fn publish_status(&self, publish_id: &str) -> Result<PublishStatus, Error> {
@@ -184,7 +216,7 @@ impl Api {
     /// Only on an explicit, confirmed user action; never resent.
     pub async fn clear_quota(&self, appid: &str) -> Result<(), Error> {
         let body = AppIdRequest { appid };
-        self.post::<_, Empty>("cgi-bin/clear_quota", &body, Kind::Write)
+        self.post::<_, WriteAck>("cgi-bin/clear_quota", &body, Kind::Write)
             .await
             .map(|_| ())
     }
@@ -233,7 +265,17 @@ impl Api {
         .await
     }
 
-    async fn with_policy<T, F, Fut>(&self, kind: Kind, mut send: F) -> Result<T, Error>
+    async fn with_policy<T, F, Fut>(&self, kind: Kind, send: F) -> Result<T, Error>
+    where
+        F: FnMut(AccessToken) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        self.with_stages(kind, send).await.map_err(Failure::into_error)
+    }
+
+    /// The policy, telling a failure to obtain a token (nothing was sent) from a failure of the
+    /// call itself.
+    async fn with_stages<T, F, Fut>(&self, kind: Kind, mut send: F) -> Result<T, Failure>
     where
         F: FnMut(AccessToken) -> Fut,
         Fut: std::future::Future<Output = Result<T, Error>>,
@@ -248,22 +290,42 @@ impl Api {
                         token_refreshed = true;
                         continue;
                     }
-                    other => other,
+                    other => other.map_err(Failure::Send),
                 },
-                Err(e) => Err(e),
+                Err(e) => Err(Failure::Token(e)),
             };
             match result {
-                Err(e)
+                Err(f)
                     if matches!(kind, Kind::Read)
-                        && is_transient(&e)
+                        && is_transient(f.error())
                         && attempt < self.backoff.max_retries =>
                 {
-                    tracing::debug!(attempt, error = %e, "transient failure; backing off");
+                    tracing::debug!(attempt, error = %f.error(), "transient failure; backing off");
                     tokio::time::sleep(self.backoff.delay(attempt)).await;
                     attempt += 1;
                 }
                 other => return other,
             }
+        }
+    }
+}
+
+/// Where a call failed: obtaining the token (nothing was sent) or the call itself.
+enum Failure {
+    Token(Error),
+    Send(Error),
+}
+
+impl Failure {
+    fn error(&self) -> &Error {
+        match self {
+            Failure::Token(e) | Failure::Send(e) => e,
+        }
+    }
+
+    fn into_error(self) -> Error {
+        match self {
+            Failure::Token(e) | Failure::Send(e) => e,
         }
     }
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use url::Url;
 
 use crate::error::{ApiError, Error, excerpt};
@@ -130,6 +130,19 @@ impl Client {
         body: Option<&B>,
     ) -> Result<T, Error> {
         let url = self.url(path)?;
+        let (answer, _) = self.send(method, url, token, body, None).await?;
+        Ok(answer)
+    }
+
+    /// As [`Self::call`], and also the body exactly as it was received (for the archive).
+    pub(crate) async fn call_keeping_raw<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&SecretString>,
+        body: Option<&B>,
+    ) -> Result<(T, String), Error> {
+        let url = self.url(path)?;
         self.send(method, url, token, body, None).await
     }
 
@@ -139,8 +152,10 @@ impl Client {
         url: Url,
         header: Option<(&str, &SecretString)>,
     ) -> Result<T, Error> {
-        self.send::<(), T>(Method::GET, url, None, None, header)
-            .await
+        let (answer, _) = self
+            .send::<(), T>(Method::GET, url, None, None, header)
+            .await?;
+        Ok(answer)
     }
 
     fn url(&self, path: &str) -> Result<Url, Error> {
@@ -156,7 +171,7 @@ impl Client {
         token: Option<&SecretString>,
         body: Option<&B>,
         header: Option<(&str, &SecretString)>,
-    ) -> Result<T, Error> {
+    ) -> Result<(T, String), Error> {
         if let Some(token) = token {
             url.query_pairs_mut()
                 .append_pair("access_token", token.expose_secret());
@@ -183,7 +198,9 @@ impl Client {
         let response = request.send().await.map_err(Error::from_reqwest)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(Error::from_reqwest)?;
-        parse_answer(status, &body)
+        let answer = parse_answer(status, &body)?;
+        // parse_answer accepted it as JSON, so it is UTF-8.
+        Ok((answer, String::from_utf8_lossy(&body).into_owned()))
     }
 }
 
@@ -212,6 +229,26 @@ pub fn parse_answer<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, 
         detail: format!("unexpected shape: {e}"),
         excerpt: excerpt(body),
     })
+}
+
+/// The answer to a write (`delete`, `clear_quota`). WeChat always answers a write with
+/// `errcode`; a body without it (`{}`, a relay's own JSON) proves nothing, so only an explicit
+/// `errcode: 0` (number or string) decodes. Anything else is a decode error, which for a delete
+/// means "outcome unknown", never success.
+#[derive(Debug)]
+pub(crate) struct WriteAck;
+
+impl<'de> serde::Deserialize<'de> for WriteAck {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        match value.get("errcode") {
+            Some(serde_json::Value::Number(n)) if n.as_i64() == Some(0) => Ok(WriteAck),
+            Some(serde_json::Value::String(s)) if s.trim() == "0" => Ok(WriteAck),
+            _ => Err(serde::de::Error::custom(
+                "the answer to a write holds no errcode 0, so it does not confirm the write",
+            )),
+        }
+    }
 }
 
 /// `errcode` as a number or a numeric string; absent means success (token answers have none).
@@ -269,6 +306,29 @@ mod tests {
         let api = err.api().unwrap();
         assert_eq!(api.code, 45009);
         assert_eq!(api.rid.as_deref(), Some("6a1d7d64-1a5c7d64-18ff931f"));
+    }
+
+    #[test]
+    fn a_write_is_confirmed_only_by_an_explicit_errcode_zero() {
+        assert!(parse_answer::<WriteAck>(200, br#"{"errcode":0,"errmsg":"ok"}"#).is_ok());
+        assert!(parse_answer::<WriteAck>(200, br#"{"errcode":"0"}"#).is_ok());
+        for body in [
+            &br#"{}"#[..],
+            br#"{"errmsg":"ok"}"#,
+            br#"{"errcode":null}"#,
+            br#"{"ok":true,"relay":"forwarded"}"#,
+            br#"[]"#,
+        ] {
+            let err = parse_answer::<WriteAck>(200, body).unwrap_err();
+            assert!(
+                matches!(err, Error::Decode { .. }),
+                "{} gave {err:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // A non-zero code is still WeChat's error, not a decode error.
+        let err = parse_answer::<WriteAck>(200, br#"{"errcode":48001,"errmsg":"x"}"#).unwrap_err();
+        assert_eq!(err.api().map(|a| a.code), Some(48001));
     }
 
     #[test]

@@ -14,8 +14,9 @@ pub enum ErrorClass {
     TokenInvalid,
     /// 40013 / 40125 / 40243 / 61023 / 61024: the account's settings are wrong; never retried.
     Configuration,
-    /// 40164: the caller's public IP is not whitelisted. `ip` is the address WeChat saw.
-    IpNotWhitelisted { ip: Option<String> },
+    /// 40164 (the account's whitelist) or 61004 (a third-party platform's whitelist, with a
+    /// platform token): the caller's public IP is not whitelisted. `ip` is the address WeChat saw.
+    IpNotWhitelisted { ip: Option<String>, platform: bool },
     /// 89501 / 89503 / 89506 / 89507: an admin must confirm this IP, or it is blocked for a while.
     RiskyIp,
     /// 45009: this API's daily quota is used up.
@@ -42,6 +43,11 @@ impl ErrorClass {
             40013 | 40125 | 40243 | 61023 | 61024 => Self::Configuration,
             40164 => Self::IpNotWhitelisted {
                 ip: parse_whitelist_ip(errmsg),
+                platform: false,
+            },
+            61004 => Self::IpNotWhitelisted {
+                ip: parse_whitelist_ip(errmsg),
+                platform: true,
             },
             89501 | 89503 | 89506 | 89507 => Self::RiskyIp,
             45009 => Self::DailyQuota,
@@ -227,14 +233,19 @@ pub fn parse_rid(errmsg: &str) -> Option<String> {
     well_formed.then(|| candidate.to_string())
 }
 
-/// Extracts the caller IP from a 40164 `errmsg`: `invalid ip 1.2.3.4 ipv6 ::ffff:1.2.3.4, not in whitelist`.
+/// Extracts the caller IP from a 40164 `errmsg` (`invalid ip 1.2.3.4 ipv6 ::ffff:1.2.3.4, not
+/// in whitelist`) or a 61004 one (`access clientip is not registered requestIP: 1.2.3.4`).
 pub fn parse_whitelist_ip(errmsg: &str) -> Option<String> {
-    let pos = errmsg.find("invalid ip ")?;
-    let word = errmsg[pos + "invalid ip ".len()..]
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .next()?;
-    word.parse::<std::net::IpAddr>()
-        .ok()
+    ["invalid ip ", "requestIP: ", "requestIP:"]
+        .iter()
+        .find_map(|marker| {
+            let pos = errmsg.find(marker)?;
+            let word = errmsg[pos + marker.len()..]
+                .trim_start()
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .next()?;
+            word.parse::<std::net::IpAddr>().ok()
+        })
         .map(|ip| ip.to_string())
 }
 
@@ -279,12 +290,26 @@ mod tests {
         assert_eq!(
             ErrorClass::of(40164, msg),
             ErrorClass::IpNotWhitelisted {
-                ip: Some("203.0.113.7".into())
+                ip: Some("203.0.113.7".into()),
+                platform: false,
             }
         );
         assert_eq!(
             ErrorClass::of(40164, "not in whitelist"),
-            ErrorClass::IpNotWhitelisted { ip: None }
+            ErrorClass::IpNotWhitelisted {
+                ip: None,
+                platform: false
+            }
+        );
+        assert_eq!(
+            ErrorClass::of(
+                61004,
+                "access clientip is not registered requestIP: 198.51.100.23 rid: 6a1d7d64-1a5c7d64-18ff931f"
+            ),
+            ErrorClass::IpNotWhitelisted {
+                ip: Some("198.51.100.23".into()),
+                platform: true,
+            }
         );
     }
 

@@ -124,6 +124,8 @@ impl std::fmt::Debug for AccessToken {
 
 #[derive(Deserialize)]
 struct TokenAnswer {
+    /// A third-party platform's token service may answer with its own field name.
+    #[serde(alias = "authorizer_access_token")]
     access_token: SecretString,
     #[serde(default, deserialize_with = "lenient_seconds")]
     expires_in: Option<u64>,
@@ -327,5 +329,23 @@ impl TokenCache {
             TokenSource::Fixed { .. } => return Err(Error::FixedTokenExpired),
         };
         checked(answer, self.clock.now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_platform_token_service_answer_is_accepted() {
+        let answer: TokenAnswer = crate::client::parse_answer(
+            200,
+            br#"{"authorizer_access_token":"PLATFORMTOKEN","expires_in":"7200","authorizer_refresh_token":"R"}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let now = SystemTime::UNIX_EPOCH;
+        let token = checked(answer, now).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(token.secret().expose_secret(), "PLATFORMTOKEN");
+        assert_eq!(token.expires_at(), Some(now + Duration::from_secs(7200)));
     }
 }

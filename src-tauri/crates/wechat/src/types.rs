@@ -96,9 +96,11 @@ pub(crate) struct RidRequest<'a> {
     pub rid: &'a str,
 }
 
-/// One article (item) of a published message.
+/// One article (item) of a published message. Every field is optional: a deleted item may
+/// come back with its fields stripped, and one odd item must not fail a whole page.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct NewsItem {
+    #[serde(default, deserialize_with = "lenient_string")]
     pub title: String,
     #[serde(default)]
     pub author: String,
@@ -123,9 +125,9 @@ pub struct NewsItem {
     pub is_deleted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct MessageContent {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_items")]
     pub news_item: Vec<NewsItem>,
 }
 
@@ -135,23 +137,60 @@ pub struct PublishedMessage {
     pub article_id: ArticleId,
     #[serde(default)]
     pub update_time: i64,
+    #[serde(default)]
     pub content: MessageContent,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// One `batchget` page. A message that cannot be decoded at all (no `article_id`) is left out
+/// and counted in `undecodable`, so the caller knows the page is not the whole truth.
+#[derive(Debug, Clone, PartialEq)]
 pub struct BatchGetPage {
-    #[serde(default)]
-    pub total_count: u32,
-    #[serde(default)]
+    /// `None` when the answer had no `total_count`: nothing can be concluded from its size.
+    pub total_count: Option<u32>,
     pub item_count: u32,
-    #[serde(default)]
     pub item: Vec<PublishedMessage>,
+    pub undecodable: u32,
 }
 
-/// `getarticle`: every item of the message, deleted ones flagged.
+impl<'de> Deserialize<'de> for BatchGetPage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            total_count: Option<serde_json::Value>,
+            #[serde(default)]
+            item_count: Option<serde_json::Value>,
+            #[serde(default)]
+            item: Vec<serde_json::Value>,
+        }
+        let raw = Raw::deserialize(d)?;
+        let count = |v: Option<serde_json::Value>| match v {
+            Some(serde_json::Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let mut item = Vec::with_capacity(raw.item.len());
+        let mut undecodable = 0;
+        for value in raw.item {
+            match serde_json::from_value::<PublishedMessage>(value) {
+                Ok(m) => item.push(m),
+                Err(_) => undecodable += 1,
+            }
+        }
+        Ok(Self {
+            total_count: count(raw.total_count),
+            item_count: count(raw.item_count).unwrap_or(0),
+            item,
+            undecodable,
+        })
+    }
+}
+
+/// `getarticle`: every item of the message, deleted ones flagged. An empty or missing
+/// `news_item` is kept as empty: it is never proof that anything is gone.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Article {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_items")]
     pub news_item: Vec<NewsItem>,
 }
 
@@ -237,10 +276,6 @@ pub struct DomainIps {
     pub ip_list: Vec<String>,
 }
 
-/// Answers whose only content is `errcode` 0.
-#[derive(Debug, Deserialize)]
-pub(crate) struct Empty {}
-
 fn lenient_u8<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
     Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::Number(n) => n.as_u64().and_then(|v| u8::try_from(v).ok()).unwrap_or(0),
@@ -257,6 +292,33 @@ fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         serde_json::Value::String(s) => matches!(s.trim(), "1" | "true"),
         _ => false,
     })
+}
+
+/// A list of items where one odd entry (not an object) becomes an empty, deleted-looking
+/// placeholder at its position, so positions stay where WeChat put them.
+fn lenient_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NewsItem>, D::Error> {
+    let values = match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Array(values) => values,
+        _ => Vec::new(),
+    };
+    Ok(values
+        .into_iter()
+        .map(|v| {
+            serde_json::from_value(v).unwrap_or_else(|_| NewsItem {
+                title: String::new(),
+                author: String::new(),
+                digest: String::new(),
+                content: String::new(),
+                content_source_url: String::new(),
+                thumb_media_id: String::new(),
+                thumb_url: String::new(),
+                need_open_comment: 0,
+                only_fans_can_comment: 0,
+                url: String::new(),
+                is_deleted: false,
+            })
+        })
+        .collect())
 }
 
 fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -301,6 +363,26 @@ mod tests {
             serde_json::to_string(&one).unwrap(),
             r#"{"article_id":"A","index":2}"#
         );
+    }
+
+    #[test]
+    fn a_stripped_deleted_item_does_not_fail_its_page_and_keeps_its_position() {
+        let page: BatchGetPage = serde_json::from_str(
+            r#"{"total_count":2,"item_count":2,"item":[
+                {"article_id":"A","update_time":5,"content":{"news_item":[{"title":"一"},{"is_deleted":true},7]}},
+                {"update_time":6}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.total_count, Some(2));
+        assert_eq!(page.item.len(), 1);
+        assert_eq!(page.undecodable, 1, "the message without an id is counted, not hidden");
+        let items = &page.item[0].content.news_item;
+        assert_eq!(items.len(), 3, "positions are kept");
+        assert!(items[1].is_deleted && items[1].title.is_empty());
+        assert!(!items[2].is_deleted, "an undecodable slot is never taken as deleted");
+        let empty: BatchGetPage = serde_json::from_str(r#"{"item":[]}"#).unwrap();
+        assert_eq!(empty.total_count, None);
     }
 
     #[test]

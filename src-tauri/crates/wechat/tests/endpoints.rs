@@ -32,7 +32,7 @@ fn message_with(rig: &Rig, min_items: usize) -> wechat_sim::SimMessage {
 async fn batchget_lists_newest_first_without_content_and_keeps_chinese_intact() {
     let rig = rig(30).await;
     let page = rig.api.batchget(0, 20).await.unwrap();
-    assert_eq!(page.total_count, 30);
+    assert_eq!(page.total_count.unwrap(), 30);
     assert_eq!(page.item_count, 20);
     assert_eq!(page.item.len(), 20);
     assert!(
@@ -409,7 +409,8 @@ async fn ip_not_whitelisted_carries_the_ip_wechat_saw() {
     assert_eq!(
         err.class(),
         Some(&ErrorClass::IpNotWhitelisted {
-            ip: Some("203.0.113.99".into())
+            ip: Some("203.0.113.99".into()),
+            platform: false,
         })
     );
     assert_eq!(rig.sim.count(STABLE), 1);

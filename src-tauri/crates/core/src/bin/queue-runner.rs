@@ -1,9 +1,11 @@
 //! `queue-runner DB API_BASE ACCOUNT_ID`: runs one account's deletion queue with exactly the
 //! app's code path (`retract_core::queue::run`: reconcile, then the confirmed plans), then
-//! prints a JSON summary. The secret comes from `RETRACT_RUNNER_SECRET` and stays in memory.
+//! prints a JSON summary. Exit status 3: the run stopped early (the reason is on stderr). The secret comes from `RETRACT_RUNNER_SECRET` and stays in memory.
 //!
 //! The kill-loop test starts it against the simulator and kills it with SIGKILL at random
-//! moments; it is also a way to drain a queue without a window.
+//! moments; it is also a way to drain a queue without a window. `RETRACT_SETTLE_AFTER_SECS`
+//! (a test hook) shortens the wait before a possibly-sent delete is settled with `getarticle`
+//! (30 s by default), for worlds where WeChat shows deletes at once.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,7 +16,6 @@ use retract_core::execute::ExecOptions;
 use retract_core::keyring::Keyring;
 use retract_core::queue;
 use retract_core::store::Store;
-use wechat_mp::SystemClock;
 
 async fn drain(db: &str, base: &str, account: i64) -> Result<queue::QueueRun, String> {
     let store = Arc::new(Store::open(std::path::Path::new(db)).map_err(|e| e.to_string())?);
@@ -23,7 +24,7 @@ async fn drain(db: &str, base: &str, account: i64) -> Result<queue::QueueRun, St
     let accounts = Accounts::new(
         Arc::clone(&store),
         keyring,
-        Arc::new(SystemClock),
+        Arc::new(wechat_mp::SystemClock),
         Some(base.to_string()),
     );
     let secret = std::env::var("RETRACT_RUNNER_SECRET")
@@ -32,11 +33,17 @@ async fn drain(db: &str, base: &str, account: i64) -> Result<queue::QueueRun, St
         .provide_session_secret(account, &secret)
         .map_err(|e| e.to_string())?;
     let api = accounts.api(account).map_err(|e| e.to_string())?;
-    let options = ExecOptions {
+    let mut options = ExecOptions {
         minute_wait: Duration::from_secs(1),
         ..ExecOptions::default()
     };
-    queue::run(&api, &store, account, &SystemClock, &options, |_, _| {})
+    if let Some(secs) = std::env::var("RETRACT_SETTLE_AFTER_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        options.settle_after = Duration::from_secs(secs);
+    }
+    queue::run(&api, &store, account, &options, |_, _| {})
         .await
         .map_err(|e| e.to_string())
 }
@@ -55,11 +62,20 @@ async fn main() -> ExitCode {
     match drain(db, base, account).await {
         Ok(run) => {
             let done: usize = run.reports.iter().map(|r| r.results.len()).sum();
+            let stop = run.reports.iter().find_map(|r| r.stop.as_ref());
             println!(
                 "{}",
-                serde_json::json!({"findings": run.findings.len(), "results": done, "paused_until": run.paused_until})
+                serde_json::json!({"findings": run.findings.len(), "results": done, "paused_until": run.paused_until, "stopped": stop.map(ToString::to_string)})
             );
-            ExitCode::SUCCESS
+            match stop {
+                // A pause for quota is the queue working as planned.
+                Some(_) if run.paused_until.is_some() => ExitCode::SUCCESS,
+                Some(problem) => {
+                    eprintln!("queue-runner: the run stopped: {problem}");
+                    ExitCode::from(3)
+                }
+                None => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("queue-runner: {e}");

@@ -1,0 +1,297 @@
+//! The re-check before a delete and after an unknown outcome: what `getarticle` proves about a
+//! target, and the archive copy taken before anything is sent.
+//!
+//! Invariants (see `wechat-api.md`, "Something in the middle"):
+//! - only a slot that is present with `is_deleted: true` proves an item gone; a missing slot,
+//!   an empty `news_item`, or the reviewed title found at another position proves nothing and
+//!   stops the run ([`Verdict::Unproven`]);
+//! - 53600 proves a message gone only when a control article of the same account, known live,
+//!   answers normally in the same run (a token of another account answers 53600 for everything);
+//! - a whole-message delete is refused when a live item exists that the operator did not review;
+//! - the archive keeps the `getarticle` body exactly as received; if it cannot be written, the
+//!   target is not sent.
+
+use rusqlite::{OptionalExtension, params};
+use wechat_mp::{Api, Article, ArticleId, Error as WxError, ErrorClass};
+
+use crate::accounts::AccountId;
+use crate::error::CoreError;
+use crate::journal::Target;
+use crate::plan::PlanId;
+use crate::store::Store;
+
+/// What `getarticle` says about a target right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Every reviewed item is live at its position with the reviewed title.
+    Present,
+    /// Proven gone: its slots are present and flagged deleted (or 53600 with a live control).
+    Gone,
+    /// The article changed since the review (another title at the position, an unreviewed live
+    /// item): this target is skipped, nothing sent.
+    Changed(String),
+    /// The answer cannot decide: stop the run and ask the operator.
+    Unproven(String),
+}
+
+/// What one run learned once and reuses: whether 53600 can be trusted for this account.
+#[derive(Debug, Default)]
+pub(crate) struct RunContext {
+    control_answered: bool,
+}
+
+/// A live article of the account that no confirmed plan is deleting, to tell "this id is gone"
+/// from "this token belongs to another account".
+fn control_article(
+    store: &Store,
+    account: AccountId,
+    besides: &str,
+) -> Result<Option<String>, CoreError> {
+    store
+        .conn()
+        .query_row(
+            "SELECT i.article_id FROM items i
+             WHERE i.account_id = ?1 AND i.is_deleted = 0 AND i.article_id <> ?2
+               AND i.article_id NOT IN (SELECT t.article_id FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+                                        WHERE p.account_id = ?1 AND p.status = 'confirmed')
+             ORDER BY i.article_id LIMIT 1",
+            params![account, besides],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(store.err("cannot read the index"))
+}
+
+async fn control_answers(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+    target: &str,
+    ctx: &mut RunContext,
+) -> Result<Result<(), String>, CheckError> {
+    if ctx.control_answered {
+        return Ok(Ok(()));
+    }
+    let Some(control) = control_article(store, account, target)? else {
+        return Ok(Err(
+            "WeChat answered 53600 (invalid article id), and there is no other live article of this account to check the token against; check the article in the MP console".into(),
+        ));
+    };
+    let id = ArticleId::parse(&control).map_err(CheckError::Wechat)?;
+    match api.get_article(&id).await {
+        Ok(a) if a.news_item.iter().any(|i| !i.is_deleted) => {
+            ctx.control_answered = true;
+            Ok(Ok(()))
+        }
+        Ok(_) => Ok(Err(format!(
+            "WeChat answered 53600 (invalid article id), and article {control}, known to be live, came back without live items: the answers cannot be trusted; check the token source and the MP console"
+        ))),
+        Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => Ok(Err(format!(
+            "WeChat answers 53600 (invalid article id) even for article {control}, which is known to be live: the token probably belongs to another account; check the token source"
+        ))),
+        Err(e) => Err(CheckError::Wechat(e)),
+    }
+}
+
+/// Whether a whole message is proven gone (for a sync that no longer lists it): every item
+/// flagged deleted, or 53600 while a live control article answers. Anything else, including a
+/// failed read, is "not proven".
+pub(crate) async fn message_gone(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+    article_id: &str,
+    ctx: &mut RunContext,
+) -> Result<bool, CoreError> {
+    let Ok(id) = ArticleId::parse(article_id) else {
+        return Ok(false);
+    };
+    match api.get_article(&id).await {
+        Ok(a) => Ok(!a.news_item.is_empty() && a.news_item.iter().all(|i| i.is_deleted)),
+        Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
+            match control_answers(api, store, account, article_id, ctx).await {
+                Ok(answer) => Ok(answer.is_ok()),
+                Err(CheckError::Core(e)) => Err(e),
+                Err(CheckError::Wechat(_)) => Ok(false),
+            }
+        }
+        Err(_) => Ok(false),
+    }
+}
+
+/// Why a check could not be made at all (nothing is concluded from it).
+#[derive(Debug)]
+pub(crate) enum CheckError {
+    Wechat(WxError),
+    Core(CoreError),
+}
+
+impl From<CoreError> for CheckError {
+    fn from(e: CoreError) -> Self {
+        Self::Core(e)
+    }
+}
+
+/// Asks `getarticle` about `t`. With `archive`, a `Present` target's answer is archived first
+/// (raw, as received); a failed archive write is an error, so nothing is sent.
+pub(crate) async fn check(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+    plan: PlanId,
+    t: &Target,
+    archive: bool,
+    ctx: &mut RunContext,
+) -> Result<Verdict, CheckError> {
+    let id = ArticleId::parse(&t.article_id).map_err(CheckError::Wechat)?;
+    let (article, raw) = match api.get_article_raw(&id).await {
+        Ok(answer) => answer,
+        Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
+            return Ok(match control_answers(api, store, account, &t.article_id, ctx).await? {
+                Ok(()) => Verdict::Gone,
+                Err(why) => Verdict::Unproven(why),
+            });
+        }
+        Err(e) => return Err(CheckError::Wechat(e)),
+    };
+    let verdict = judge(&article, t);
+    if archive && verdict == Verdict::Present {
+        store
+            .conn()
+            .execute(
+                "INSERT INTO archive (account_id, article_id, plan_id, seq, fetched_at, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![account, t.article_id, plan, t.seq, crate::now_unix(), raw],
+            )
+            .map_err(store.err("cannot archive the article before deleting it; nothing was sent"))?;
+    }
+    Ok(verdict)
+}
+
+/// The pure part of the check: the answer against the reviewed snapshot.
+pub(crate) fn judge(article: &Article, t: &Target) -> Verdict {
+    if t.items.is_empty() {
+        return Verdict::Unproven("the plan holds no reviewed titles for this request".into());
+    }
+    if article.news_item.is_empty() {
+        return Verdict::Unproven(
+            "WeChat (or something in between) answered with no articles at all for this message; that proves nothing, so nothing was sent".into(),
+        );
+    }
+    let slot = |pos: u32| article.news_item.get((pos as usize).wrapping_sub(1));
+    let live_elsewhere = |title: &str, pos: u32| {
+        article
+            .news_item
+            .iter()
+            .enumerate()
+            .any(|(i, item)| i + 1 != pos as usize && !item.is_deleted && item.title == title)
+    };
+    let mut all_deleted = true;
+    for (title, pos) in &t.items {
+        let Some(item) = slot(*pos) else {
+            return Verdict::Unproven(format!(
+                "WeChat's answer has no article at position {pos} (it lists {}); positions may have moved, so nothing was sent",
+                article.news_item.len()
+            ));
+        };
+        if item.is_deleted {
+            continue;
+        }
+        all_deleted = false;
+        if &item.title != title {
+            if live_elsewhere(title, *pos) {
+                return Verdict::Unproven(format!(
+                    "the reviewed \"{title}\" is now at another position; positions moved, so nothing was sent"
+                ));
+            }
+            return Verdict::Changed(format!(
+                "position {pos} now holds \"{}\", not the reviewed \"{title}\"",
+                item.title
+            ));
+        }
+    }
+    if t.index.is_none() {
+        let reviewed: Vec<u32> = t.items.iter().map(|(_, p)| *p).collect();
+        if let Some((i, extra)) = article
+            .news_item
+            .iter()
+            .enumerate()
+            .find(|(i, item)| !item.is_deleted && !reviewed.contains(&(*i as u32 + 1)))
+        {
+            return Verdict::Changed(format!(
+                "the message now also holds \"{}\" at position {}, which was not reviewed; deleting the whole message would remove it",
+                extra.title,
+                i + 1
+            ));
+        }
+        // A whole message is gone only when every one of its items is.
+        if article.news_item.iter().all(|i| i.is_deleted) {
+            return Verdict::Gone;
+        }
+        return Verdict::Present;
+    }
+    if all_deleted {
+        Verdict::Gone
+    } else {
+        Verdict::Present
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::JournalState;
+
+    fn article(items: &[(&str, bool)]) -> Article {
+        serde_json::from_value(serde_json::json!({
+            "news_item": items.iter().map(|(t, d)| serde_json::json!({"title": t, "is_deleted": d})).collect::<Vec<_>>()
+        }))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn target(index: Option<u32>, items: &[(&str, u32)]) -> Target {
+        Target {
+            seq: 1,
+            article_id: "A".into(),
+            index,
+            items: items.iter().map(|(t, p)| (t.to_string(), *p)).collect(),
+            state: JournalState::Intent,
+            outcome: None,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn only_a_present_slot_flagged_deleted_proves_an_item_gone() {
+        let t = target(Some(2), &[("二", 2)]);
+        assert_eq!(judge(&article(&[("一", false), ("二", true)]), &t), Verdict::Gone);
+        assert_eq!(judge(&article(&[("一", false), ("二", false)]), &t), Verdict::Present);
+        // The slot is missing (positions compacted, or a stripped answer): no proof.
+        assert!(matches!(judge(&article(&[("一", false)]), &t), Verdict::Unproven(_)));
+        assert!(matches!(judge(&article(&[]), &t), Verdict::Unproven(_)));
+    }
+
+    #[test]
+    fn the_reviewed_title_at_another_position_stops_and_an_edit_skips() {
+        let t = target(Some(2), &[("二", 2)]);
+        assert!(matches!(
+            judge(&article(&[("二", false), ("三", false)]), &t),
+            Verdict::Unproven(_)
+        ));
+        assert!(matches!(
+            judge(&article(&[("一", false), ("二（改）", false)]), &t),
+            Verdict::Changed(_)
+        ));
+    }
+
+    #[test]
+    fn a_whole_message_needs_every_item_deleted_and_no_unreviewed_live_item() {
+        let t = target(None, &[("一", 1), ("二", 2)]);
+        assert_eq!(judge(&article(&[("一", true), ("二", true)]), &t), Verdict::Gone);
+        assert_eq!(judge(&article(&[("一", true), ("二", false)]), &t), Verdict::Present);
+        assert!(matches!(
+            judge(&article(&[("一", false), ("二", false), ("新", false)]), &t),
+            Verdict::Changed(_)
+        ));
+        assert!(matches!(judge(&article(&[]), &t), Verdict::Unproven(_)));
+    }
+}
