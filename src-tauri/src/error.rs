@@ -208,6 +208,7 @@ mod tests {
             (45009, ErrorKind::QuotaExhausted),
             (45011, ErrorKind::RateLimited),
             (53600, ErrorKind::ArticleGone),
+            (61004, ErrorKind::PlatformIpNotWhitelisted),
             (42001, ErrorKind::TokenRejected),
             (-1, ErrorKind::Wechat),
         ] {
@@ -218,6 +219,15 @@ mod tests {
             cause: Box::new(WxError::InvalidInput("x".into())),
         };
         assert_eq!(AppError::from(unknown).kind, ErrorKind::OutcomeUnknown);
+        let unproven = AppError::from(CoreError::Unproven("empty news_item".into()));
+        assert_eq!(unproven.kind, ErrorKind::Unproven);
+        let conflict = AppError::from(CoreError::Conflict("cancelled".into()));
+        assert_eq!(conflict.kind, ErrorKind::Conflict);
+        let platform = AppError::from(WxError::Api(ApiError::new(
+            61004,
+            "access clientip is not registered requestIP: 198.51.100.23 rid: 6a1d7d64-1a5c7d64-18ff931f",
+        )));
+        assert_eq!(platform.ip.as_deref(), Some("198.51.100.23"));
         let locked = AppError::from(KeyringError::Locked("prompt dismissed".into()));
         assert_eq!(locked.kind, ErrorKind::KeyringLocked);
         let no_bus = AppError::from(KeyringError::NoSessionBus("x".into()));

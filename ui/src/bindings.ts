@@ -188,6 +188,11 @@ export type ErrorKind =
 "invalidCredentials" | 
 /**  40164: `ip` holds the address WeChat saw. */
 "ipNotWhitelisted" | 
+/**
+ *  61004: a third-party platform's token, and the caller is not in the **platform's**
+ *  whitelist; `ip` holds the address WeChat saw.
+ */
+"platformIpNotWhitelisted" | 
 /**  89501/89503/89506/89507: an admin must confirm the IP, or it is blocked for a while. */
 "riskyIp" | 
 /**  45009: today's quota for this API is used up. */
@@ -220,14 +225,22 @@ export type ErrorKind =
 "cancelled" | 
 /**  Another Retract window is running this account's deletes. */
 "busy" | 
+/**
+ *  WeChat's answers (or a relay's in between) could not prove what is live or gone; the
+ *  run stopped and nothing more was sent. The operator should look.
+ */
+"unproven" | 
+/**
+ *  A request was cancelled, or handled by another window, while a run was under way; the
+ *  run stopped and nothing more was sent.
+ */
+"conflict" | 
 /**  A bug or an unexpected state on our side. */
 "internal";
 
 export type ExecutionReport = {
 	planId: number,
 	results: TargetResult[],
-	/**  Why the run stopped early, if it did. */
-	stopped: string | null,
 };
 
 export type FilterInput = {
@@ -246,10 +259,26 @@ export type Finding = {
 	index: number | null,
 	titles: string[],
 	/**  The journal state it was left in: intent, sent or unknown. */
-	was: string,
-	/**  What it is now: done (deleted or already gone), planned (to send), skipped, or unchanged. */
-	now: string,
+	was: JournalState,
+	/**
+	 *  What it is now: done (deleted), planned (to send), skipped, or — too early to ask
+	 *  WeChat — still what it was.
+	 */
+	now: JournalState,
 };
+
+/**  Where one delete request stands. */
+export type JournalState = 
+/**  Confirmed, not yet started. */
+"planned" | 
+/**  Started: the re-check runs; nothing was sent. */
+"intent" | 
+/**  The delete request may be on its way. */
+"sent" | "done" | "failed" | 
+/**  Sent, and the answer did not say what happened: settled later with `getarticle`. */
+"unknown" | "skipped" | 
+/**  Today's quota is used up; runs on a later quota day. */
+"waiting";
 
 export type KeyringReport = {
 	ok: boolean,
@@ -270,14 +299,18 @@ export type ListQuota = {
 export type Outcome = 
 /**  Deleted by this plan. */
 "deleted" | 
-/**  Already gone before we sent anything (deleted elsewhere, or 53600). */
+/**  Already gone before we sent anything (deleted elsewhere), proven by WeChat. */
 "alreadyGone" | 
 /**  The article at that position is not the one the user reviewed: nothing sent. */
 "titleMismatch" | 
 /**  Today's delete quota is used up: waits for tomorrow. */
 "waitingForQuota" | 
 /**  The answer never came and the check could not settle it yet. */
-"unknown" | "failed" | 
+"unknown" | 
+/**  WeChat's answers could not prove what is live: nothing was sent, the run stopped. */
+"unproven" | 
+/**  Cancelled by the operator before it was sent. */
+"cancelled" | "failed" | 
 /**  Not reached because the run stopped. */
 "notRun";
 
@@ -384,8 +417,20 @@ export type SyncReport = {
 	progress: SyncProgress,
 	full: boolean,
 	cancelled: boolean,
-	/**  Messages that disappeared from the list (full sync only) and were marked deleted. */
+	/**  Messages no longer listed (full sync only) that `getarticle` proved gone, marked deleted. */
 	vanished: number,
+	/**  Messages no longer listed that could not be proven gone: left as they were. */
+	unverified: number,
+	/**
+	 *  The walk did not see one consistent list (an empty or odd page, `total_count` changing
+	 *  under it): nothing was marked deleted from it.
+	 */
+	incomplete: boolean,
+	/**
+	 *  The list quota ran out (45009) before the walk ended: the next sync continues from
+	 *  this offset, on the next quota day.
+	 */
+	resumeAt: number | null,
 	/**  The list quota after the sync, when `quota/get` answered. */
 	listQuota: ListQuota | null,
 };
@@ -401,11 +446,14 @@ export type TargetResult = {
 	rid: string | null,
 };
 
-/**  The result of "Verify": a token was obtained and the delete quota read. */
+/**
+ *  The result of "Verify": a token was obtained, and the delete quota read when `quota/get`
+ *  answered (it is advisory, and may not know the path: then all three are `None`).
+ */
 export type VerifyReport = {
-	deleteDailyLimit: number,
-	deleteUsed: number,
-	deleteRemain: number,
+	deleteDailyLimit: number | null,
+	deleteUsed: number | null,
+	deleteRemain: number | null,
 };
 
 /* Tauri Specta runtime */

@@ -31,6 +31,7 @@ const KEYS: Record<ErrorKind, MessageKey> = {
   invalidInput: "error.invalidInput",
   invalidCredentials: "error.invalidCredentials",
   ipNotWhitelisted: "error.ipNotWhitelisted",
+  platformIpNotWhitelisted: "error.platformIpNotWhitelisted",
   riskyIp: "error.riskyIp",
   quotaExhausted: "error.quotaExhausted",
   rateLimited: "error.rateLimited",
@@ -46,6 +47,8 @@ const KEYS: Record<ErrorKind, MessageKey> = {
   confirmationRejected: "error.confirmationRejected",
   cancelled: "error.cancelled",
   busy: "error.busy",
+  unproven: "error.unproven",
+  conflict: "error.conflict",
   wechat: "error.wechat",
   internal: "error.internal",
 };
