@@ -20,14 +20,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use wechat_mp::{Api, ArticleId, Clock, Error as WxError, ErrorClass, SystemClock};
 
 use crate::accounts::AccountId;
 use crate::error::CoreError;
 use crate::index;
-use crate::journal::{self, JournalState, Target, Transition};
 pub use crate::journal::Outcome;
+use crate::journal::{self, JournalState, Target, Transition};
 use crate::plan::PlanId;
 use crate::recheck::{self, CheckError, RunContext, Verdict};
 use crate::store::Store;
@@ -367,6 +368,13 @@ async fn run_one(
     ctx: &mut RunContext,
 ) -> Result<Step, CoreError> {
     let seq = t.seq;
+    if let Some(why) = unsettled_sibling(store, account, plan, t, options)? {
+        return Ok(Step {
+            outcome: Outcome::NotRun,
+            problem: Some(Problem::Unproven(why)),
+            stops: true,
+        });
+    }
     Transition::new(plan, seq, &[Planned], Intent, options.now()).commit(store)?;
     match recheck::check(api, store, account, plan, t, true, ctx).await {
         Ok(Verdict::Present) => {}
@@ -470,6 +478,46 @@ async fn run_one(
             }
         }
     }
+}
+
+/// Why another request for the same message must settle before this one is sent, if it must:
+/// - one whose delete may be out there and is not settled yet: until it is, a fresh check
+///   cannot tell a lagging "still there" from the truth;
+/// - a delete at an earlier position of the message, done less than `settle_after` ago: if
+///   WeChat compacts positions and shows it late, this item's position may have moved while
+///   the check still shows the old one. After the delay the check sees the move and stops.
+fn unsettled_sibling(
+    store: &Store,
+    account: AccountId,
+    plan: PlanId,
+    t: &Target,
+    options: &ExecOptions,
+) -> Result<Option<String>, CoreError> {
+    let recent = options.now() - options.settle_after.as_secs() as i64;
+    let other: Option<(PlanId, u32, String)> = store
+        .conn()
+        .query_row(
+            "SELECT t.plan_id, t.seq, t.state FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+             WHERE p.account_id = ?1 AND t.article_id = ?2 AND NOT (t.plan_id = ?3 AND t.seq = ?4)
+               AND (t.state IN ('sent', 'unknown')
+                    OR (t.state = 'done' AND ?5 > 0 AND t.idx > 0 AND t.idx < ?5 AND t.updated_at > ?6))
+             LIMIT 1",
+            rusqlite::params![account, t.article_id, plan, t.seq, t.index.unwrap_or(0), recent],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(store.err("cannot read the journal"))?;
+    Ok(other.map(|(p, s, state)| {
+        if state == "done" {
+            format!(
+                "request {s} of plan {p} just deleted an earlier article of the same message; positions may move, so this one waits about 30 s and is checked again"
+            )
+        } else {
+            format!(
+                "request {s} of plan {p} for the same message may have been applied and is not settled yet; it is checked with WeChat about 30 s after it was sent, then this one continues"
+            )
+        }
+    }))
 }
 
 /// One audit row per delete request: what was sent and what came back (errcode, errmsg, rid).

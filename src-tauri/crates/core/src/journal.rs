@@ -182,9 +182,9 @@ pub(crate) fn load(store: &Store, plan: PlanId) -> Result<(AccountId, Vec<Target
                 state: JournalState::from_sql(&state)
                     .ok_or_else(|| bad_text(4, "state", &state))?,
                 outcome: match outcome {
-                    Some(text) => {
-                        Some(Outcome::from_sql(&text).ok_or_else(|| bad_text(5, "outcome", &text))?)
-                    }
+                    Some(text) => Some(
+                        Outcome::from_sql(&text).ok_or_else(|| bad_text(5, "outcome", &text))?,
+                    ),
                     None => None,
                 },
                 updated_at: r.get(6)?,
@@ -221,7 +221,13 @@ pub(crate) struct Transition<'a> {
 }
 
 impl<'a> Transition<'a> {
-    pub fn new(plan: PlanId, seq: u32, from: &'a [JournalState], to: JournalState, at: i64) -> Self {
+    pub fn new(
+        plan: PlanId,
+        seq: u32,
+        from: &'a [JournalState],
+        to: JournalState,
+        at: i64,
+    ) -> Self {
         Self {
             plan,
             seq,
@@ -275,7 +281,10 @@ impl<'a> Transition<'a> {
             self.rid.clone().into(),
             self.at.into(),
         ];
-        args.extend(from.iter().map(|s| rusqlite::types::Value::from(s.to_string())));
+        args.extend(
+            from.iter()
+                .map(|s| rusqlite::types::Value::from(s.to_string())),
+        );
         let changed = tx
             .execute(
                 &format!(
@@ -337,7 +346,12 @@ mod tests {
             assert_eq!(serde_json::to_value(s).unwrap_or_default(), s.as_sql());
         }
         assert_eq!(JournalState::from_sql("deleted"), None);
-        for o in [Outcome::Deleted, Outcome::AlreadyGone, Outcome::Unproven, Outcome::NotRun] {
+        for o in [
+            Outcome::Deleted,
+            Outcome::AlreadyGone,
+            Outcome::Unproven,
+            Outcome::NotRun,
+        ] {
             assert_eq!(Outcome::from_sql(o.as_sql()), Some(o));
             assert_eq!(serde_json::to_value(o).unwrap_or_default(), o.as_sql());
         }

@@ -95,7 +95,8 @@ pub fn days_needed_with_reads(
     deletes: Option<(u32, u32)>,
     reads: Option<(u32, u32)>,
 ) -> Option<u32> {
-    let of = |q: Option<(u32, u32)>| q.and_then(|(remain, limit)| days_needed(requests, remain, limit));
+    let of =
+        |q: Option<(u32, u32)>| q.and_then(|(remain, limit)| days_needed(requests, remain, limit));
     match (of(deletes), of(reads)) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b).filter(|_| deletes.is_some()),
@@ -143,6 +144,7 @@ pub async fn create(
     }
     let mut targets = Vec::new();
     for (article_id, which) in &chosen {
+        refuse_done(store, account, article_id, which.as_ref())?;
         let items = index::message_items(store, account, article_id)?;
         if items.is_empty() {
             return Err(CoreError::Invalid(format!(
@@ -251,10 +253,49 @@ pub async fn create(
         quota_limit: quota.as_ref().map(|q| q.quota.daily_limit),
         days_needed: days_needed_with_reads(
             requests,
-            quota.as_ref().map(|q| (q.quota.remain, q.quota.daily_limit)),
-            reads.as_ref().map(|q| (q.quota.remain, q.quota.daily_limit)),
+            quota
+                .as_ref()
+                .map(|q| (q.quota.remain, q.quota.daily_limit)),
+            reads
+                .as_ref()
+                .map(|q| (q.quota.remain, q.quota.daily_limit)),
         ),
     })
+}
+
+/// A target Retract already deleted (its journal says `done`) is never planned again, even if
+/// a listing still shows it live: WeChat may show a delete late, and a second delete of the
+/// same item is exactly what the journal exists to prevent.
+fn refuse_done(
+    store: &Store,
+    account: AccountId,
+    article_id: &str,
+    which: Option<&BTreeSet<u32>>,
+) -> Result<(), CoreError> {
+    let done: Vec<u32> = {
+        let conn = store.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT t.idx FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+                 WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done'",
+            )
+            .map_err(store.err("cannot read the journal"))?;
+        stmt.query_map(params![account, article_id], |r| r.get(0))
+            .map_err(store.err("cannot read the journal"))?
+            .collect::<Result<_, _>>()
+            .map_err(store.err("cannot read the journal"))?
+    };
+    let hit = done.iter().any(|idx| match which {
+        _ if *idx == 0 => true,
+        None => false,
+        Some(set) => set.contains(idx),
+    });
+    if hit {
+        return Err(CoreError::Invalid(format!(
+            "Retract already deleted this from message {article_id} (see the activity log); WeChat may show a delete late, so it is not planned again"
+        )));
+    }
+    Ok(())
 }
 
 /// Full-width digits (typed with a Chinese input method) count as the ASCII ones.
@@ -360,8 +401,14 @@ mod tests {
     #[test]
     fn the_scarcer_of_delete_and_getarticle_quota_sets_the_days() {
         // 10 deletes left but only 4 re-checks today: 3 days for 12 requests at 10/day reads.
-        assert_eq!(days_needed_with_reads(12, Some((10, 10)), Some((4, 10))), Some(2));
-        assert_eq!(days_needed_with_reads(12, Some((10, 10)), Some((0, 5))), Some(4));
+        assert_eq!(
+            days_needed_with_reads(12, Some((10, 10)), Some((4, 10))),
+            Some(2)
+        );
+        assert_eq!(
+            days_needed_with_reads(12, Some((10, 10)), Some((0, 5))),
+            Some(4)
+        );
         assert_eq!(days_needed_with_reads(3, Some((10, 10)), None), Some(1));
         assert_eq!(days_needed_with_reads(3, None, Some((10, 100))), None);
     }

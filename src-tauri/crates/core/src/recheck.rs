@@ -6,7 +6,8 @@
 //!   an empty `news_item`, or the reviewed title found at another position proves nothing and
 //!   stops the run ([`Verdict::Unproven`]);
 //! - 53600 proves a message gone only when a control article of the same account, known live,
-//!   answers normally in the same run (a token of another account answers 53600 for everything);
+//!   answers normally in the same run (a token of another account answers 53600 for everything)
+//!   and the target answers 53600 again after it (a one-off 53600 proves nothing);
 //! - a whole-message delete is refused when a live item exists that the operator did not review;
 //! - the archive keeps the `getarticle` body exactly as received; if it cannot be written, the
 //!   target is not sent.
@@ -110,10 +111,15 @@ pub(crate) async fn message_gone(
         Ok(a) => Ok(!a.news_item.is_empty() && a.news_item.iter().all(|i| i.is_deleted)),
         Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
             match control_answers(api, store, account, article_id, ctx).await {
-                Ok(answer) => Ok(answer.is_ok()),
-                Err(CheckError::Core(e)) => Err(e),
-                Err(CheckError::Wechat(_)) => Ok(false),
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(CheckError::Wechat(_)) => return Ok(false),
+                Err(CheckError::Core(e)) => return Err(e),
             }
+            // Said twice, with a live control in between: gone.
+            Ok(matches!(
+                api.get_article(&id).await,
+                Err(e) if e.class() == Some(&ErrorClass::InvalidArticle)
+            ))
         }
         Err(_) => Ok(false),
     }
@@ -147,10 +153,18 @@ pub(crate) async fn check(
     let (article, raw) = match api.get_article_raw(&id).await {
         Ok(answer) => answer,
         Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
-            return Ok(match control_answers(api, store, account, &t.article_id, ctx).await? {
-                Ok(()) => Verdict::Gone,
-                Err(why) => Verdict::Unproven(why),
-            });
+            if let Err(why) = control_answers(api, store, account, &t.article_id, ctx).await? {
+                return Ok(Verdict::Unproven(why));
+            }
+            // The token is the account's. A one-off 53600 (from a relay, a hiccup) must not
+            // end an article: it counts only when WeChat says it again.
+            match api.get_article_raw(&id).await {
+                Ok(answer) => answer,
+                Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
+                    return Ok(Verdict::Gone);
+                }
+                Err(e) => return Err(CheckError::Wechat(e)),
+            }
         }
         Err(e) => return Err(CheckError::Wechat(e)),
     };
@@ -263,10 +277,19 @@ mod tests {
     #[test]
     fn only_a_present_slot_flagged_deleted_proves_an_item_gone() {
         let t = target(Some(2), &[("二", 2)]);
-        assert_eq!(judge(&article(&[("一", false), ("二", true)]), &t), Verdict::Gone);
-        assert_eq!(judge(&article(&[("一", false), ("二", false)]), &t), Verdict::Present);
+        assert_eq!(
+            judge(&article(&[("一", false), ("二", true)]), &t),
+            Verdict::Gone
+        );
+        assert_eq!(
+            judge(&article(&[("一", false), ("二", false)]), &t),
+            Verdict::Present
+        );
         // The slot is missing (positions compacted, or a stripped answer): no proof.
-        assert!(matches!(judge(&article(&[("一", false)]), &t), Verdict::Unproven(_)));
+        assert!(matches!(
+            judge(&article(&[("一", false)]), &t),
+            Verdict::Unproven(_)
+        ));
         assert!(matches!(judge(&article(&[]), &t), Verdict::Unproven(_)));
     }
 
@@ -286,8 +309,14 @@ mod tests {
     #[test]
     fn a_whole_message_needs_every_item_deleted_and_no_unreviewed_live_item() {
         let t = target(None, &[("一", 1), ("二", 2)]);
-        assert_eq!(judge(&article(&[("一", true), ("二", true)]), &t), Verdict::Gone);
-        assert_eq!(judge(&article(&[("一", true), ("二", false)]), &t), Verdict::Present);
+        assert_eq!(
+            judge(&article(&[("一", true), ("二", true)]), &t),
+            Verdict::Gone
+        );
+        assert_eq!(
+            judge(&article(&[("一", true), ("二", false)]), &t),
+            Verdict::Present
+        );
         assert!(matches!(
             judge(&article(&[("一", false), ("二", false), ("新", false)]), &t),
             Verdict::Changed(_)

@@ -181,7 +181,9 @@ async fn f3_a_lost_unapplied_delete_is_sent_exactly_once_more_after_the_title_ch
     run_then_wait(&w, &api, account, &clock).await;
     assert_eq!(
         history(&w, p.id, 1),
-        ["intent", "sent", "unknown", "planned", "intent", "sent", "done"]
+        [
+            "intent", "sent", "unknown", "planned", "intent", "sent", "done"
+        ]
     );
     assert_eq!(w.sim.count(DELETE), 2);
     assert_no_blind_resend(&w);
@@ -384,23 +386,12 @@ async fn f11_canary_secret_and_token_reach_no_log_database_payload_or_error() {
         w.sim.inject(DELETE, fault.clone(), 2);
         w.sim.inject(GETARTICLE, fault, 1);
         let (options, _) = recording();
-        match queue::run(
-            &api,
-            w.store(),
-            account.id,
-            &options,
-            |_, _| {},
-        )
-        .await
-        {
+        match queue::run(&api, w.store(), account.id, &options, |_, _| {}).await {
             Ok(run) => shown.push(
                 serde_json::to_string(&run).unwrap()
                     + &format!(
                         "{:?}",
-                        run.reports
-                            .iter()
-                            .map(|r| &r.stop)
-                            .collect::<Vec<_>>()
+                        run.reports.iter().map(|r| &r.stop).collect::<Vec<_>>()
                     ),
             ),
             Err(e) => shown.push(format!("{e} {e:?}")),

@@ -192,7 +192,11 @@ async fn in_a_world_where_positions_compact_a_missing_slot_or_moved_title_stops(
     let clock = ManualClock::new(SystemTime::now());
     let r = run(&w, &api, account, &clock).await;
     assert!(matches!(stop_of(&r), Problem::Unproven(ref why) if why.contains("position 3")));
-    assert_eq!(w.sim.count(DELETE), 0, "nothing sent into shifted positions");
+    assert_eq!(
+        w.sim.count(DELETE),
+        0,
+        "nothing sent into shifted positions"
+    );
     assert_eq!(states(&w, p.id), ["planned", "planned"]);
     let after = w.sim.message(DEMO_APPID, &m.article_id).unwrap();
     assert!(!after.items[1].is_deleted && !after.items[2].is_deleted);
@@ -236,10 +240,7 @@ async fn the_archive_holds_the_answer_exactly_as_received_or_nothing_is_sent() {
     let w = world(10).await;
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 2)).await;
-    let first = w
-        .sim
-        .message(DEMO_APPID, &p.targets[0].article_id)
-        .unwrap();
+    let first = w.sim.message(DEMO_APPID, &p.targets[0].article_id).unwrap();
     let items: Vec<String> = first
         .items
         .iter()
@@ -299,7 +300,8 @@ async fn a_cancel_from_another_process_is_obeyed_by_a_running_runner() {
     }
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 8)).await;
-    w.sim.set_latency(Some(GETARTICLE), Duration::from_millis(150));
+    w.sim
+        .set_latency(Some(GETARTICLE), Duration::from_millis(150));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_queue-runner"))
         .args([
             w.db_path().to_str().unwrap(),
@@ -314,7 +316,10 @@ async fn a_cancel_from_another_process_is_obeyed_by_a_running_runner() {
     // Wait until the runner is under way, then cancel from this process (as another window).
     let started = std::time::Instant::now();
     while w.count("SELECT count(*) FROM plan_targets WHERE state = 'done'") < 2 {
-        assert!(started.elapsed() < Duration::from_secs(20), "the runner did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the runner did not start"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let cancelled = queue::cancel_unsent(w.store(), p.id).unwrap();
@@ -341,12 +346,19 @@ async fn a_cancel_from_another_process_is_obeyed_by_a_running_runner() {
             }
             "skipped" => {
                 assert_eq!(outcome.as_deref(), Some("cancelled"));
-                assert!(live_in_sim(&w, article_id), "a cancelled target was deleted");
+                assert!(
+                    live_in_sim(&w, article_id),
+                    "a cancelled target was deleted"
+                );
             }
             other => panic!("unexpected state {other} ({stderr})"),
         }
     }
-    assert_eq!(w.sim.count(DELETE), done, "one delete per done target, none more");
+    assert_eq!(
+        w.sim.count(DELETE),
+        done,
+        "one delete per done target, none more"
+    );
     assert_eq!(done + cancelled as usize, rows.len());
     // A runner stopped by the cancel says so; one that finished its target first is fine too.
     assert!(status.success() || status.code() == Some(3), "{stderr}");
@@ -365,12 +377,8 @@ async fn a_journal_change_is_compare_and_set() {
     )
     .unwrap();
     // execute() reads the journal, then writes planned -> intent for seq 2 and 3 only.
-    let report = retract_core::execute::execute(
-        &api,
-        w.store(),
-        p.id,
-        &ExecOptions::default(),
-        |r| {
+    let report =
+        retract_core::execute::execute(&api, w.store(), p.id, &ExecOptions::default(), |r| {
             if r.seq == 1 {
                 // While the runner is busy, the operator cancels what is not sent.
                 queue::cancel_unsent(
@@ -379,11 +387,14 @@ async fn a_journal_change_is_compare_and_set() {
                 )
                 .unwrap();
             }
-        },
-    )
-    .await
-    .unwrap();
-    assert!(matches!(report.stop, Some(Problem::Conflict(_))), "{:?}", report.stop);
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(report.stop, Some(Problem::Conflict(_))),
+        "{:?}",
+        report.stop
+    );
     assert_eq!(w.sim.count(DELETE), 0, "nothing sent after the cancel");
     assert_eq!(states(&w, p.id), ["sent", "skipped", "skipped"]);
 }
@@ -391,8 +402,7 @@ async fn a_journal_change_is_compare_and_set() {
 // --- Late-showing deletes ------------------------------------------------------------------
 
 #[tokio::test]
-async fn an_unknown_outcome_is_settled_only_after_the_delay_so_a_lagging_wechat_is_not_hit_twice()
-{
+async fn an_unknown_outcome_is_settled_only_after_the_delay_so_a_lagging_wechat_is_not_hit_twice() {
     let w = world(10).await;
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
@@ -433,7 +443,10 @@ async fn a_token_that_cannot_be_fetched_for_a_delete_is_not_an_unknown_outcome()
     let r = run(&w, &api, account, &clock).await;
     let result = &r.reports[0].results[0];
     assert_eq!(result.outcome, Outcome::NotRun, "{result:?}");
-    assert!(matches!(stop_of(&r), Problem::Wechat(wechat_mp::Error::Transport { .. })));
+    assert!(matches!(
+        stop_of(&r),
+        Problem::Wechat(wechat_mp::Error::Transport { .. })
+    ));
     assert_eq!(states(&w, p.id), ["planned"], "sendable, not unknown");
     run(&w, &api, account, &clock).await;
     assert_eq!(states(&w, p.id), ["done"]);
@@ -471,7 +484,10 @@ async fn verify_and_resume_work_when_quota_get_does_not_know_the_path() {
         ..Quirks::default()
     });
     let report = w.accounts.verify(&draft(DEMO_SECRET)).await.unwrap();
-    assert_eq!(report.delete_remain, None, "verified without a quota figure");
+    assert_eq!(
+        report.delete_remain, None,
+        "verified without a quota figure"
+    );
     w.sim.set_daily_limit(DEMO_APPID, DELETE, 1);
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 2)).await;
     assert_eq!(p.days_needed, None);
@@ -620,8 +636,9 @@ async fn a_platform_whitelist_refusal_stops_the_run_with_the_ip() {
         whitelist_on_business_calls: true,
         ..Quirks::default()
     });
-    w.sim
-        .configure(DEMO_APPID, |a| a.whitelist = Some(vec!["198.51.100.7".into()]));
+    w.sim.configure(DEMO_APPID, |a| {
+        a.whitelist = Some(vec!["198.51.100.7".into()])
+    });
     let clock = ManualClock::new(SystemTime::now());
     let r = queue::run(&service, w.store(), account, &options_on(&clock), |_, _| {})
         .await

@@ -354,7 +354,11 @@ impl World {
         if !self.quirks.whitelist_on_business_calls {
             return Ok(());
         }
-        let Some(list) = self.accounts.get(appid).and_then(|a| a.spec.whitelist.as_ref()) else {
+        let Some(list) = self
+            .accounts
+            .get(appid)
+            .and_then(|a| a.spec.whitelist.as_ref())
+        else {
             return Ok(());
         };
         if list.iter().any(|ip| ip == &self.caller_ip) {

@@ -168,7 +168,10 @@ impl Api {
 
     /// As [`Self::get_article`], with the answer's body exactly as received: the archive keeps
     /// that text, unknown fields included, not a re-serialised copy.
-    pub async fn get_article_raw(&self, article_id: &ArticleId) -> Result<(Article, String), Error> {
+    pub async fn get_article_raw(
+        &self,
+        article_id: &ArticleId,
+    ) -> Result<(Article, String), Error> {
         let body = ArticleIdRequest {
             article_id: article_id.as_str(),
         };
@@ -270,7 +273,9 @@ impl Api {
         F: FnMut(AccessToken) -> Fut,
         Fut: std::future::Future<Output = Result<T, Error>>,
     {
-        self.with_stages(kind, send).await.map_err(Failure::into_error)
+        self.with_stages(kind, send)
+            .await
+            .map_err(Failure::into_error)
     }
 
     /// The policy, telling a failure to obtain a token (nothing was sent) from a failure of the

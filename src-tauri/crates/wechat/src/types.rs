@@ -376,11 +376,17 @@ mod tests {
         .unwrap();
         assert_eq!(page.total_count, Some(2));
         assert_eq!(page.item.len(), 1);
-        assert_eq!(page.undecodable, 1, "the message without an id is counted, not hidden");
+        assert_eq!(
+            page.undecodable, 1,
+            "the message without an id is counted, not hidden"
+        );
         let items = &page.item[0].content.news_item;
         assert_eq!(items.len(), 3, "positions are kept");
         assert!(items[1].is_deleted && items[1].title.is_empty());
-        assert!(!items[2].is_deleted, "an undecodable slot is never taken as deleted");
+        assert!(
+            !items[2].is_deleted,
+            "an undecodable slot is never taken as deleted"
+        );
         let empty: BatchGetPage = serde_json::from_str(r#"{"item":[]}"#).unwrap();
         assert_eq!(empty.total_count, None);
     }

@@ -5,7 +5,9 @@
 //! The kill-loop test starts it against the simulator and kills it with SIGKILL at random
 //! moments; it is also a way to drain a queue without a window. `RETRACT_SETTLE_AFTER_SECS`
 //! (a test hook) shortens the wait before a possibly-sent delete is settled with `getarticle`
-//! (30 s by default), for worlds where WeChat shows deletes at once.
+//! (30 s by default), for worlds where WeChat shows deletes at once;
+//! `RETRACT_CLOCK_OFFSET_SECS` moves the runner's clock (a test hook: the safety property test
+//! keeps it in step with the simulator's moved clock).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -37,6 +39,12 @@ async fn drain(db: &str, base: &str, account: i64) -> Result<queue::QueueRun, St
         minute_wait: Duration::from_secs(1),
         ..ExecOptions::default()
     };
+    if let Some(offset) = std::env::var("RETRACT_CLOCK_OFFSET_SECS")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+    {
+        options.clock = Arc::new(OffsetClock(offset));
+    }
     if let Some(secs) = std::env::var("RETRACT_SETTLE_AFTER_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -46,6 +54,18 @@ async fn drain(db: &str, base: &str, account: i64) -> Result<queue::QueueRun, St
     queue::run(&api, &store, account, &options, |_, _| {})
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The system clock moved by a number of seconds.
+#[derive(Debug)]
+struct OffsetClock(i64);
+
+impl wechat_mp::Clock for OffsetClock {
+    fn now(&self) -> std::time::SystemTime {
+        let now = std::time::SystemTime::now();
+        let by = Duration::from_secs(self.0.unsigned_abs());
+        if self.0 >= 0 { now + by } else { now - by }
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
