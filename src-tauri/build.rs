@@ -1,6 +1,7 @@
-const COMMANDS: [&str; 30] = [
+const COMMANDS: [&str; 31] = [
     "app_info",
     "keyring_self_test",
+    "list_observations",
     "list_accounts",
     "check_account",
     "verify_account",

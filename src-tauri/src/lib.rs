@@ -31,6 +31,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .commands(tauri_specta::collect_commands![
             system::app_info,
             system::keyring_self_test,
+            system::list_observations,
             accounts::list_accounts,
             accounts::check_account,
             accounts::verify_account,

@@ -11,6 +11,8 @@ export const commands = {
 	appInfo: () => __TAURI_INVOKE<AppInfo>("app_info"),
 	/**  Writes, reads back and deletes a canary entry in the OS keyring. */
 	keyringSelfTest: () => typedError<KeyringReport, AppError>(__TAURI_INVOKE("keyring_self_test")),
+	/**  What each account has shown of WeChat's undocumented behaviour, first sightings only. */
+	listObservations: () => typedError<Observation[], AppError>(__TAURI_INVOKE("list_observations")),
 	listAccounts: () => typedError<Account[], AppError>(__TAURI_INVOKE("list_accounts")),
 	/**  Field checks only: no network, nothing stored. */
 	checkAccount: (input: AccountInput) => typedError<null, AppError>(__TAURI_INVOKE("check_account", { input })),
@@ -149,6 +151,17 @@ export type AuditEvent = {
 	rid: string | null,
 	errcode: number | null,
 };
+
+export type Behaviour = 
+/**
+ *  A reviewed item was found at another position: deleted items leave the list and the
+ *  later ones move up.
+ */
+"positionsCompacted" | 
+/**  An item Retract deleted (errcode 0) was still shown live afterwards: deletes show late. */
+"lateDelete" | 
+/**  A message known to be published answered 53600 once deleted. */
+"deletedMessage53600";
 
 /**  A deleted article as the "deleted articles" view lists it. */
 export type DeletedArticle = {
@@ -293,6 +306,16 @@ export type KeyringReport = {
 export type ListQuota = {
 	used: number,
 	dailyLimit: number,
+};
+
+export type Observation = {
+	accountId: number,
+	behaviour: Behaviour,
+	/**  Unix seconds of the first sighting. */
+	at: number,
+	rid: string | null,
+	/**  Which article showed it. */
+	detail: string,
 };
 
 /**  Where one target ended up, for the UI. */

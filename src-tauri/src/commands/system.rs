@@ -49,6 +49,20 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     state.info()
 }
 
+/// What each account has shown of WeChat's undocumented behaviour, first sightings only.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_observations(
+    state: State<'_, AppState>,
+) -> Result<Vec<retract_core::observations::Observation>, AppError> {
+    let accounts = state.accounts()?;
+    let store = std::sync::Arc::clone(accounts.store());
+    tokio::task::spawn_blocking(move || retract_core::observations::list(&store))
+        .await
+        .map_err(|e| AppError::internal(format!("reading the observations failed: {e}")))?
+        .map_err(AppError::from)
+}
+
 /// Writes, reads back and deletes a canary entry in the OS keyring.
 #[tauri::command]
 #[specta::specta]

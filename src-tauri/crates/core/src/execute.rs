@@ -322,7 +322,7 @@ pub async fn settle(
                 .commit(store)?;
             Skipped
         }
-        Verdict::Unproven(why) => return Err(CoreError::Unproven(why)),
+        Verdict::Unproven(why) | Verdict::Moved(why) => return Err(CoreError::Unproven(why)),
     };
     Ok(settled(Some(state)))
 }
@@ -386,7 +386,9 @@ async fn run_one(
             return Ok(Step::ok(Outcome::AlreadyGone));
         }
         Ok(Verdict::Changed(why)) => return changed(store, plan, seq, Intent, why, options),
-        Ok(Verdict::Unproven(why)) => return unproven(store, plan, seq, Intent, why, options),
+        Ok(Verdict::Unproven(why) | Verdict::Moved(why)) => {
+            return unproven(store, plan, seq, Intent, why, options);
+        }
         Err(CheckError::Wechat(e)) => return not_sent(store, plan, seq, Intent, e, options),
         Err(CheckError::Core(e)) => {
             // The archive (or the index) could not be written: nothing is sent.
@@ -445,7 +447,9 @@ async fn run_one(
                         Ok(Step::ok(Outcome::AlreadyGone))
                     }
                     Ok(Verdict::Changed(why)) => changed(store, plan, seq, Sent, why, options),
-                    Ok(Verdict::Unproven(why)) => unproven(store, plan, seq, Sent, why, options),
+                    Ok(Verdict::Unproven(why) | Verdict::Moved(why)) => {
+                        unproven(store, plan, seq, Sent, why, options)
+                    }
                     Ok(Verdict::Present) => {
                         Transition::new(plan, seq, &[Sent], Failed, options.now())
                             .outcome(Outcome::Failed)

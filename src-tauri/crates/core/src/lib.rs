@@ -8,6 +8,7 @@ pub mod execute;
 pub mod index;
 pub mod journal;
 pub mod keyring;
+pub mod observations;
 pub mod plan;
 pub mod queue;
 mod recheck;

@@ -18,6 +18,7 @@ use wechat_mp::{Api, Article, ArticleId, Error as WxError, ErrorClass};
 use crate::accounts::AccountId;
 use crate::error::CoreError;
 use crate::journal::Target;
+use crate::observations::{self, Behaviour};
 use crate::plan::PlanId;
 use crate::store::Store;
 
@@ -33,6 +34,9 @@ pub(crate) enum Verdict {
     Changed(String),
     /// The answer cannot decide: stop the run and ask the operator.
     Unproven(String),
+    /// The reviewed title is live at another position: positions moved (stops, like
+    /// `Unproven`, and is recorded as evidence of compaction).
+    Moved(String),
 }
 
 /// What one run learned once and reuses: whether 53600 can be trusted for this account.
@@ -161,6 +165,14 @@ pub(crate) async fn check(
             match api.get_article_raw(&id).await {
                 Ok(answer) => answer,
                 Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
+                    let rid = e.api().and_then(|a| a.rid.clone());
+                    observations::record(
+                        store,
+                        account,
+                        Behaviour::DeletedMessage53600,
+                        rid.as_deref(),
+                        &t.article_id,
+                    );
                     return Ok(Verdict::Gone);
                 }
                 Err(e) => return Err(CheckError::Wechat(e)),
@@ -168,7 +180,20 @@ pub(crate) async fn check(
         }
         Err(e) => return Err(CheckError::Wechat(e)),
     };
-    let verdict = judge(&article, t);
+    notice_late_deletes(store, account, &t.article_id, &article)?;
+    let verdict = match judge(&article, t) {
+        Verdict::Moved(why) => {
+            observations::record(
+                store,
+                account,
+                Behaviour::PositionsCompacted,
+                None,
+                &t.article_id,
+            );
+            Verdict::Moved(why)
+        }
+        other => other,
+    };
     if archive && verdict == Verdict::Present {
         store
             .conn()
@@ -179,6 +204,40 @@ pub(crate) async fn check(
             .map_err(store.err("cannot archive the article before deleting it; nothing was sent"))?;
     }
     Ok(verdict)
+}
+
+/// An item Retract deleted (WeChat answered errcode 0) that this answer still shows live, at
+/// the same position with the same title, is evidence that deletes show late.
+fn notice_late_deletes(
+    store: &Store,
+    account: AccountId,
+    article_id: &str,
+    article: &Article,
+) -> Result<(), CoreError> {
+    let done: Vec<(u32, String)> = {
+        let conn = store.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT t.idx, t.titles FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+                 WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done' AND t.outcome = 'deleted' AND t.idx > 0",
+            )
+            .map_err(store.err("cannot read the journal"))?;
+        stmt.query_map(params![account, article_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(store.err("cannot read the journal"))?
+            .collect::<Result<_, _>>()
+            .map_err(store.err("cannot read the journal"))?
+    };
+    for (idx, titles) in done {
+        let reviewed: Vec<(String, u32)> = serde_json::from_str(&titles).unwrap_or_default();
+        let shown_live = article
+            .news_item
+            .get(idx as usize - 1)
+            .is_some_and(|i| !i.is_deleted && reviewed.iter().any(|(t, _)| *t == i.title));
+        if shown_live {
+            observations::record(store, account, Behaviour::LateDelete, None, article_id);
+        }
+    }
+    Ok(())
 }
 
 /// The pure part of the check: the answer against the reviewed snapshot.
@@ -213,7 +272,7 @@ pub(crate) fn judge(article: &Article, t: &Target) -> Verdict {
         all_deleted = false;
         if &item.title != title {
             if live_elsewhere(title, *pos) {
-                return Verdict::Unproven(format!(
+                return Verdict::Moved(format!(
                     "the reviewed \"{title}\" is now at another position; positions moved, so nothing was sent"
                 ));
             }
@@ -298,7 +357,7 @@ mod tests {
         let t = target(Some(2), &[("二", 2)]);
         assert!(matches!(
             judge(&article(&[("二", false), ("三", false)]), &t),
-            Verdict::Unproven(_)
+            Verdict::Moved(_)
         ));
         assert!(matches!(
             judge(&article(&[("一", false), ("二（改）", false)]), &t),

@@ -656,3 +656,93 @@ async fn a_platform_whitelist_refusal_stops_the_run_with_the_ip() {
     );
     assert_eq!(states(&w, p.id), ["planned", "planned"]);
 }
+
+// --- Learning from evidence ---------------------------------------------------------------
+
+#[tokio::test]
+async fn the_first_sighting_of_each_undocumented_behaviour_is_recorded() {
+    use retract_core::observations::{self, Behaviour};
+    let w = world(30).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let clock = ManualClock::new(SystemTime::now());
+    assert!(observations::list(w.store()).unwrap().is_empty());
+
+    // Lag: item 3 is deleted (errcode 0), then the check of item 2 still shows it live.
+    w.sim.set_quirks(Quirks {
+        lag_secs: 20,
+        ..Quirks::default()
+    });
+    let m = multi_item(&w, 3);
+    let sel = [3, 2].map(|index| Selection::Item {
+        article_id: m.article_id.clone(),
+        index,
+    });
+    confirmed(&w, &api, account, &sel).await;
+    run(&w, &api, account, &clock).await;
+
+    // 53600 for a message deleted in the console (twice, with a live control in between).
+    w.sim.set_quirks(Quirks {
+        deleted_message_53600: true,
+        ..Quirks::default()
+    });
+    let whole = oldest_messages(&w, 3).pop().unwrap();
+    let Selection::WholeMessage { article_id } = &whole else {
+        unreachable!()
+    };
+    w.sim.edit_message(DEMO_APPID, article_id, |msg| {
+        msg.items.iter_mut().for_each(|i| i.is_deleted = true)
+    });
+    let p = confirmed(&w, &api, account, std::slice::from_ref(&whole)).await;
+    let r = run(&w, &api, account, &clock).await;
+    let last = r.reports.iter().find(|x| x.plan_id == p.id).unwrap();
+    assert_eq!(last.results[0].outcome, Outcome::AlreadyGone);
+
+    // Compaction: item 1 goes in the console; the reviewed item 2 is now at position 1.
+    w.sim.set_quirks(Quirks {
+        compact_positions: true,
+        ..Quirks::default()
+    });
+    let other = w
+        .sim
+        .messages(DEMO_APPID)
+        .into_iter()
+        .rev()
+        .find(|x| x.items.len() >= 3 && x.article_id != m.article_id)
+        .unwrap();
+    let p = confirmed(
+        &w,
+        &api,
+        account,
+        &[Selection::Item {
+            article_id: other.article_id.clone(),
+            index: 2,
+        }],
+    )
+    .await;
+    w.sim.edit_message(DEMO_APPID, &other.article_id, |msg| {
+        msg.items[0].is_deleted = true
+    });
+    let r = run(&w, &api, account, &clock).await;
+    assert!(matches!(stop_of(&r), Problem::Unproven(ref why) if why.contains("another position")));
+    assert_eq!(states(&w, p.id), ["planned"]);
+
+    let seen: Vec<Behaviour> = observations::list(w.store())
+        .unwrap()
+        .into_iter()
+        .map(|o| o.behaviour)
+        .collect();
+    for b in [
+        Behaviour::LateDelete,
+        Behaviour::DeletedMessage53600,
+        Behaviour::PositionsCompacted,
+    ] {
+        assert!(seen.contains(&b), "{b:?} not recorded: {seen:?}");
+    }
+    assert_eq!(seen.len(), 3, "one row per behaviour");
+    let with_rid = observations::list(w.store())
+        .unwrap()
+        .into_iter()
+        .find(|o| o.behaviour == Behaviour::DeletedMessage53600)
+        .unwrap();
+    assert!(with_rid.rid.is_some(), "the 53600 answer's rid is kept");
+}

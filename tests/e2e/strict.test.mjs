@@ -1,0 +1,165 @@
+// The promise against a WeChat we cannot see, in the real window: the three ways a relay in
+// the middle broke it when tried as a new user would. A relay answering `{}` to a delete is not
+// "deleted"; an empty `news_item` before a delete stops the run and sends nothing; one empty
+// page in a full re-sync marks nothing deleted. Each against the simulator in that world.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { byTestId, attr, find, launch, shootBoth } from "./harness.mjs";
+import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
+
+const DELETE = "/cgi-bin/freepublish/delete";
+const GETARTICLE = "/cgi-bin/freepublish/getarticle";
+const BATCHGET = "/cgi-bin/freepublish/batchget";
+
+const relay = (body) => ({ kind: "answer", status: 200, body, applied: false });
+
+async function addAccount(driver) {
+  for (const [id, text] of [["wizard-appid", DEMO_APPID], ["wizard-secret", DEMO_SECRET]]) {
+    await (await find(driver, id)).sendKeys(text);
+  }
+  await (await find(driver, "wizard-verify")).click();
+  await find(driver, "wizard-verify-result");
+  await (await find(driver, "wizard-save")).click();
+  await find(driver, "wizard-saved");
+  await (await find(driver, "wizard-start")).click();
+  await (await find(driver, "sync-button")).click();
+  await find(driver, "sync-result", 30000);
+}
+
+async function deletedRows(driver) {
+  return (await driver.findElements({ css: '[data-testid="article-row"][data-deleted="true"]' })).length;
+}
+
+/** Ticks the first live item, confirms both steps and waits for the results. */
+async function deleteFirstLiveItem(driver) {
+  const row = await driver.findElement({ css: '[data-testid="article-row"][data-deleted="false"]' });
+  const key = { id: await row.getAttribute("data-article-id"), index: await row.getAttribute("data-index") };
+  await (await row.findElement(byTestId("select-item"))).click();
+  await (await find(driver, "delete-button")).click();
+  await (await find(driver, "confirm-step1-continue")).click();
+  await (await find(driver, "confirm-phrase-input")).sendKeys("1");
+  await (await find(driver, "confirm-delete")).click();
+  await attr(driver, "deletion-results", "data-state", "done", 30000);
+  return key;
+}
+
+async function rowOf(driver, key) {
+  return driver.findElement({ css: `[data-testid="article-row"][data-article-id="${key.id}"][data-index="${key.index}"]` });
+}
+
+describe("a relay in the middle", () => {
+  let sim;
+  let app;
+  let driver;
+
+  before(async () => {
+    sim = await startSim(30);
+    app = await launch([], { RETRACT_API_BASE: sim.base });
+    driver = app.driver;
+    await addAccount(driver);
+  });
+
+  after(async () => {
+    await app?.close();
+    sim?.stop();
+  });
+
+  it("answering {} to a delete: the outcome is unknown, nothing is shown deleted", async () => {
+    const remain = await (await find(driver, "quota-meter")).getAttribute("data-remain");
+    await sim.fault(DELETE, relay("{}"));
+    const key = await deleteFirstLiveItem(driver);
+    const outcome = await (await find(driver, "deletion-result")).getAttribute("data-outcome");
+    assert.equal(outcome, "unknown", "never 'deleted' without WeChat's errcode 0");
+    await shootBoth(driver, "relay-empty-object");
+    await (await find(driver, "deletion-done")).click();
+    assert.equal(await (await rowOf(driver, key)).getAttribute("data-deleted"), "false");
+    assert.equal(await deletedRows(driver), 0);
+    assert.equal(await (await find(driver, "quota-meter")).getAttribute("data-remain"), remain, "no quota spent at WeChat");
+    // The queue shows it waits to be checked with WeChat; nothing more was sent.
+    await find(driver, "queue-status");
+    assert.equal(await sim.count(DELETE), 1);
+    await shootBoth(driver, "relay-unknown-queue");
+  });
+
+  it("an empty news_item before a delete stops the run and sends nothing", async () => {
+    const sent = await sim.count(DELETE);
+    await sim.fault(GETARTICLE, relay('{"news_item":[]}'), 1);
+    const key = await deleteFirstLiveItemNotIn(driver);
+    const result = await find(driver, "deletion-result");
+    assert.equal(await result.getAttribute("data-outcome"), "unproven");
+    const banner = await find(driver, "error-banner");
+    assert.equal(await banner.getAttribute("data-kind"), "unproven");
+    await shootBoth(driver, "relay-empty-news-item");
+    await (await find(driver, "deletion-done")).click();
+    assert.equal(await sim.count(DELETE), sent, "no delete sent on an empty answer");
+    assert.equal(await (await rowOf(driver, key)).getAttribute("data-deleted"), "false");
+  });
+
+  it("one empty page in a full re-sync marks nothing deleted", async () => {
+    await sim.fault(BATCHGET, { kind: "pass" }, 1);
+    await sim.fault(BATCHGET, relay('{"total_count":0,"item":[]}'), 1);
+    await (await find(driver, "full-sync-button")).click();
+    await find(driver, "sync-incomplete", 30000);
+    assert.equal(await deletedRows(driver), 0, "not one article struck through");
+    await shootBoth(driver, "resync-empty-page");
+  });
+});
+
+describe("evidence of WeChat's undocumented behaviour", () => {
+  let sim;
+  let app;
+  let driver;
+
+  before(async () => {
+    sim = await startSim(30);
+    app = await launch([], { RETRACT_API_BASE: sim.base });
+    driver = app.driver;
+    await addAccount(driver);
+  });
+
+  after(async () => {
+    await app?.close();
+    sim?.stop();
+  });
+
+  it("a delete that shows late is recorded and listed on the system-check screen", async () => {
+    await (await find(driver, "system-check")).click();
+    await find(driver, "observations-none");
+    await driver.navigate().refresh();
+    await find(driver, "article-list");
+    // In this world WeChat shows a delete 20 s late.
+    await sim.configure({ quirks: { lag_secs: 20 } });
+    const third = await driver.findElement({ css: '[data-testid="article-row"][data-index="3"][data-deleted="false"]' });
+    const id = await third.getAttribute("data-article-id");
+    for (const index of ["3", "2"]) {
+      const row = await driver.findElement({ css: `[data-testid="article-row"][data-article-id="${id}"][data-index="${index}"]` });
+      await (await row.findElement(byTestId("select-item"))).click();
+    }
+    await (await find(driver, "delete-button")).click();
+    await (await find(driver, "confirm-step1-continue")).click();
+    await (await find(driver, "confirm-phrase-input")).sendKeys("2");
+    await (await find(driver, "confirm-delete")).click();
+    await attr(driver, "deletion-results", "data-state", "done", 30000);
+    const outcomes = await Promise.all((await driver.findElements(byTestId("deletion-result"))).map((r) => r.getAttribute("data-outcome")));
+    assert.deepEqual(outcomes, ["deleted", "deleted"]);
+    await (await find(driver, "deletion-done")).click();
+    await (await find(driver, "system-check")).click();
+    const seen = await find(driver, "observation");
+    assert.equal(await seen.getAttribute("data-behaviour"), "lateDelete");
+    await shootBoth(driver, "system-check-observations");
+  });
+});
+
+/** As deleteFirstLiveItem, skipping rows that already have a request in the queue. */
+async function deleteFirstLiveItemNotIn(driver) {
+  const rows = await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"]' });
+  const row = rows[rows.length - 1];
+  const key = { id: await row.getAttribute("data-article-id"), index: await row.getAttribute("data-index") };
+  await (await row.findElement(byTestId("select-item"))).click();
+  await (await find(driver, "delete-button")).click();
+  await (await find(driver, "confirm-step1-continue")).click();
+  await (await find(driver, "confirm-phrase-input")).sendKeys("1");
+  await (await find(driver, "confirm-delete")).click();
+  await attr(driver, "deletion-results", "data-state", "done", 30000);
+  return key;
+}
