@@ -9,22 +9,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
 import { byTestId, attr, find, launch, shootBoth } from "./harness.mjs";
-import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
+import { DEMO_SECRET, addAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
-
-async function addAccount(driver) {
-  for (const [id, text] of [["wizard-appid", DEMO_APPID], ["wizard-secret", DEMO_SECRET]]) {
-    await (await find(driver, id)).sendKeys(text);
-  }
-  await (await find(driver, "wizard-verify")).click();
-  await find(driver, "wizard-verify-result");
-  await (await find(driver, "wizard-save")).click();
-  await find(driver, "wizard-saved");
-  await (await find(driver, "wizard-start")).click();
-  await (await find(driver, "sync-button")).click();
-  await find(driver, "sync-result", 30000);
-}
 
 /** Runs SQL on the app's database while the app is closed (python3's sqlite3 is on every machine here). */
 function sql(dataDir, statement) {

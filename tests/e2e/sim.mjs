@@ -2,6 +2,7 @@
 // controlled and inspected over its /_sim endpoints.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { find } from "./harness.mjs";
 
 const BIN = process.env.RETRACT_SIM;
 if (!BIN) throw new Error("RETRACT_SIM (the wechat-sim binary) is unset: run through `make e2e`");
@@ -42,4 +43,18 @@ export async function startSim(articles = 120) {
       child.kill();
     },
   };
+}
+
+/** Adds the simulator's demo account through the wizard (verify, save) and syncs its list. */
+export async function addAccount(driver) {
+  for (const [id, text] of [["wizard-appid", DEMO_APPID], ["wizard-secret", DEMO_SECRET]]) {
+    await (await find(driver, id)).sendKeys(text);
+  }
+  await (await find(driver, "wizard-verify")).click();
+  await find(driver, "wizard-verify-result");
+  await (await find(driver, "wizard-save")).click();
+  await find(driver, "wizard-saved");
+  await (await find(driver, "wizard-start")).click();
+  await (await find(driver, "sync-button")).click();
+  await find(driver, "sync-result", 30000);
 }

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { byTestId, attr, find, launch, shootBoth } from "./harness.mjs";
-import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
+import { addAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
 const GETARTICLE = "/cgi-bin/freepublish/getarticle";
@@ -13,26 +13,14 @@ const BATCHGET = "/cgi-bin/freepublish/batchget";
 
 const relay = (body) => ({ kind: "answer", status: 200, body, applied: false });
 
-async function addAccount(driver) {
-  for (const [id, text] of [["wizard-appid", DEMO_APPID], ["wizard-secret", DEMO_SECRET]]) {
-    await (await find(driver, id)).sendKeys(text);
-  }
-  await (await find(driver, "wizard-verify")).click();
-  await find(driver, "wizard-verify-result");
-  await (await find(driver, "wizard-save")).click();
-  await find(driver, "wizard-saved");
-  await (await find(driver, "wizard-start")).click();
-  await (await find(driver, "sync-button")).click();
-  await find(driver, "sync-result", 30000);
-}
-
 async function deletedRows(driver) {
   return (await driver.findElements({ css: '[data-testid="article-row"][data-deleted="true"]' })).length;
 }
 
-/** Ticks the first live item, confirms both steps and waits for the results. */
-async function deleteFirstLiveItem(driver) {
-  const row = await driver.findElement({ css: '[data-testid="article-row"][data-deleted="false"]' });
+/** Ticks one live item (`pick` chooses among the live rows), confirms both steps and waits
+ * for the results. */
+async function deleteOneLiveItem(driver, pick = (rows) => rows[0]) {
+  const row = pick(await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"]' }));
   const key = { id: await row.getAttribute("data-article-id"), index: await row.getAttribute("data-index") };
   await (await row.findElement(byTestId("select-item"))).click();
   await (await find(driver, "delete-button")).click();
@@ -67,7 +55,7 @@ describe("a relay in the middle", () => {
   it("answering {} to a delete: the outcome is unknown, nothing is shown deleted", async () => {
     const remain = await (await find(driver, "quota-meter")).getAttribute("data-remain");
     await sim.fault(DELETE, relay("{}"));
-    const key = await deleteFirstLiveItem(driver);
+    const key = await deleteOneLiveItem(driver);
     const outcome = await (await find(driver, "deletion-result")).getAttribute("data-outcome");
     assert.equal(outcome, "unknown", "never 'deleted' without WeChat's errcode 0");
     await shootBoth(driver, "relay-empty-object");
@@ -84,7 +72,8 @@ describe("a relay in the middle", () => {
   it("an empty news_item before a delete stops the run and sends nothing", async () => {
     const sent = await sim.count(DELETE);
     await sim.fault(GETARTICLE, relay('{"news_item":[]}'), 1);
-    const key = await deleteFirstLiveItemNotIn(driver);
+    // Another message than the one whose outcome is still unknown: the last row listed.
+    const key = await deleteOneLiveItem(driver, (rows) => rows[rows.length - 1]);
     const result = await find(driver, "deletion-result");
     assert.equal(await result.getAttribute("data-outcome"), "unproven");
     const banner = await find(driver, "error-banner");
@@ -149,17 +138,3 @@ describe("evidence of WeChat's undocumented behaviour", () => {
     await shootBoth(driver, "system-check-observations");
   });
 });
-
-/** As deleteFirstLiveItem, skipping rows that already have a request in the queue. */
-async function deleteFirstLiveItemNotIn(driver) {
-  const rows = await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"]' });
-  const row = rows[rows.length - 1];
-  const key = { id: await row.getAttribute("data-article-id"), index: await row.getAttribute("data-index") };
-  await (await row.findElement(byTestId("select-item"))).click();
-  await (await find(driver, "delete-button")).click();
-  await (await find(driver, "confirm-step1-continue")).click();
-  await (await find(driver, "confirm-phrase-input")).sendKeys("1");
-  await (await find(driver, "confirm-delete")).click();
-  await attr(driver, "deletion-results", "data-state", "done", 30000);
-  return key;
-}

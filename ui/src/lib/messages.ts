@@ -253,7 +253,7 @@ export const zhCN = {
   "error.secretMissing": "此账号的密钥不可用（未保存在钥匙串中），请在账号设置中重新输入。",
   "error.confirmationRejected": "确认未通过：{message}",
   "error.cancelled": "已取消。",
-  "error.unproven": "微信（或中间的中转服务）的回答无法证明文章的真实状态，为安全起见已停止，没有再发送任何删除。原因：{message}。请在公众平台后台核对，或检查令牌来源和中转地址后再继续。",
+  "error.unproven": "微信（或中间的中转服务）的回答无法证明文章的真实状态，为安全起见已停止，没有再发送任何删除。请在公众平台后台核对，或检查令牌来源和中转地址后再继续。（详情：{message}）",
   "error.conflict": "执行过程中，这些删除请求被取消或已由另一个窗口处理，已停止，没有再发送任何删除。",
   "error.busy": "另一个 Retract 窗口正在执行这个账号的删除，请等它完成。",
   "error.wechat": "微信返回了错误：{message}",

@@ -274,6 +274,18 @@ fn store_page(
             )
             .map_err(store.err("cannot write the index"))?;
         }
+        // A listing never brings back what Retract proved deleted (WeChat may list a delete
+        // late): items whose reviewed title a `done` request of this message removed stay
+        // deleted, so they cannot be planned, and deleted, again.
+        tx.execute(
+            "UPDATE items SET is_deleted = 1
+             WHERE account_id = ?1 AND article_id = ?2 AND is_deleted = 0 AND title IN (
+                 SELECT json_extract(j.value, '$[0]')
+                 FROM plan_targets t JOIN plans p ON p.id = t.plan_id, json_each(t.titles) j
+                 WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done')",
+            params![account, id],
+        )
+        .map_err(store.err("cannot write the index"))?;
     }
     tx.commit().map_err(store.err("cannot write the index"))?;
     Ok((fresh, stored))

@@ -72,17 +72,6 @@ async fn run_then_wait(
     run
 }
 
-fn states(w: &World, plan: i64) -> Vec<String> {
-    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT state FROM plan_targets WHERE plan_id = ?1 ORDER BY seq")
-        .unwrap();
-    stmt.query_map([plan], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
 fn history(w: &World, plan: i64, seq: u32) -> Vec<String> {
     let conn = rusqlite::Connection::open(w.db_path()).unwrap();
     let mut stmt = conn

@@ -260,15 +260,6 @@ async fn search_finds_chinese_substrings_and_authors_and_filters_dates_without_a
     assert!(w.sim.requests().is_empty(), "search never calls the API");
 }
 
-fn multi_item(w: &World, min: usize) -> wechat_sim::SimMessage {
-    w.sim
-        .messages(DEMO_APPID)
-        .into_iter()
-        .rev()
-        .find(|m| m.items.len() >= min)
-        .unwrap()
-}
-
 #[tokio::test]
 async fn one_item_goes_only_after_both_confirmations_and_the_plan_is_single_use() {
     let w = world(30).await;

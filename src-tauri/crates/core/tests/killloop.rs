@@ -9,32 +9,17 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
 use retract_core::accounts::SecretStorage;
 use retract_core::plan::Selection;
 use retract_core::queue;
-use wechat_sim::{DEMO_APPID, DEMO_SECRET, SimConfig};
+use wechat_sim::{DEMO_APPID, SimConfig};
 
 const MIN_KILLS: u32 = 50;
 const TARGETS_PER_PLAN: usize = 30;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo)
-    }
-}
 
 /// The next 30 targets: items 2 then 1 of multi-item messages and whole messages, alternating.
 fn next_selection(w: &World, used: &mut usize) -> Vec<Selection> {
@@ -106,13 +91,7 @@ fn check_invariants(w: &World) -> usize {
 }
 
 fn runner(w: &World, account: i64) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_queue-runner"))
-        .args([
-            w.db_path().to_str().unwrap(),
-            w.sim.base_url(),
-            &account.to_string(),
-        ])
-        .env("RETRACT_RUNNER_SECRET", DEMO_SECRET)
+    queue_runner(w, account)
         // This world shows deletes at once; lag is covered by the safety property test.
         .env("RETRACT_SETTLE_AFTER_SECS", "0")
         .stdout(Stdio::null())

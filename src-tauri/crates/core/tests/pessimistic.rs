@@ -17,7 +17,7 @@ use retract_core::accounts::SecretStorage;
 use retract_core::execute::{ExecOptions, Outcome, Problem};
 use retract_core::index;
 use retract_core::journal::JournalState;
-use retract_core::plan::Selection;
+use retract_core::plan::{self, Selection};
 use retract_core::queue;
 use wechat_mp::{Api, Client, ClientConfig, ManualClock, SystemClock, TokenCache, TokenSource};
 use wechat_sim::{AccountSpec, DEMO_APPID, DEMO_SECRET, Fault, Quirks, SimConfig, SimItem};
@@ -46,17 +46,6 @@ async fn run(w: &World, api: &Api, account: i64, clock: &ManualClock) -> queue::
         .unwrap()
 }
 
-fn states(w: &World, plan: i64) -> Vec<String> {
-    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT state FROM plan_targets WHERE plan_id = ?1 ORDER BY seq")
-        .unwrap();
-    stmt.query_map([plan], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
 fn live_in_sim(w: &World, article_id: &str) -> bool {
     w.sim
         .message(DEMO_APPID, article_id)
@@ -75,14 +64,6 @@ fn stop_of(run: &queue::QueueRun) -> Problem {
         .iter()
         .find_map(|r| r.stop.clone())
         .expect("the run stopped")
-}
-
-fn multi_item(w: &World, min: usize) -> wechat_sim::SimMessage {
-    w.sim
-        .messages(DEMO_APPID)
-        .into_iter()
-        .find(|m| m.items.len() >= min)
-        .unwrap()
 }
 
 // --- The three scenarios found by trying it as a new user ---------------------------------
@@ -302,13 +283,7 @@ async fn a_cancel_from_another_process_is_obeyed_by_a_running_runner() {
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 8)).await;
     w.sim
         .set_latency(Some(GETARTICLE), Duration::from_millis(150));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_queue-runner"))
-        .args([
-            w.db_path().to_str().unwrap(),
-            w.sim.base_url(),
-            &account.to_string(),
-        ])
-        .env("RETRACT_RUNNER_SECRET", DEMO_SECRET)
+    let mut child = queue_runner(&w, account)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -745,4 +720,51 @@ async fn the_first_sighting_of_each_undocumented_behaviour_is_recorded() {
         .find(|o| o.behaviour == Behaviour::DeletedMessage53600)
         .unwrap();
     assert!(with_rid.rid.is_some(), "the 53600 answer's rid is kept");
+}
+
+#[tokio::test]
+async fn a_listing_that_shows_a_delete_late_does_not_bring_the_article_back() {
+    let w = world(30).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    w.sim.set_quirks(Quirks {
+        lag_secs: 20,
+        ..Quirks::default()
+    });
+    let m = multi_item(&w, 2);
+    let items: Vec<Selection> = (1..=m.items.len() as u32)
+        .rev()
+        .map(|index| Selection::Item {
+            article_id: m.article_id.clone(),
+            index,
+        })
+        .collect();
+    let clock = ManualClock::new(SystemTime::now());
+    let p = confirmed(&w, &api, account, &items).await;
+    run(&w, &api, account, &clock).await;
+    assert!(states(&w, p.id).iter().all(|s| s == "done"));
+    // A full sync right away still lists the message with every item live.
+    let never = AtomicBool::new(false);
+    index::sync(&api, w.store(), account, true, &never, |_| {})
+        .await
+        .unwrap();
+    let shown_live = w.count(&format!(
+        "SELECT count(*) FROM items WHERE article_id = '{}' AND is_deleted = 0",
+        m.article_id
+    ));
+    assert_eq!(
+        shown_live, 0,
+        "what Retract deleted stays deleted in the index"
+    );
+    // So the whole message cannot be planned again and deleted a second time.
+    let again = plan::create(
+        &api,
+        w.store(),
+        account,
+        &[Selection::WholeMessage {
+            article_id: m.article_id.clone(),
+        }],
+    )
+    .await;
+    assert!(matches!(again, Err(CoreError::Invalid(_))), "{again:?}");
+    assert!(w.sim.repeated_deletes(DEMO_APPID).is_empty());
 }

@@ -2,14 +2,18 @@
 
 use std::process::ExitCode;
 
-use wechat_sim::{DEMO_APPID, DEMO_SECRET, Sim, SimConfig, TOKEN_SERVICE_KEY, TOKEN_SERVICE_PATH};
+use wechat_sim::{
+    DEMO_APPID, DEMO_SECRET, Quirks, Sim, SimConfig, TOKEN_SERVICE_KEY, TOKEN_SERVICE_PATH,
+};
 
-const USAGE: &str =
-    "usage: wechat-sim [--port PORT] [--articles N] [--latency-ms MS] [--caller-ip IP]";
+const USAGE: &str = "usage: wechat-sim [--port PORT] [--articles N] [--latency-ms MS] [--caller-ip IP] [--quirks JSON]
+  --quirks turns WeChat's undocumented behaviour the bad way, e.g.
+           '{\"compact_positions\":true,\"lag_secs\":20,\"deleted_message_53600\":true}'";
 
-fn parse_args() -> Result<(SimConfig, u64), String> {
+fn parse_args() -> Result<(SimConfig, u64, Quirks), String> {
     let mut config = SimConfig::demo(300);
     let mut latency = 0;
+    let mut quirks = Quirks::default();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
@@ -24,15 +28,19 @@ fn parse_args() -> Result<(SimConfig, u64), String> {
             "--articles" => config.accounts[0].messages = value.parse().map_err(bad)?,
             "--latency-ms" => latency = value.parse().map_err(bad)?,
             "--caller-ip" => config.caller_ip = value,
+            "--quirks" => {
+                quirks = serde_json::from_str(&value)
+                    .map_err(|e| format!("--quirks is not a valid world ({e})\n{USAGE}"))?;
+            }
             _ => return Err(format!("unknown option {flag}\n{USAGE}")),
         }
     }
-    Ok((config, latency))
+    Ok((config, latency, quirks))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (config, latency) = match parse_args() {
+    let (config, latency, quirks) = match parse_args() {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}");
@@ -50,6 +58,13 @@ async fn main() -> ExitCode {
     if latency > 0 {
         sim.set_latency(None, std::time::Duration::from_millis(latency));
     }
+    if quirks != Quirks::default() {
+        println!(
+            "world: {}",
+            serde_json::to_string(&quirks).unwrap_or_default()
+        );
+    }
+    sim.set_quirks(quirks);
     println!("wechat-sim listening on {}", sim.base_url());
     println!(
         "demo account: AppID {DEMO_APPID}  AppSecret {DEMO_SECRET}  ({messages} published messages)"

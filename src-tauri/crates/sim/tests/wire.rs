@@ -243,3 +243,194 @@ async fn accounts_can_be_configured_over_http_for_out_of_process_tests() {
         .status();
     assert_eq!(unknown, 404);
 }
+
+/// Each pessimistic switch, on the wire: what it makes WeChat answer.
+#[tokio::test]
+async fn quirks_turn_each_undocumented_behaviour_the_bad_way() {
+    use wechat_sim::Quirks;
+    let sim = Sim::start(SimConfig::demo(30)).await.unwrap();
+    let token = stable(&sim, false).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = Some(token.as_str());
+    let m = sim
+        .messages(DEMO_APPID)
+        .into_iter()
+        .find(|m| m.items.len() >= 4)
+        .unwrap();
+    let id = m.article_id.clone();
+    let get = |sim: &Sim| {
+        let body = json!({"article_id": id});
+        let sim_base = sim.base_url().to_string();
+        let token = token.clone();
+        async move {
+            let url = format!("{sim_base}/cgi-bin/freepublish/getarticle?access_token={token}");
+            reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Compaction: item 1 goes; getarticle lists the rest from position 1, and index 1 of a
+    // delete now means the old item 2.
+    sim.set_quirks(Quirks {
+        compact_positions: true,
+        ..Quirks::default()
+    });
+    let del = |index: u32| json!({"article_id": m.article_id, "index": index});
+    assert_eq!(
+        post(&sim, "/cgi-bin/freepublish/delete", t, del(1)).await["errcode"],
+        0
+    );
+    let shown = get(&sim).await;
+    assert_eq!(
+        shown["news_item"].as_array().unwrap().len(),
+        m.items.len() - 1
+    );
+    assert_eq!(shown["news_item"][0]["title"], m.items[1].title.as_str());
+    assert_eq!(
+        post(&sim, "/cgi-bin/freepublish/delete", t, del(1)).await["errcode"],
+        0
+    );
+    let truth = sim.message(DEMO_APPID, &m.article_id).unwrap();
+    assert!(truth.items[0].is_deleted && truth.items[1].is_deleted && !truth.items[2].is_deleted);
+
+    // Lag: a delete shows only after lag_secs.
+    sim.set_quirks(Quirks {
+        lag_secs: 20,
+        ..Quirks::default()
+    });
+    assert_eq!(
+        post(&sim, "/cgi-bin/freepublish/delete", t, del(3)).await["errcode"],
+        0
+    );
+    assert_eq!(
+        get(&sim).await["news_item"][2]["is_deleted"],
+        false,
+        "not shown yet"
+    );
+    sim.advance(Duration::from_secs(21));
+    assert_eq!(get(&sim).await["news_item"][2]["is_deleted"], true);
+
+    // A second delete of the same item answers an error; the repeat is recorded.
+    sim.set_quirks(Quirks {
+        second_delete_errcode: Some(-1),
+        ..Quirks::default()
+    });
+    assert_eq!(
+        post(&sim, "/cgi-bin/freepublish/delete", t, del(3)).await["errcode"],
+        -1
+    );
+    assert_eq!(
+        sim.repeated_deletes(DEMO_APPID),
+        [(m.article_id.clone(), 3)]
+    );
+
+    // 53600 for a fully deleted message; 76021 from quota/get; oldest first.
+    sim.set_quirks(Quirks {
+        deleted_message_53600: true,
+        quota_get_unknown: true,
+        oldest_first: true,
+        ..Quirks::default()
+    });
+    sim.edit_message(DEMO_APPID, &m.article_id, |msg| {
+        msg.items.iter_mut().for_each(|i| i.is_deleted = true)
+    });
+    assert_eq!(get(&sim).await["errcode"], 53600);
+    let quota = post(
+        &sim,
+        "/cgi-bin/openapi/quota/get",
+        t,
+        json!({"cgi_path": "/cgi-bin/freepublish/delete"}),
+    )
+    .await;
+    assert_eq!(quota["errcode"], 76021);
+    let page = post(
+        &sim,
+        "/cgi-bin/freepublish/batchget",
+        t,
+        json!({"offset": 0, "count": 20, "no_content": 1}),
+    )
+    .await;
+    let times: Vec<i64> = page["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["update_time"].as_i64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first: {times:?}"
+    );
+
+    // The whitelist on business calls: 40164 with a stable token.
+    sim.set_quirks(Quirks {
+        whitelist_on_business_calls: true,
+        ..Quirks::default()
+    });
+    sim.configure(DEMO_APPID, |a| {
+        a.whitelist = Some(vec!["198.51.100.7".into()])
+    });
+    let refused = list_one(&sim, &token).await;
+    assert_eq!(refused["errcode"], 40164);
+    assert!(refused["errmsg"].as_str().unwrap().contains("203.0.113.45"));
+
+    // A quota day that starts at 05:00 Beijing time.
+    sim.configure(DEMO_APPID, |a| a.whitelist = None);
+    sim.set_quirks(Quirks {
+        quota_reset_hour: 5,
+        ..Quirks::default()
+    });
+    sim.set_daily_limit(DEMO_APPID, "/cgi-bin/freepublish/batchget", 1);
+    let _ = list_one(&sim, &token).await;
+    assert_eq!(list_one(&sim, &token).await["errcode"], 45009);
+    sim.roll_day();
+    let fresh = stable(&sim, false).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(list_one(&sim, &fresh).await.get("errcode").is_none());
+}
+
+/// A relay in the middle: any status and body, with or without the call reaching WeChat.
+#[tokio::test]
+async fn a_relay_answer_replaces_wechats_and_may_or_may_not_apply() {
+    let sim = Sim::start(SimConfig::demo(3)).await.unwrap();
+    let token = stable(&sim, false).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ids: Vec<String> = sim
+        .messages(DEMO_APPID)
+        .iter()
+        .map(|m| m.article_id.clone())
+        .collect();
+    for (id, applied) in [(&ids[0], false), (&ids[1], true)] {
+        sim.inject(
+            "/cgi-bin/freepublish/delete",
+            Fault::Answer {
+                status: 200,
+                body: "{}".into(),
+                applied,
+            },
+            1,
+        );
+        let answer = post(
+            &sim,
+            "/cgi-bin/freepublish/delete",
+            Some(&token),
+            json!({"article_id": id}),
+        )
+        .await;
+        assert_eq!(answer, json!({}));
+        let m = sim.message(DEMO_APPID, id).unwrap();
+        assert_eq!(m.items.iter().all(|i| i.is_deleted), applied);
+    }
+}

@@ -144,3 +144,68 @@ pub async fn confirmed(w: &World, api: &Api, account: i64, selection: &[Selectio
     plan::confirm(w.store(), p.id, &p.nonce, &p.phrase).unwrap();
     p
 }
+
+/// The app's queue runner (`queue::run` in its own process) on this world's database; the
+/// secret goes in through the environment, as the binary expects.
+pub fn queue_runner(w: &World, account: i64) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_queue-runner"));
+    command
+        .args([
+            w.db_path().to_str().unwrap(),
+            w.sim.base_url(),
+            &account.to_string(),
+        ])
+        .env("RETRACT_RUNNER_SECRET", DEMO_SECRET);
+    command
+}
+
+/// The journal state of each target of a plan, in order.
+pub fn states(w: &World, plan: i64) -> Vec<String> {
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT state FROM plan_targets WHERE plan_id = ?1 ORDER BY seq")
+        .unwrap();
+    stmt.query_map([plan], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The newest message with at least `min` items.
+pub fn multi_item(w: &World, min: usize) -> wechat_sim::SimMessage {
+    w.sim
+        .messages(DEMO_APPID)
+        .into_iter()
+        .rev()
+        .find(|m| m.items.len() >= min)
+        .unwrap()
+}
+
+/// A small seeded generator (xorshift): the loops and the property test print their seed
+/// and replay from it.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
