@@ -128,7 +128,8 @@ describe("after an interrupted run", () => {
     // As if the app died after confirming and journaling `sent`: a confirmed plan whose only
     // delete may or may not have left. (WeChat never got it.)
     sql(first.dataDir, "UPDATE plans SET status = 'confirmed' WHERE id = (SELECT max(id) FROM plans)");
-    sql(first.dataDir, "UPDATE plan_targets SET state = 'sent' WHERE plan_id = (SELECT max(id) FROM plans)");
+    // A minute ago: a possibly-sent delete is only asked about 30 s after it was sent.
+    sql(first.dataDir, "UPDATE plan_targets SET state = 'sent', updated_at = updated_at - 60 WHERE plan_id = (SELECT max(id) FROM plans)");
 
     second = await launch([], { RETRACT_API_BASE: sim.base }, { dataDir: first.dataDir });
     const d = second.driver;

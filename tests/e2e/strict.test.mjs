@@ -4,7 +4,7 @@
 // page in a full re-sync marks nothing deleted. Each against the simulator in that world.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { byTestId, attr, find, launch, shootBoth } from "./harness.mjs";
+import { byTestId, attr, find, launch, shootBoth, until } from "./harness.mjs";
 import { addAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -20,9 +20,19 @@ async function deletedRows(driver) {
 /** Ticks one live item (`pick` chooses among the live rows), confirms both steps and waits
  * for the results. */
 async function deleteOneLiveItem(driver, pick = (rows) => rows[0]) {
-  const row = pick(await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"]' }));
-  const key = { id: await row.getAttribute("data-article-id"), index: await row.getAttribute("data-index") };
-  await (await row.findElement(byTestId("select-item"))).click();
+  // The list re-renders after a run or a refresh: pick again if the row went stale meanwhile.
+  let key;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const row = pick(await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"]' }));
+      key = { id: await row.getAttribute("data-article-id"), index: await row.getAttribute("data-index") };
+      await (await row.findElement(byTestId("select-item"))).click();
+      break;
+    } catch (e) {
+      if (e.name !== "StaleElementReferenceError" || attempt >= 3) throw e;
+      await driver.sleep(300);
+    }
+  }
   await (await find(driver, "delete-button")).click();
   await (await find(driver, "confirm-step1-continue")).click();
   await (await find(driver, "confirm-phrase-input")).sendKeys("1");
@@ -32,7 +42,8 @@ async function deleteOneLiveItem(driver, pick = (rows) => rows[0]) {
 }
 
 async function rowOf(driver, key) {
-  return driver.findElement({ css: `[data-testid="article-row"][data-article-id="${key.id}"][data-index="${key.index}"]` });
+  const css = `[data-testid="article-row"][data-article-id="${key.id}"][data-index="${key.index}"]`;
+  return driver.wait(until.elementLocated({ css }), 10000, `row ${key.id}#${key.index} is not listed`);
 }
 
 describe("a relay in the middle", () => {
