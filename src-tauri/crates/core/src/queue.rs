@@ -7,8 +7,9 @@
 //!   `unknown` are asked about with `getarticle` only once `settle_after` has passed (a lagging
 //!   WeChat could still show a deleted item). A target whose check fails stays as it is and
 //!   nothing else is sent;
-//! - 45009 pauses the queue until the next quota day (midnight, Beijing time). `quota/get` is
-//!   advisory: when it does not answer, the next quota day simply tries one delete;
+//! - 45009 pauses the queue until the next quota day (midnight, Beijing time; hourly after
+//!   that when WeChat's day turns out to start later). `quota/get` is advisory: when it does
+//!   not answer, the next quota day simply tries one delete;
 //! - cancelling touches only what was not sent, and needs no lock: every journal change of a
 //!   runner is compare-and-set, so a cancelled target is never sent;
 //! - one runner per account at a time, across processes: a run holds an OS file lock next to
@@ -256,7 +257,7 @@ pub async fn run(
             }
         };
         if remain == Some(0) {
-            let until = next_quota_day(now);
+            let until = pause_end(now, before.paused_until);
             pause(store, account, Some(until))?;
             return Ok(QueueRun {
                 findings,
@@ -291,7 +292,7 @@ pub async fn run(
             if let execute::Problem::Wechat(e) = &problem
                 && e.class() == Some(&wechat_mp::ErrorClass::DailyQuota)
             {
-                let until = next_quota_day(now);
+                let until = pause_end(now, before.paused_until);
                 pause(store, account, Some(until))?;
                 paused_until = Some(until);
             }
@@ -303,6 +304,17 @@ pub async fn run(
         reports,
         paused_until,
     })
+}
+
+/// When a queue refused for quota tries again. Normally at the next quota day (midnight,
+/// Beijing time). But if a pause ended less than an hour ago and WeChat still refuses, its
+/// day does not start at midnight (undocumented, and possible): try again in an hour rather
+/// than losing a whole day.
+pub fn pause_end(now: i64, previous_pause: Option<i64>) -> i64 {
+    match previous_pause {
+        Some(ended) if ended <= now && now - ended < 3600 => now + 3600,
+        _ => next_quota_day(now),
+    }
 }
 
 fn pause(store: &Store, account: AccountId, until: Option<i64>) -> Result<(), CoreError> {

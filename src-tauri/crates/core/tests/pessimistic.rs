@@ -19,7 +19,9 @@ use retract_core::index;
 use retract_core::journal::JournalState;
 use retract_core::plan::{self, Selection};
 use retract_core::queue;
-use wechat_mp::{Api, Client, ClientConfig, ManualClock, SystemClock, TokenCache, TokenSource};
+use wechat_mp::{
+    Api, Client, ClientConfig, Clock, ManualClock, SystemClock, TokenCache, TokenSource,
+};
 use wechat_sim::{AccountSpec, DEMO_APPID, DEMO_SECRET, Fault, Quirks, SimConfig, SimItem};
 
 const BATCHGET: &str = "/cgi-bin/freepublish/batchget";
@@ -767,4 +769,44 @@ async fn a_listing_that_shows_a_delete_late_does_not_bring_the_article_back() {
     .await;
     assert!(matches!(again, Err(CoreError::Invalid(_))), "{again:?}");
     assert!(w.sim.repeated_deletes(DEMO_APPID).is_empty());
+}
+
+#[tokio::test]
+async fn a_quota_day_that_starts_at_another_hour_costs_hours_not_a_day() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    w.sim.set_quirks(Quirks {
+        quota_reset_hour: 5,
+        ..Quirks::default()
+    });
+    // Start both clocks at 10:00 Beijing time, well inside a 05:00-to-05:00 quota day.
+    let clock = ManualClock::new(SystemTime::now());
+    let now = clock
+        .now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let ten = ((now + 8 * 3600) / 86_400 + 1) * 86_400 - 8 * 3600 + 10 * 3600;
+    let to_ten = Duration::from_secs(ten - now);
+    clock.advance(to_ten);
+    w.sim.advance(to_ten);
+    w.sim.set_daily_limit(DEMO_APPID, DELETE, 1);
+    let p = confirmed(&w, &api, account, &oldest_messages(&w, 2)).await;
+    let first = run(&w, &api, account, &clock).await;
+    let midnight = first.paused_until.unwrap();
+    assert_eq!(midnight, queue::next_quota_day(ten as i64));
+    // Midnight comes; this WeChat's day has not turned yet: an hour, not another day.
+    let to_midnight = Duration::from_secs(midnight as u64 - ten + 1);
+    clock.advance(to_midnight);
+    w.sim.advance(to_midnight);
+    let refused = run(&w, &api, account, &clock).await;
+    assert_eq!(refused.paused_until, Some(midnight + 1 + 3600));
+    assert_eq!(states(&w, p.id), ["done", "waiting"]);
+    // 05:00 passes: the next try finishes the plan the same morning.
+    for _ in 0..5 {
+        clock.advance(Duration::from_secs(3600));
+        w.sim.advance(Duration::from_secs(3600));
+        run(&w, &api, account, &clock).await;
+    }
+    assert_eq!(states(&w, p.id), ["done", "done"]);
 }
