@@ -1,14 +1,19 @@
 # The two commands a newcomer needs:
-#   make run    installs what is missing, builds, and opens the app (the demo account when
-#               nothing is configured)
+#   make run    installs what is missing, builds, and opens the app with the demo account
+#               (beside any accounts you configured; yours open first)
 #   make test   every gate: formatting, lints, Rust and UI tests against real parts,
 #               bindings drift, and the end-to-end test of the real app window
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-APP := target/debug/retract
-SCREENSHOTS := target/screenshots
+# Cargo's target folder, wherever CARGO_TARGET_DIR or a config puts it.
+TARGET_DIR := $(shell cargo metadata --format-version 1 --no-deps --offline 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null || echo target)
+APP := $(TARGET_DIR)/debug/retract
+SIM := $(TARGET_DIR)/debug/wechat-sim
+SCREENSHOTS := $(TARGET_DIR)/screenshots
+# The Makefile's own scratch files.
+SCRATCH := .make
 
 .PHONY: run test setup ui app fmt-check lint ui-test rust-test bindings-check e2e bench sim bindings soak
 
@@ -19,7 +24,7 @@ ui: setup
 	cd ui && npm run build --silent
 
 app: ui
-	cargo build -p retract -p wechat-sim
+	cargo build -p retract -p wechat-sim --locked
 
 run: app
 	@scripts/run-app.sh $(APP)
@@ -37,7 +42,7 @@ ui-test: setup
 # The Rust tests need the real Secret Service: a private D-Bus session with gnome-keyring.
 # The bindings test rewrites ui/src/bindings.ts; the check below fails if that changed it.
 rust-test: ui
-	@cp ui/src/bindings.ts target/bindings.before.ts
+	@mkdir -p $(SCRATCH) && cp ui/src/bindings.ts $(SCRATCH)/bindings.before.ts
 	scripts/with-keyring.sh cargo test --workspace --locked -- --skip sigkill_at_random_moments --skip in_any_drawn_world
 	@$(MAKE) --no-print-directory bindings-check
 	@# The kill loop and the safety property on their own, so their figures show in the log.
@@ -45,16 +50,16 @@ rust-test: ui
 	cargo test -p retract-core --test safety --locked -- --nocapture
 
 bindings-check:
-	@cmp -s ui/src/bindings.ts target/bindings.before.ts || { \
+	@cmp -s ui/src/bindings.ts $(SCRATCH)/bindings.before.ts || { \
 	  echo "ui/src/bindings.ts is stale: the Rust commands changed. Commit the regenerated file."; \
-	  diff -u target/bindings.before.ts ui/src/bindings.ts | head -40; exit 1; }
+	  diff -u $(SCRATCH)/bindings.before.ts ui/src/bindings.ts | head -40; exit 1; }
 
 bindings: ui
 	cargo test -p retract --test bindings --locked
 
 e2e: app
 	@mkdir -p $(SCREENSHOTS)
-	RETRACT_SIM=$(abspath target/debug/wechat-sim) \
+	RETRACT_SIM=$(abspath $(SIM)) RETRACT_SCREENSHOTS=$(abspath $(SCREENSHOTS)) \
 	  xvfb-run -a -s '-screen 0 1280x800x24' scripts/with-keyring.sh tests/e2e/run.sh $(abspath $(APP))
 
 test: setup fmt-check lint ui-test rust-test e2e

@@ -46,5 +46,5 @@ done
 # --- tauri-driver (WebDriver bridge for the end-to-end tests) ---------------------------------
 if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   say "Installing tauri-driver (about a minute)"
-  cargo install tauri-driver --version '^2' --locked --quiet
+  cargo install tauri-driver --version '=2.1.0' --locked --quiet
 fi

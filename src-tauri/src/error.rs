@@ -31,6 +31,8 @@ pub enum ErrorKind {
     QuotaExhausted,
     /// 45011: wait a minute.
     RateLimited,
+    /// 48006: `clear_quota`'s monthly allowance (10, shared with the web console) is used up.
+    ClearQuotaExhausted,
     /// 48001 and friends: the account may not use this API (not verified).
     Unauthorized,
     /// 53600: the article is gone or the id is wrong.
@@ -103,7 +105,9 @@ impl From<KeyringError> for AppError {
     fn from(e: KeyringError) -> Self {
         let kind = match e {
             KeyringError::Locked(_) => ErrorKind::KeyringLocked,
-            _ => ErrorKind::KeyringUnavailable,
+            KeyringError::NoSessionBus(_)
+            | KeyringError::NoProvider(_)
+            | KeyringError::Other(_) => ErrorKind::KeyringUnavailable,
         };
         Self::new(kind, e.to_string())
     }
@@ -126,7 +130,6 @@ impl From<CoreError> for AppError {
             CoreError::Busy(_) => Self::new(ErrorKind::Busy, message),
             CoreError::Unproven(_) => Self::new(ErrorKind::Unproven, message),
             CoreError::Conflict(_) => Self::new(ErrorKind::Conflict, message),
-            _ => Self::internal(message),
         }
     }
 }
@@ -152,7 +155,8 @@ impl From<WxError> for AppError {
                     ErrorClass::MinuteLimit => (ErrorKind::RateLimited, None),
                     ErrorClass::Unauthorized => (ErrorKind::Unauthorized, None),
                     ErrorClass::InvalidArticle => (ErrorKind::ArticleGone, None),
-                    _ => (ErrorKind::Wechat, None),
+                    ErrorClass::ClearQuotaExhausted => (ErrorKind::ClearQuotaExhausted, None),
+                    ErrorClass::Busy | ErrorClass::Other => (ErrorKind::Wechat, None),
                 };
                 Self {
                     kind,
@@ -173,7 +177,6 @@ impl From<WxError> for AppError {
             WxError::InvalidInput(_) => Self::new(ErrorKind::InvalidInput, message),
             WxError::DeleteOutcomeUnknown { .. } => Self::new(ErrorKind::OutcomeUnknown, message),
             WxError::FixedTokenExpired => Self::new(ErrorKind::TokenExpired, message),
-            _ => Self::new(ErrorKind::Wechat, message),
         }
     }
 }
@@ -209,6 +212,7 @@ mod tests {
             (45011, ErrorKind::RateLimited),
             (53600, ErrorKind::ArticleGone),
             (61004, ErrorKind::PlatformIpNotWhitelisted),
+            (48006, ErrorKind::ClearQuotaExhausted),
             (42001, ErrorKind::TokenRejected),
             (-1, ErrorKind::Wechat),
         ] {

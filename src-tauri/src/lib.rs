@@ -22,7 +22,7 @@ use state::AppState;
 /// The tauri-specta builder: the one list of commands and events, used by the app and by the
 /// test that writes `ui/src/bindings.ts`.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{accounts, articles, deletions, records, system};
+    use commands::{accounts, archive, articles, audit, deletions, system};
     tauri_specta::Builder::<tauri::Wry>::new()
         // Our IPC types only travel one way at a time, so one TypeScript type per Rust type.
         .disable_serde_phases()
@@ -54,12 +54,12 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             deletions::resume_queue,
             deletions::cancel_queue,
             deletions::clear_quota,
-            records::list_deleted,
-            records::export_archive,
-            records::list_audit,
-            records::export_audit,
-            records::lookup_rid,
-            records::open_export,
+            archive::list_deleted,
+            archive::export_archive,
+            audit::list_audit,
+            audit::export_audit,
+            audit::lookup_rid,
+            archive::open_export,
         ])
         .events(tauri_specta::collect_events![
             articles::SyncProgressEvent,

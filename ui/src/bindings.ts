@@ -18,7 +18,7 @@ export const commands = {
 	checkAccount: (input: AccountInput) => typedError<null, AppError>(__TAURI_INVOKE("check_account", { input })),
 	/**  Obtains a token and reads the delete quota. Nothing is stored. */
 	verifyAccount: (input: AccountInput) => typedError<VerifyReport, AppError>(__TAURI_INVOKE("verify_account", { input })),
-	saveAccount: (input: AccountInput, sessionOnly: boolean) => typedError<SavedAccount, AppError>(__TAURI_INVOKE("save_account", { input, sessionOnly })),
+	saveAccount: (input: AccountInput, storage: SecretStorage) => typedError<SavedAccount, AppError>(__TAURI_INVOKE("save_account", { input, storage })),
 	renameAccount: (id: number, name: string) => typedError<Account, AppError>(__TAURI_INVOKE("rename_account", { id, name })),
 	/**  Removes the keyring entries, the profile and the local index of an account. */
 	removeAccount: (id: number) => typedError<null, AppError>(__TAURI_INVOKE("remove_account", { id })),
@@ -73,16 +73,12 @@ export const events = {
 export type Account = {
 	id: number,
 	name: string,
-	appid: string,
-	source: SourceKind,
-	serviceUrl: string | null,
-	serviceHeader: string | null,
-	pastedExpiresAt: number | null,
-	proxy: string | null,
-	apiBase: string | null,
+	profile: Profile,
 	isDemo: boolean,
 	createdAt: number,
 	syncedAt: number | null,
+	/**  The keyring entry (under the app's service name) that holds this account's secret. */
+	secretEntry: string,
 };
 
 /**  What the wizard sends. The secret travels in, never out. */
@@ -212,6 +208,8 @@ export type ErrorKind =
 "quotaExhausted" | 
 /**  45011: wait a minute. */
 "rateLimited" | 
+/**  48006: `clear_quota`'s monthly allowance (10, shared with the web console) is used up. */
+"clearQuotaExhausted" | 
 /**  48001 and friends: the account may not use this API (not verified). */
 "unauthorized" | 
 /**  53600: the article is gone or the id is wrong. */
@@ -379,6 +377,15 @@ export type PlanTarget = {
 	publishTime: number,
 };
 
+/**  Everything needed to talk to WeChat for one account, except its secret. */
+export type Profile = {
+	appid: string,
+	setup: TokenSetup,
+	/**  A relay (or the simulator); `None`: WeChat's own API. */
+	apiBase: string | null,
+	proxy: string | null,
+};
+
 /**  What a run of the queue did, with the reason it stopped explained like any other error. */
 export type QueueRunView = {
 	findings: Finding[],
@@ -416,8 +423,6 @@ export type SecretStorage = "keyring" | "sessionOnly";
 export type Selection = { kind: "item"; articleId: string; index: number } | { kind: "wholeMessage"; articleId: string };
 
 export type SourceInput = { kind: "stable"; secret: string } | { kind: "service"; url: string; headerName: string | null; headerValue: string | null } | { kind: "pasted"; token: string; expiresInMinutes: number | null };
-
-export type SourceKind = "stable" | "service" | "pasted";
 
 export type SyncProgress = {
 	pages: number,
@@ -468,6 +473,18 @@ export type TargetResult = {
 	message: string | null,
 	rid: string | null,
 };
+
+/**  How the token is obtained, with what each way needs (the secret itself lives elsewhere). */
+export type TokenSetup = 
+/**  AppID + AppSecret through `stable_token`. */
+{ kind: "stable" } | 
+/**
+ *  A company's (or a platform's) token service; `header` names the credential header,
+ *  whose value is the account's secret.
+ */
+{ kind: "service"; url: string; header: string | null } | 
+/**  A token pasted by hand; `expires_at` in Unix seconds when known. */
+{ kind: "pasted"; expiresAt: number | null };
 
 /**
  *  The result of "Verify": a token was obtained, and the delete quota read when `quota/get`

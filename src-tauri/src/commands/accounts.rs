@@ -92,8 +92,9 @@ pub struct SavedAccount {
 
 #[tauri::command]
 #[specta::specta]
-pub fn list_accounts(state: State<'_, AppState>) -> Result<Vec<Account>, AppError> {
-    Ok(state.accounts()?.list()?)
+pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<Account>, AppError> {
+    let accounts = state.accounts()?;
+    super::in_background(move || Ok(accounts.list()?)).await
 }
 
 /// Field checks only: no network, nothing stored.
@@ -118,15 +119,10 @@ pub async fn verify_account(
 pub async fn save_account(
     state: State<'_, AppState>,
     input: AccountInput,
-    session_only: bool,
+    storage: SecretStorage,
 ) -> Result<SavedAccount, AppError> {
     let accounts = state.accounts()?;
     let service = state.keyring().service().to_string();
-    let storage = if session_only {
-        SecretStorage::SessionOnly
-    } else {
-        SecretStorage::Keyring
-    };
     let account = blocking(move || Ok(accounts.save(&input.into(), storage)?)).await?;
     Ok(SavedAccount {
         account,
@@ -137,12 +133,13 @@ pub async fn save_account(
 
 #[tauri::command]
 #[specta::specta]
-pub fn rename_account(
+pub async fn rename_account(
     state: State<'_, AppState>,
     id: AccountId,
     name: String,
 ) -> Result<Account, AppError> {
-    Ok(state.accounts()?.rename(id, &name)?)
+    let accounts = state.accounts()?;
+    super::in_background(move || Ok(accounts.rename(id, &name)?)).await
 }
 
 /// Removes the keyring entries, the profile and the local index of an account.

@@ -151,6 +151,6 @@ pub fn cancel_queue(state: State<'_, AppState>, plan_id: PlanId) -> Result<u32, 
 pub async fn clear_quota(state: State<'_, AppState>, id: AccountId) -> Result<(), AppError> {
     let api = super::account_api(&state, id).await?;
     let accounts = state.accounts()?;
-    let appid = accounts.get(id)?.appid;
+    let appid = accounts.get(id)?.profile.appid;
     Ok(queue::clear_quota(&api, accounts.store(), id, &appid).await?)
 }

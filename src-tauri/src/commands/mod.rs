@@ -1,9 +1,10 @@
 //! Thin commands: take arguments and state, call core, map the error. One module per domain.
 
 pub mod accounts;
+pub mod archive;
 pub mod articles;
+pub mod audit;
 pub mod deletions;
-pub mod records;
 pub mod system;
 
 use crate::error::AppError;
@@ -17,6 +18,16 @@ pub(crate) async fn account_api(
 ) -> Result<wechat_mp::Api, AppError> {
     let accounts = state.accounts()?;
     blocking(move || Ok(accounts.api(id)?)).await
+}
+
+/// Runs SQLite or file work on a blocking thread, so a busy database or a large export never
+/// freezes the window.
+pub(crate) async fn in_background<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::internal(format!("background task failed: {e}")))?
 }
 
 /// Hands a URL or a folder to the system's opener (browser, file manager). Callers check what

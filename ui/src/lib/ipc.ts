@@ -35,6 +35,7 @@ const KEYS: Record<ErrorKind, MessageKey> = {
   riskyIp: "error.riskyIp",
   quotaExhausted: "error.quotaExhausted",
   rateLimited: "error.rateLimited",
+  clearQuotaExhausted: "error.clearQuotaExhausted",
   unauthorized: "error.unauthorized",
   articleGone: "error.articleGone",
   tokenExpired: "error.tokenExpired",

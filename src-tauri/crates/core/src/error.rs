@@ -6,7 +6,6 @@ use std::path::Path;
 use crate::keyring::KeyringError;
 
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum CoreError {
     #[error(transparent)]
     Wechat(#[from] wechat_mp::Error),

@@ -3,6 +3,8 @@
 //! It never depends on Tauri, so every rule is testable with plain `cargo test`.
 
 pub mod accounts;
+pub mod archive;
+pub mod audit;
 pub mod error;
 pub mod execute;
 pub mod index;
@@ -12,7 +14,6 @@ pub mod observations;
 pub mod plan;
 pub mod queue;
 mod recheck;
-pub mod records;
 pub mod store;
 
 pub use error::CoreError;

@@ -358,7 +358,7 @@ async fn f11_canary_secret_and_token_reach_no_log_database_payload_or_error() {
         .await
         .unwrap();
     let mut shown = Vec::new();
-    for fault in [
+    let faults = [
         Fault::Busy,
         Fault::BadGateway,
         Fault::MalformedJson,
@@ -366,12 +366,16 @@ async fn f11_canary_secret_and_token_reach_no_log_database_payload_or_error() {
         Fault::DropUnapplied,
         Fault::Errcode { code: 45009 },
         Fault::Errcode { code: 40001 },
-    ] {
-        let sel = oldest_messages(&w, 10);
-        let Ok(p) = plan::create(&api, w.store(), account.id, &sel[..1]).await else {
-            continue;
-        };
+    ];
+    let sel = oldest_messages(&w, faults.len());
+    let mut runs = 0;
+    for (fault, target) in faults.into_iter().zip(&sel) {
+        // A message of its own per fault, so every fault path really runs.
+        let p = plan::create(&api, w.store(), account.id, std::slice::from_ref(target))
+            .await
+            .unwrap();
         plan::confirm(w.store(), p.id, &p.nonce, &p.phrase).unwrap();
+        runs += 1;
         w.sim.inject(DELETE, fault.clone(), 2);
         w.sim.inject(GETARTICLE, fault, 1);
         let (options, _) = recording();
@@ -406,7 +410,13 @@ async fn f11_canary_secret_and_token_reach_no_log_database_payload_or_error() {
     for secret in [canary, &token] {
         assert!(!contains(&everything, secret), "a secret leaked");
     }
-    assert!(!shown.is_empty() && !w.db_bytes().is_empty());
+    // Every fault ran: a result (or an error) per fault, a clear_quota attempt and a status each.
+    assert_eq!(runs, 7);
+    assert!(shown.len() > 2 * runs, "{} entries", shown.len());
+    assert!(
+        shown.iter().any(|s| s.contains("unknown")),
+        "the lost answers were shown as unknown"
+    );
 
     // Panic and error output of a real process running the queue.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_queue-runner"))

@@ -78,7 +78,7 @@ async fn saved_secret_lives_in_the_keyring_only_and_survives_a_restart() {
         .save(&draft(canary), SecretStorage::Keyring)
         .unwrap();
     assert_eq!(account.name, "公司服务号");
-    assert_eq!(account.appid, DEMO_APPID);
+    assert_eq!(account.profile.appid, DEMO_APPID);
     assert_eq!(
         w.accounts.secret_storage(&account).unwrap(),
         Some(SecretStorage::Keyring)

@@ -8,7 +8,6 @@ use std::fmt;
 
 /// What a caller should do about a WeChat `errcode`, independent of the exact number.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ErrorClass {
     /// 40001 / 40014 / 42001: the token is stale; refetch (normal mode) and retry once.
     TokenInvalid,
@@ -86,7 +85,6 @@ impl ApiError {
 
 /// How a request failed below HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum TransportKind {
     /// DNS, refused connection, TLS handshake: the request never left.
     Connect,
@@ -97,7 +95,6 @@ pub enum TransportKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     #[error("WeChat error {}: {}", .0.code, .0.message)]
     Api(ApiError),

@@ -1,13 +1,11 @@
-//! What Retract keeps about what it did: the archive of deleted articles (full JSON and HTML,
-//! taken right before each delete) and the append-only audit log; listing and export.
+//! The archive of deleted articles: the `getarticle` answer of each one, exactly as WeChat sent
+//! it right before the delete; listing and export (JSON per article, HTML per item).
 //!
 //! Invariants: exports only write inside the folder they are given, with file names built from
 //! ids and numbers (never from titles); nothing here holds a secret.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::accounts::AccountId;
@@ -32,7 +30,7 @@ pub struct DeletedArticle {
 }
 
 /// One row per target whose delete went through (its latest archived copy), newest first.
-pub fn deleted(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, CoreError> {
+pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, CoreError> {
     let conn = store.conn();
     let mut stmt = conn
         .prepare(
@@ -62,7 +60,8 @@ pub fn deleted(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>,
         .map_err(store.err("cannot read the archive"))
 }
 
-fn io(path: &Path, what: &str, e: std::io::Error) -> CoreError {
+/// A file error of an export, naming the file.
+pub(crate) fn io(path: &Path, what: &str, e: std::io::Error) -> CoreError {
     CoreError::Store(format!("{}: {what}: {e}", path.display()))
 }
 
@@ -81,7 +80,7 @@ fn safe(s: &str) -> String {
 
 /// Writes each archived article as `<article>-<archive id>.json` plus one `.html` file per item
 /// into `folder` (created if needed). Returns the number of articles written.
-pub fn export_archive(store: &Store, account: AccountId, folder: &Path) -> Result<u32, CoreError> {
+pub fn export(store: &Store, account: AccountId, folder: &Path) -> Result<u32, CoreError> {
     std::fs::create_dir_all(folder)
         .map_err(|e| io(folder, "cannot create the export folder", e))?;
     let rows: Vec<(i64, String, String)> = {
@@ -126,104 +125,62 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// One audit event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct AuditEvent {
-    pub id: i64,
-    pub at: i64,
-    pub account_id: Option<i64>,
-    pub action: String,
-    /// JSON, as written.
-    pub detail: String,
-    /// The WeChat request id in the detail, if any (for `rid/get`).
-    pub rid: Option<String>,
-    pub errcode: Option<i64>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub account: Option<AccountId>,
-    pub from: Option<i64>,
-    pub to: Option<i64>,
-}
-
-/// Audit events, newest first, at most `limit`.
-pub fn audit(
-    store: &Store,
-    filter: &AuditFilter,
-    limit: u32,
-) -> Result<Vec<AuditEvent>, CoreError> {
-    let conn = store.conn();
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, at, account_id, action, detail FROM audit
-             WHERE (?1 IS NULL OR account_id = ?1) AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3)
-             ORDER BY id DESC LIMIT ?4",
-        )
-        .map_err(store.err("cannot read the audit log"))?;
-    let rows = stmt
-        .query_map(
-            params![filter.account, filter.from, filter.to, limit],
-            |r| {
-                let detail: String = r.get(4)?;
-                let parsed: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
-                Ok(AuditEvent {
-                    id: r.get(0)?,
-                    at: r.get(1)?,
-                    account_id: r.get(2)?,
-                    action: r.get(3)?,
-                    rid: parsed.get("rid").and_then(|v| v.as_str()).map(String::from),
-                    errcode: parsed.get("errcode").and_then(serde_json::Value::as_i64),
-                    detail,
-                })
-            },
-        )
-        .map_err(store.err("cannot read the audit log"))?;
-    rows.collect::<Result<_, _>>()
-        .map_err(store.err("cannot read the audit log"))
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// Writes the filtered audit log as CSV (UTF-8 with a BOM, so spreadsheet programs read Chinese).
-pub fn export_audit_csv(
-    store: &Store,
-    filter: &AuditFilter,
-    path: &Path,
-) -> Result<u32, CoreError> {
-    let events = audit(store, filter, u32::MAX)?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| io(parent, "cannot create the export folder", e))?;
-    }
-    let mut file = std::fs::File::create(path).map_err(|e| io(path, "cannot write", e))?;
-    let mut out = String::from("\u{FEFF}id,time_utc,account_id,action,errcode,rid,detail\n");
-    for e in events.iter().rev() {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            e.id,
-            e.at,
-            e.account_id.map(|a| a.to_string()).unwrap_or_default(),
-            csv_field(&e.action),
-            e.errcode.map(|c| c.to_string()).unwrap_or_default(),
-            e.rid.clone().unwrap_or_default(),
-            csv_field(&e.detail)
+/// The folder to show for `wanted` (an export folder, or the folder of an exported file), if
+/// it lies inside `root`: nothing else is ever handed to the system's file manager.
+pub fn folder_to_open(root: &Path, wanted: &Path) -> Result<PathBuf, CoreError> {
+    let inside = wanted
+        .canonicalize()
+        .ok()
+        .zip(root.canonicalize().ok())
+        .is_some_and(|(w, r)| w.starts_with(r));
+    if !inside {
+        return Err(CoreError::Invalid(
+            "only Retract's own export folders are opened".into(),
         ));
     }
-    file.write_all(out.as_bytes())
-        .map_err(|e| io(path, "cannot write", e))?;
-    Ok(events.len() as u32)
+    Ok(if wanted.is_file() {
+        wanted
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| wanted.to_path_buf())
+    } else {
+        wanted.to_path_buf()
+    })
 }
 
 /// A fresh, dated folder for one export under `root`.
 pub fn export_folder(root: &Path, what: &str) -> PathBuf {
     root.join(format!("{what}-{}", crate::now_unix()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_folders_inside_the_exports_root_are_opened() {
+        let dir = std::env::temp_dir().join(format!("retract-open-{}", std::process::id()));
+        let root = dir.join("exports");
+        let export = root.join("archive-1");
+        std::fs::create_dir_all(&export).unwrap_or_else(|e| panic!("{e}"));
+        let file = export.join("a.json");
+        std::fs::write(&file, "{}").unwrap_or_else(|e| panic!("{e}"));
+        let open = |p: &Path| folder_to_open(&root, p);
+        assert!(open(&export).is_ok());
+        assert_eq!(
+            open(&file).unwrap_or_else(|e| panic!("{e}")),
+            export,
+            "a file opens its folder"
+        );
+        for outside in [
+            dir.clone(),
+            root.join("..").join(".."),
+            root.join("archive-1/../../"),
+            PathBuf::from("/etc"),
+            root.join("missing"),
+        ] {
+            assert!(open(&outside).is_err(), "{}", outside.display());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

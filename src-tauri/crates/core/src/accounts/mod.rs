@@ -1,0 +1,250 @@
+//! Accounts: profiles in SQLite (no secrets), secrets in the OS keyring (or, on the operator's
+//! explicit choice, in memory for this session only), and one [`wechat_mp::Api`] per account so
+//! its token cache lives as long as the app.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `draft` | the wizard's field checks |
+//! | `profile` | `Profile` / `TokenSetup`, the stored `Account`, the choice of API base |
+//! | `secrets` | where a secret lives, and the name of its keyring entry |
+//! | `clients` | a profile and its secret made into an API client; Verify |
+//!
+//! Invariants:
+//! - a secret is stored only after its shape was checked, and is read back to confirm;
+//! - there is no plaintext fallback: when the keyring fails, the caller decides (session only);
+//! - removing an account removes its keyring entries, its session secrets and its local index.
+
+mod clients;
+mod draft;
+mod profile;
+mod secrets;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{OptionalExtension, params};
+use wechat_mp::{Api, Clock};
+
+pub use clients::VerifyReport;
+pub use draft::{AccountDraft, DraftSource, clean_field, parse_appid, parse_secret, validate};
+pub use profile::{Account, AccountId, Profile, SourceKind, TokenSetup, api_base_for};
+pub use secrets::{SecretStorage, entry_name};
+
+use crate::error::CoreError;
+use crate::keyring::Keyring;
+use crate::store::Store;
+
+/// All accounts of one database, their secrets and their API clients.
+pub struct Accounts {
+    store: Arc<Store>,
+    secrets: secrets::Secrets,
+    clock: Arc<dyn Clock>,
+    /// `RETRACT_API_BASE`: every non-demo account talks to this base instead.
+    api_base_override: Option<String>,
+    apis: Mutex<HashMap<AccountId, Api>>,
+}
+
+impl Accounts {
+    pub fn new(
+        store: Arc<Store>,
+        keyring: Arc<Keyring>,
+        clock: Arc<dyn Clock>,
+        api_base_override: Option<String>,
+    ) -> Self {
+        Self {
+            store,
+            secrets: secrets::Secrets::new(keyring),
+            clock,
+            api_base_override,
+            apis: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        self.secrets.keyring()
+    }
+
+    /// Checks the fields, obtains a token and reads the delete quota. Nothing is stored.
+    pub async fn verify(&self, draft: &AccountDraft) -> Result<VerifyReport, CoreError> {
+        let checked = draft::checked(draft, crate::now_unix())?;
+        let api = self.client(&checked.profile, false, checked.secret)?;
+        clients::verify_with(&api).await
+    }
+
+    /// Stores the profile and its secret. With [`SecretStorage::Keyring`] the secret is written
+    /// to the OS keyring and read back; if that fails nothing is kept and the keyring error is
+    /// returned, so the UI can explain it and offer [`SecretStorage::SessionOnly`].
+    pub fn save(&self, draft: &AccountDraft, storage: SecretStorage) -> Result<Account, CoreError> {
+        let now = crate::now_unix();
+        let c = draft::checked(draft, now)?;
+        let appid = &c.profile.appid;
+        let exists: Option<i64> = self
+            .store
+            .conn()
+            .query_row(
+                "SELECT id FROM accounts WHERE appid = ?1 AND is_demo = 0",
+                [appid],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.store.err("cannot read the accounts"))?;
+        if exists.is_some() {
+            return Err(CoreError::Invalid(format!(
+                "an account with AppID {appid} already exists"
+            )));
+        }
+        if let Some(secret) = &c.secret {
+            let entry = entry_name(appid, c.profile.setup.kind());
+            self.secrets.put(&entry, secret, storage)?;
+        }
+        let id = profile::insert(&self.store, &c.name, &c.profile, false, now)?;
+        self.store.audit(
+            Some(id),
+            "account_added",
+            &serde_json::json!({"appid": appid, "source": c.profile.setup.kind(), "secret_storage": storage}),
+        )?;
+        self.get(id)
+    }
+
+    /// The demo account on the embedded simulator: created fresh (its old index wiped) each
+    /// time the demo starts, flagged `is_demo`, its public secret kept in memory only.
+    pub fn ensure_demo(
+        &self,
+        base_url: &str,
+        appid: &str,
+        secret: &str,
+    ) -> Result<Account, CoreError> {
+        self.store
+            .conn()
+            .execute("DELETE FROM accounts WHERE is_demo = 1", [])
+            .map_err(self.store.err("cannot reset the demo account"))?;
+        let demo = Profile {
+            appid: appid.into(),
+            setup: TokenSetup::Stable,
+            api_base: Some(base_url.into()),
+            proxy: None,
+        };
+        let id = profile::insert(&self.store, "Demo 演示", &demo, true, crate::now_unix())?;
+        self.secrets.put_demo(id, secret);
+        self.apis().remove(&id);
+        self.get(id)
+    }
+
+    pub fn list(&self) -> Result<Vec<Account>, CoreError> {
+        profile::list(&self.store)
+    }
+
+    pub fn get(&self, id: AccountId) -> Result<Account, CoreError> {
+        profile::get(&self.store, id)
+    }
+
+    pub fn rename(&self, id: AccountId, name: &str) -> Result<Account, CoreError> {
+        let name = clean_field(name, "the account name")?;
+        if name.is_empty() || name.chars().count() > 40 {
+            return Err(CoreError::Invalid(
+                "the account name must be 1 to 40 characters".into(),
+            ));
+        }
+        let changed = self
+            .store
+            .conn()
+            .execute(
+                "UPDATE accounts SET name = ?1 WHERE id = ?2",
+                params![name, id],
+            )
+            .map_err(self.store.err("cannot rename the account"))?;
+        if changed == 0 {
+            return Err(CoreError::NotFound(format!("account {id}")));
+        }
+        self.get(id)
+    }
+
+    /// Removes the keyring entries first (so a failure leaves the account usable and visible),
+    /// then the profile and, by cascade, its index, plans and journal.
+    pub fn remove(&self, id: AccountId) -> Result<(), CoreError> {
+        let account = self.get(id)?;
+        if !account.is_demo {
+            self.secrets
+                .forget_account(&account.profile.appid, account.profile.setup.kind())?;
+        }
+        self.apis().remove(&id);
+        self.store
+            .conn()
+            .execute("DELETE FROM accounts WHERE id = ?1", [id])
+            .map_err(self.store.err("cannot remove the account"))?;
+        self.store.audit(
+            Some(id),
+            "account_removed",
+            &serde_json::json!({"appid": account.profile.appid}),
+        )
+    }
+
+    /// Where this account's secret is right now, if anywhere.
+    pub fn secret_storage(&self, account: &Account) -> Result<Option<SecretStorage>, CoreError> {
+        if account.is_demo {
+            return Ok(Some(SecretStorage::SessionOnly));
+        }
+        self.secrets.storage_of(&account.secret_entry)
+    }
+
+    /// Puts a secret back for this session (after a launch where the keyring was unavailable).
+    pub fn provide_session_secret(&self, id: AccountId, secret: &str) -> Result<(), CoreError> {
+        let account = self.get(id)?;
+        let secret = match account.profile.setup {
+            TokenSetup::Stable => parse_secret(secret)?,
+            _ => clean_field(secret, "the secret")?.into(),
+        };
+        self.secrets
+            .put(&account.secret_entry, &secret, SecretStorage::SessionOnly)?;
+        self.apis().remove(&id);
+        Ok(())
+    }
+
+    /// Re-checks a saved account: token and delete quota.
+    pub async fn reverify(&self, id: AccountId) -> Result<VerifyReport, CoreError> {
+        let api = self.api(id)?;
+        clients::verify_with(&api).await
+    }
+
+    /// The account's API client, built once and cached (its token cache with it).
+    pub fn api(&self, id: AccountId) -> Result<Api, CoreError> {
+        if let Some(api) = self.apis().get(&id) {
+            return Ok(api.clone());
+        }
+        let a = self.get(id)?;
+        let secret = if a.is_demo {
+            self.secrets.demo(id)
+        } else {
+            self.secrets.find(&a.secret_entry)?
+        };
+        if a.profile.setup.needs_secret() && secret.is_none() {
+            return Err(CoreError::SecretMissing);
+        }
+        let api = self.client(&a.profile, a.is_demo, secret)?;
+        self.apis().insert(id, api.clone());
+        Ok(api)
+    }
+
+    /// A client for `profile` on the API base it should use.
+    fn client(
+        &self,
+        profile: &Profile,
+        is_demo: bool,
+        secret: Option<secrecy::SecretString>,
+    ) -> Result<Api, CoreError> {
+        let base = api_base_for(profile, is_demo, self.api_base_override.as_deref());
+        let resolved = Profile {
+            api_base: Some(base),
+            ..profile.clone()
+        };
+        clients::build_api(&resolved, secret, Arc::clone(&self.clock))
+    }
+
+    fn apis(&self) -> std::sync::MutexGuard<'_, HashMap<AccountId, Api>> {
+        self.apis.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,41 @@
+//! The archive of deleted articles: the list, the export, and opening an export folder. SQLite
+//! and file work runs off the main thread.
+
+use retract_core::accounts::AccountId;
+use retract_core::archive::{self, DeletedArticle};
+use tauri::State;
+
+use super::in_background;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_deleted(
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<Vec<DeletedArticle>, AppError> {
+    let accounts = state.accounts()?;
+    in_background(move || Ok(archive::list(accounts.store(), id)?)).await
+}
+
+/// Writes the archive (one JSON per article, one HTML per item) to a new export folder.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_archive(state: State<'_, AppState>, id: AccountId) -> Result<String, AppError> {
+    let accounts = state.accounts()?;
+    let folder = archive::export_folder(&state.exports_root(), "archive");
+    in_background(move || {
+        archive::export(accounts.store(), id, &folder)?;
+        Ok(folder.display().to_string())
+    })
+    .await
+}
+
+/// Opens an export folder in the file manager; only folders under the exports root.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_export(state: State<'_, AppState>, path: String) -> Result<(), AppError> {
+    let folder = archive::folder_to_open(&state.exports_root(), std::path::Path::new(&path))?;
+    super::system_open(folder.into_os_string()).await
+}
