@@ -12,7 +12,6 @@ use retract_core::accounts::{AccountId, Accounts};
 use retract_core::keyring::Keyring;
 use wechat_sim::Sim;
 
-use crate::commands::system::{AppInfo, DemoInfo};
 use crate::error::{AppError, ErrorKind};
 
 pub struct AppState {
@@ -123,20 +122,18 @@ impl AppState {
         }
     }
 
-    pub fn info(&self) -> AppInfo {
-        let demo = self.demo.lock().unwrap_or_else(|p| p.into_inner());
-        AppInfo {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            data_dir: self.data_dir.display().to_string(),
-            keyring_service: self.keyring.service().to_string(),
-            api_base_override: self.api_base_override.clone(),
-            demo: demo.as_ref().map(|sim| DemoInfo {
-                base_url: sim.base_url().to_string(),
-                appid: wechat_sim::DEMO_APPID.to_string(),
-                messages: DEMO_MESSAGES,
-            }),
-            storage_error: self.accounts.as_ref().err().map(|e| e.message.clone()),
-        }
+    /// The running demo simulator's address, if the demo was started.
+    pub fn demo_base(&self) -> Option<String> {
+        self.demo
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|sim| sim.base_url().to_string())
+    }
+
+    /// Why the local database could not be opened, if it could not.
+    pub fn storage_error(&self) -> Option<String> {
+        self.accounts.as_ref().err().map(|e| e.message.clone())
     }
 }
 

@@ -179,12 +179,13 @@ pub async fn secret_storage(
 /// Gives the secret again for this session (when it is in no keyring).
 #[tauri::command]
 #[specta::specta]
-pub fn provide_secret(
+pub async fn provide_secret(
     state: State<'_, AppState>,
     id: AccountId,
     secret: String,
 ) -> Result<(), AppError> {
-    Ok(state.accounts()?.provide_session_secret(id, &secret)?)
+    let accounts = state.accounts()?;
+    super::in_background(move || Ok(accounts.provide_session_secret(id, &secret)?)).await
 }
 
 /// Starts the built-in simulator and opens the demo account on it.

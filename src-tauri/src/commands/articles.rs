@@ -7,7 +7,7 @@ use specta::Type;
 use tauri::{AppHandle, State};
 use tauri_specta::Event;
 
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// Sent after every page a sync stores.
@@ -85,68 +85,34 @@ pub fn cancel_sync(state: State<'_, AppState>, id: AccountId) {
 /// One window of the filtered list; no API call.
 #[tauri::command]
 #[specta::specta]
-pub fn list_articles(
+pub async fn list_articles(
     state: State<'_, AppState>,
     id: AccountId,
     filter: FilterInput,
     offset: u32,
     limit: u32,
 ) -> Result<ArticlePage, AppError> {
+    let accounts = state.accounts()?;
     let filter = ArticleFilter {
         query: filter.query,
         from: filter.from,
         to: filter.to,
     };
-    let (total, rows) = index::search(state.accounts()?.store(), id, &filter, offset, limit)?;
-    Ok(ArticlePage {
-        total,
-        offset,
-        rows,
+    super::in_background(move || {
+        let (total, rows) = index::search(accounts.store(), id, &filter, offset, limit)?;
+        Ok(ArticlePage {
+            total,
+            offset,
+            rows,
+        })
     })
-}
-
-/// Only article pages on mp.weixin.qq.com, over HTTPS: nothing else is opened.
-pub fn check_article_url(raw: &str) -> Result<url::Url, AppError> {
-    let url = url::Url::parse(raw)
-        .map_err(|_| AppError::new(ErrorKind::InvalidInput, "not a valid URL"))?;
-    if url.scheme() != "https"
-        || url.host_str() != Some("mp.weixin.qq.com")
-        || !url.username().is_empty()
-        || url.port().is_some()
-    {
-        return Err(AppError::new(
-            ErrorKind::InvalidInput,
-            "only https://mp.weixin.qq.com article links are opened",
-        ));
-    }
-    Ok(url)
+    .await
 }
 
 /// Opens an article in the system browser; its HTML is never rendered inside the app.
 #[tauri::command]
 #[specta::specta]
 pub async fn open_article(url: String) -> Result<(), AppError> {
-    let url = check_article_url(&url)?;
+    let url = retract_core::links::article_link(&url)?;
     super::system_open(url.as_str().into()).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_article_url;
-
-    #[test]
-    fn only_https_mp_weixin_links_are_opened() {
-        assert!(check_article_url("https://mp.weixin.qq.com/s/AbC_12-x").is_ok());
-        for bad in [
-            "http://mp.weixin.qq.com/s/x",
-            "https://mp.weixin.qq.com.evil.example/s/x",
-            "https://evil.example/?u=https://mp.weixin.qq.com",
-            "https://user@mp.weixin.qq.com/s/x",
-            "https://mp.weixin.qq.com:8443/s/x",
-            "file:///etc/passwd",
-            "javascript:alert(1)",
-        ] {
-            assert!(check_article_url(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -91,8 +91,9 @@ pub async fn plan_deletion(
 
 #[tauri::command]
 #[specta::specta]
-pub fn cancel_plan(state: State<'_, AppState>, plan_id: PlanId) -> Result<(), AppError> {
-    Ok(plan::cancel(state.accounts()?.store(), plan_id)?)
+pub async fn cancel_plan(state: State<'_, AppState>, plan_id: PlanId) -> Result<(), AppError> {
+    let accounts = state.accounts()?;
+    super::in_background(move || Ok(plan::cancel(accounts.store(), plan_id)?)).await
 }
 
 /// Checks nonce and phrase, marks the plan used, then runs the account's queue (this plan
@@ -112,8 +113,12 @@ pub async fn execute_plan(
 
 #[tauri::command]
 #[specta::specta]
-pub fn queue_status(state: State<'_, AppState>, id: AccountId) -> Result<QueueStatus, AppError> {
-    Ok(queue::status(state.accounts()?.store(), id)?)
+pub async fn queue_status(
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<QueueStatus, AppError> {
+    let accounts = state.accounts()?;
+    super::in_background(move || Ok(queue::status(accounts.store(), id)?)).await
 }
 
 /// Settles what a crash or a cut connection left unknown, with getarticle only.
@@ -141,8 +146,9 @@ pub async fn resume_queue(
 /// Cancels what was not sent in a plan; returns how many targets were cancelled.
 #[tauri::command]
 #[specta::specta]
-pub fn cancel_queue(state: State<'_, AppState>, plan_id: PlanId) -> Result<u32, AppError> {
-    Ok(queue::cancel_unsent(state.accounts()?.store(), plan_id)?)
+pub async fn cancel_queue(state: State<'_, AppState>, plan_id: PlanId) -> Result<u32, AppError> {
+    let accounts = state.accounts()?;
+    super::in_background(move || Ok(queue::cancel_unsent(accounts.store(), plan_id)?)).await
 }
 
 /// Resets all of the account's daily counters (10 a month, shared with the web console).

@@ -1,12 +1,10 @@
 //! What the app is running against, and whether the OS keyring works.
 
-use std::time::Duration;
-
 use serde::Serialize;
 use specta::Type;
 use tauri::State;
 
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, Type)]
@@ -46,7 +44,18 @@ pub struct KeyringReport {
 #[tauri::command]
 #[specta::specta]
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
-    state.info()
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        data_dir: state.data_dir.display().to_string(),
+        keyring_service: state.keyring().service().to_string(),
+        api_base_override: state.api_base_override.clone(),
+        demo: state.demo_base().map(|base_url| DemoInfo {
+            base_url,
+            appid: wechat_sim::DEMO_APPID.to_string(),
+            messages: crate::state::DEMO_MESSAGES,
+        }),
+        storage_error: state.storage_error(),
+    }
 }
 
 /// What each account has shown of WeChat's undocumented behaviour, first sightings only.
@@ -68,18 +77,8 @@ pub async fn list_observations(
 #[specta::specta]
 pub async fn keyring_self_test(state: State<'_, AppState>) -> Result<KeyringReport, AppError> {
     let keyring = state.keyring();
-    // D-Bus calls block and an unlock prompt may wait on the user: off the async runtime,
-    // and bounded.
-    let task = tokio::task::spawn_blocking(move || keyring.self_test());
-    let report = tokio::time::timeout(Duration::from_secs(30), task)
-        .await
-        .map_err(|_| {
-            AppError::new(
-                ErrorKind::KeyringLocked,
-                "the keyring did not answer within 30 seconds (an unlock prompt may be waiting)",
-            )
-        })?
-        .map_err(|e| AppError::internal(format!("keyring check failed: {e}")))?;
+    // D-Bus calls block and an unlock prompt may wait on the user: off the async runtime, bounded.
+    let report = crate::state::blocking(move || Ok(keyring.self_test())).await?;
     Ok(KeyringReport {
         ok: report.ok(),
         service: report.service,

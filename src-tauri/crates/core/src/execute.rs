@@ -298,7 +298,7 @@ pub async fn settle(
     }
     let from = [t.state];
     let mut ctx = RunContext::default();
-    let verdict = match recheck::check(api, store, account, plan, &t, false, &mut ctx).await {
+    let verdict = match recheck::prove(api, store, account, plan, &t, false, &mut ctx).await {
         Ok(v) => v,
         Err(CheckError::Wechat(e)) => return Err(CoreError::Wechat(e)),
         Err(CheckError::Core(e)) => return Err(e),
@@ -376,7 +376,7 @@ async fn run_one(
         });
     }
     Transition::new(plan, seq, &[Planned], Intent, options.now()).commit(store)?;
-    match recheck::check(api, store, account, plan, t, true, ctx).await {
+    match recheck::prove(api, store, account, plan, t, true, ctx).await {
         Ok(Verdict::Present) => {}
         Ok(Verdict::Gone) => {
             Transition::new(plan, seq, &[Intent], Done, options.now())
@@ -438,7 +438,7 @@ async fn run_one(
             }
             // 53600 on a delete is not proof by itself: getarticle decides.
             _ if e.class() == Some(&ErrorClass::InvalidArticle) => {
-                return match recheck::check(api, store, account, plan, t, false, ctx).await {
+                return match recheck::prove(api, store, account, plan, t, false, ctx).await {
                     Ok(Verdict::Gone) => {
                         Transition::new(plan, seq, &[Sent], Done, options.now())
                             .outcome(Outcome::AlreadyGone)

@@ -10,6 +10,7 @@ pub mod execute;
 pub mod index;
 pub mod journal;
 pub mod keyring;
+pub mod links;
 pub mod observations;
 pub mod plan;
 pub mod queue;

@@ -144,7 +144,7 @@ impl From<CoreError> for CheckError {
 
 /// Asks `getarticle` about `t`. With `archive`, a `Present` target's answer is archived first
 /// (raw, as received); a failed archive write is an error, so nothing is sent.
-pub(crate) async fn check(
+pub(crate) async fn prove(
     api: &Api,
     store: &Store,
     account: AccountId,
