@@ -135,12 +135,19 @@ export type ArticleRow = {
 	isDeleted: boolean,
 };
 
+/**  What an audit event records. Stored as its snake_case name; the UI translates it. */
+export type AuditAction = "account_added" | "account_removed" | "sync" | "plan_created" | "plan_confirmed" | "plan_cancelled" | "plan_executed" | "delete_request" | "reconciled" | "queue_cancelled" | "quota_cleared" | 
+/**  A first sighting of WeChat's undocumented behaviour. */
+"observed" | 
+/**  A name this build does not know (written by a newer Retract). */
+"unknown";
+
 /**  One audit event. */
 export type AuditEvent = {
 	id: number,
 	at: number,
 	accountId: number | null,
-	action: string,
+	action: AuditAction,
 	/**  JSON, as written. */
 	detail: string,
 	/**  The WeChat request id in the detail, if any (for `rid/get`). */

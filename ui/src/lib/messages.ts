@@ -228,6 +228,8 @@ export const zhCN = {
   "audit.action.reconciled": "核实结果",
   "audit.action.queue_cancelled": "取消未发送的删除",
   "audit.action.quota_cleared": "清空调用次数",
+  "audit.action.observed": "记录微信的实际表现",
+  "audit.action.unknown": "其他操作",
 
   "error.title": "出错了",
   "error.code": "错误码 {code}",
@@ -490,6 +492,8 @@ export const en: Record<MessageKey, string> = {
   "audit.action.reconciled": "Outcome checked",
   "audit.action.queue_cancelled": "Unsent deletes cancelled",
   "audit.action.quota_cleared": "Call counts reset",
+  "audit.action.observed": "WeChat behaviour recorded",
+  "audit.action.unknown": "Other",
 
   "error.title": "Something went wrong",
   "error.code": "Error code {code}",

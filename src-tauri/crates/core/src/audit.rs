@@ -17,6 +17,70 @@ use crate::store::Store;
 /// The most events the activity log lists at once (the export has no limit).
 pub const LIST_LIMIT: u32 = 1000;
 
+/// What an audit event records. Stored as its snake_case name; the UI translates it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum AuditAction {
+    AccountAdded,
+    AccountRemoved,
+    Sync,
+    PlanCreated,
+    PlanConfirmed,
+    PlanCancelled,
+    PlanExecuted,
+    DeleteRequest,
+    Reconciled,
+    QueueCancelled,
+    QuotaCleared,
+    /// A first sighting of WeChat's undocumented behaviour.
+    Observed,
+    /// A name this build does not know (written by a newer Retract).
+    Unknown,
+}
+
+impl AuditAction {
+    const ALL: [Self; 12] = [
+        Self::AccountAdded,
+        Self::AccountRemoved,
+        Self::Sync,
+        Self::PlanCreated,
+        Self::PlanConfirmed,
+        Self::PlanCancelled,
+        Self::PlanExecuted,
+        Self::DeleteRequest,
+        Self::Reconciled,
+        Self::QueueCancelled,
+        Self::QuotaCleared,
+        Self::Observed,
+    ];
+
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            Self::AccountAdded => "account_added",
+            Self::AccountRemoved => "account_removed",
+            Self::Sync => "sync",
+            Self::PlanCreated => "plan_created",
+            Self::PlanConfirmed => "plan_confirmed",
+            Self::PlanCancelled => "plan_cancelled",
+            Self::PlanExecuted => "plan_executed",
+            Self::DeleteRequest => "delete_request",
+            Self::Reconciled => "reconciled",
+            Self::QueueCancelled => "queue_cancelled",
+            Self::QuotaCleared => "quota_cleared",
+            Self::Observed => "observed",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    fn from_sql(text: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_sql() == text)
+            .unwrap_or(Self::Unknown)
+    }
+}
+
 /// One audit event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -25,7 +89,7 @@ pub struct AuditEvent {
     pub id: i64,
     pub at: i64,
     pub account_id: Option<i64>,
-    pub action: String,
+    pub action: AuditAction,
     /// JSON, as written.
     pub detail: String,
     /// The WeChat request id in the detail, if any (for `rid/get`).
@@ -60,7 +124,7 @@ pub fn list(store: &Store, filter: &AuditFilter, limit: u32) -> Result<Vec<Audit
                     id: r.get(0)?,
                     at: r.get(1)?,
                     account_id: r.get(2)?,
-                    action: r.get(3)?,
+                    action: AuditAction::from_sql(&r.get::<_, String>(3)?),
                     rid: parsed.get("rid").and_then(|v| v.as_str()).map(String::from),
                     errcode: parsed.get("errcode").and_then(serde_json::Value::as_i64),
                     detail,
@@ -95,7 +159,7 @@ pub fn export_csv(store: &Store, filter: &AuditFilter, path: &Path) -> Result<u3
             e.id,
             e.at,
             e.account_id.map(|a| a.to_string()).unwrap_or_default(),
-            csv_field(&e.action),
+            csv_field(e.action.as_sql()),
             e.errcode.map(|c| c.to_string()).unwrap_or_default(),
             e.rid.clone().unwrap_or_default(),
             csv_field(&e.detail)
@@ -104,4 +168,21 @@ pub fn export_csv(store: &Store, filter: &AuditFilter, path: &Path) -> Result<u3
     file.write_all(out.as_bytes())
         .map_err(|e| io(path, "cannot write", e))?;
     Ok(events.len() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_round_trip_and_match_what_the_ui_reads() {
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::from_sql(a.as_sql()), a);
+            assert_eq!(serde_json::to_value(a).unwrap_or_default(), a.as_sql());
+        }
+        assert_eq!(
+            AuditAction::from_sql("from_the_future"),
+            AuditAction::Unknown
+        );
+    }
 }

@@ -240,7 +240,7 @@ pub async fn execute(
     }
     store.audit(
         Some(account),
-        "plan_executed",
+        crate::audit::AuditAction::PlanExecuted,
         &serde_json::json!({"plan": plan, "results": results.iter().map(|r| (r.seq, r.outcome)).collect::<Vec<_>>(), "stopped": stop.as_ref().map(ToString::to_string)}),
     )?;
     Ok(ExecutionReport {
@@ -535,7 +535,7 @@ fn audit_request(
     let api = answer.as_ref().err().and_then(WxError::api);
     store.audit(
         Some(account),
-        "delete_request",
+        crate::audit::AuditAction::DeleteRequest,
         &serde_json::json!({
             "plan": plan,
             "seq": t.seq,

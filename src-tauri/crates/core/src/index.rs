@@ -200,7 +200,7 @@ pub async fn sync(
     let incomplete = full && !cancelled && (!whole_walk || unverified > 0);
     store.audit(
         Some(account),
-        "sync",
+        crate::audit::AuditAction::Sync,
         &serde_json::json!({"full": full, "pages": progress.pages, "messages": progress.messages, "new": progress.new_messages, "cancelled": cancelled, "vanished": vanished, "unverified": unverified, "incomplete": incomplete, "resume_at": resume_at}),
     )?;
     Ok(SyncReport {

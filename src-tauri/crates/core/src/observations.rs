@@ -79,7 +79,7 @@ pub(crate) fn record(
             );
             let _ = store.audit(
                 Some(account),
-                "observed",
+                crate::audit::AuditAction::Observed,
                 &serde_json::json!({"behaviour": behaviour, "rid": rid, "detail": detail}),
             );
         }

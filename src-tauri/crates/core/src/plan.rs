@@ -238,7 +238,7 @@ pub async fn create(
     };
     store.audit(
         Some(account),
-        "plan_created",
+        crate::audit::AuditAction::PlanCreated,
         &serde_json::json!({"plan": id, "requests": targets.len(), "articles": articles}),
     )?;
     Ok(Plan {
@@ -360,7 +360,7 @@ pub fn confirm(
     }
     store.audit(
         Some(account),
-        "plan_confirmed",
+        crate::audit::AuditAction::PlanConfirmed,
         &serde_json::json!({"plan": plan}),
     )?;
     Ok(account)
@@ -380,7 +380,11 @@ pub fn cancel(store: &Store, plan: PlanId) -> Result<(), CoreError> {
             .conn()
             .execute("UPDATE plan_targets SET state = 'skipped', outcome = 'cancelled' WHERE plan_id = ?1", [plan])
             .map_err(store.err("cannot cancel the plan"))?;
-        store.audit(None, "plan_cancelled", &serde_json::json!({"plan": plan}))?;
+        store.audit(
+            None,
+            crate::audit::AuditAction::PlanCancelled,
+            &serde_json::json!({"plan": plan}),
+        )?;
     }
     Ok(())
 }

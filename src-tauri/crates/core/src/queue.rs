@@ -197,7 +197,7 @@ async fn reconcile_locked(
         if settled.state.is_some() {
             store.audit(
                 Some(account),
-                "reconciled",
+                crate::audit::AuditAction::Reconciled,
                 &serde_json::json!({"plan": plan, "seq": seq, "was": settled.was, "now": now, "article_id": settled.article_id, "index": settled.index}),
             )?;
         }
@@ -357,7 +357,7 @@ pub fn cancel_unsent(store: &Store, plan: PlanId) -> Result<u32, CoreError> {
     }
     store.audit(
         None,
-        "queue_cancelled",
+        crate::audit::AuditAction::QueueCancelled,
         &serde_json::json!({"plan": plan, "cancelled": changed}),
     )?;
     Ok(changed as u32)
@@ -378,7 +378,7 @@ pub async fn clear_quota(
     };
     store.audit(
         Some(account),
-        "quota_cleared",
+        crate::audit::AuditAction::QuotaCleared,
         &serde_json::json!({"errcode": code, "rid": result.as_ref().err().and_then(WxError::api).and_then(|a| a.rid.clone())}),
     )?;
     result?;

@@ -233,13 +233,18 @@ impl Store {
     pub fn audit(
         &self,
         account_id: Option<i64>,
-        action: &str,
+        action: crate::audit::AuditAction,
         detail: &serde_json::Value,
     ) -> Result<(), CoreError> {
         self.conn()
             .execute(
                 "INSERT INTO audit (at, account_id, action, detail) VALUES (?1, ?2, ?3, ?4)",
-                rusqlite::params![crate::now_unix(), account_id, action, detail.to_string()],
+                rusqlite::params![
+                    crate::now_unix(),
+                    account_id,
+                    action.as_sql(),
+                    detail.to_string()
+                ],
             )
             .map(|_| ())
             .map_err(self.err("cannot write the audit log"))

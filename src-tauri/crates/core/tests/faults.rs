@@ -523,7 +523,7 @@ fn a_damaged_database_is_refused_with_a_clear_error_and_left_as_it_was() {
         store
             .audit(
                 None,
-                "filler",
+                retract_core::audit::AuditAction::Sync,
                 &serde_json::json!({"x": "y".repeat(20_000)}),
             )
             .unwrap();

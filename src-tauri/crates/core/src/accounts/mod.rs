@@ -104,7 +104,7 @@ impl Accounts {
         let id = profile::insert(&self.store, &c.name, &c.profile, false, now)?;
         self.store.audit(
             Some(id),
-            "account_added",
+            crate::audit::AuditAction::AccountAdded,
             &serde_json::json!({"appid": appid, "source": c.profile.setup.kind(), "secret_storage": storage}),
         )?;
         self.get(id)
@@ -178,7 +178,7 @@ impl Accounts {
             .map_err(self.store.err("cannot remove the account"))?;
         self.store.audit(
             Some(id),
-            "account_removed",
+            crate::audit::AuditAction::AccountRemoved,
             &serde_json::json!({"appid": account.profile.appid}),
         )
     }
