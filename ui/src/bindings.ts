@@ -19,45 +19,45 @@ export const commands = {
 	/**  Obtains a token and reads the delete quota. Nothing is stored. */
 	verifyAccount: (input: AccountInput) => typedError<VerifyReport, AppError>(__TAURI_INVOKE("verify_account", { input })),
 	saveAccount: (input: AccountInput, storage: SecretStorage) => typedError<SavedAccount, AppError>(__TAURI_INVOKE("save_account", { input, storage })),
-	renameAccount: (id: number, name: string) => typedError<Account, AppError>(__TAURI_INVOKE("rename_account", { id, name })),
+	renameAccount: (id: AccountId, name: string) => typedError<Account, AppError>(__TAURI_INVOKE("rename_account", { id, name })),
 	/**  Removes the keyring entries, the profile and the local index of an account. */
-	removeAccount: (id: number) => typedError<null, AppError>(__TAURI_INVOKE("remove_account", { id })),
+	removeAccount: (id: AccountId) => typedError<null, AppError>(__TAURI_INVOKE("remove_account", { id })),
 	/**  Token and delete quota of a saved account (also the quota meter's source). */
-	reverifyAccount: (id: number) => typedError<VerifyReport, AppError>(__TAURI_INVOKE("reverify_account", { id })),
+	reverifyAccount: (id: AccountId) => typedError<VerifyReport, AppError>(__TAURI_INVOKE("reverify_account", { id })),
 	/**  Where the account's secret is now: keyring, this session, or nowhere (ask again). */
-	secretStorage: (id: number) => typedError<SecretStorage | null, AppError>(__TAURI_INVOKE("secret_storage", { id })),
+	secretStorage: (id: AccountId) => typedError<SecretStorage | null, AppError>(__TAURI_INVOKE("secret_storage", { id })),
 	/**  Gives the secret again for this session (when it is in no keyring). */
-	provideSecret: (id: number, secret: string) => typedError<null, AppError>(__TAURI_INVOKE("provide_secret", { id, secret })),
+	provideSecret: (id: AccountId, secret: string) => typedError<null, AppError>(__TAURI_INVOKE("provide_secret", { id, secret })),
 	/**  Starts the built-in simulator and opens the demo account on it. */
 	startDemo: () => typedError<Account, AppError>(__TAURI_INVOKE("start_demo")),
-	syncArticles: (id: number, full: boolean) => typedError<SyncReport, AppError>(__TAURI_INVOKE("sync_articles", { id, full })),
-	cancelSync: (id: number) => __TAURI_INVOKE<void>("cancel_sync", { id }),
+	syncArticles: (id: AccountId, full: boolean) => typedError<SyncReport, AppError>(__TAURI_INVOKE("sync_articles", { id, full })),
+	cancelSync: (id: AccountId) => __TAURI_INVOKE<void>("cancel_sync", { id }),
 	/**  One window of the filtered list; no API call. */
-	listArticles: (id: number, filter: FilterInput, offset: number, limit: number) => typedError<ArticlePage, AppError>(__TAURI_INVOKE("list_articles", { id, filter, offset, limit })),
+	listArticles: (id: AccountId, filter: FilterInput, offset: number, limit: number) => typedError<ArticlePage, AppError>(__TAURI_INVOKE("list_articles", { id, filter, offset, limit })),
 	/**  Opens an article in the system browser; its HTML is never rendered inside the app. */
 	openArticle: (url: string) => typedError<null, AppError>(__TAURI_INVOKE("open_article", { url })),
-	planDeletion: (id: number, selection: Selection[]) => typedError<Plan, AppError>(__TAURI_INVOKE("plan_deletion", { id, selection })),
-	cancelPlan: (planId: number) => typedError<null, AppError>(__TAURI_INVOKE("cancel_plan", { planId })),
+	planDeletion: (id: AccountId, selection: Selection[]) => typedError<Plan, AppError>(__TAURI_INVOKE("plan_deletion", { id, selection })),
+	cancelPlan: (planId: PlanId) => typedError<null, AppError>(__TAURI_INVOKE("cancel_plan", { planId })),
 	/**
 	 *  Checks nonce and phrase, marks the plan used, then runs the account's queue (this plan
 	 *  included) one request at a time.
 	 */
-	executePlan: (planId: number, nonce: string, phrase: string) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("execute_plan", { planId, nonce, phrase })),
-	queueStatus: (id: number) => typedError<QueueStatus, AppError>(__TAURI_INVOKE("queue_status", { id })),
+	executePlan: (planId: PlanId, nonce: string, phrase: string) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("execute_plan", { planId, nonce, phrase })),
+	queueStatus: (id: AccountId) => typedError<QueueStatus, AppError>(__TAURI_INVOKE("queue_status", { id })),
 	/**  Settles what a crash or a cut connection left unknown, with getarticle only. */
-	reconcileQueue: (id: number) => typedError<Finding[], AppError>(__TAURI_INVOKE("reconcile_queue", { id })),
-	resumeQueue: (id: number) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("resume_queue", { id })),
+	reconcileQueue: (id: AccountId) => typedError<Finding[], AppError>(__TAURI_INVOKE("reconcile_queue", { id })),
+	resumeQueue: (id: AccountId) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("resume_queue", { id })),
 	/**  Cancels what was not sent in a plan; returns how many targets were cancelled. */
-	cancelQueue: (planId: number) => typedError<number, AppError>(__TAURI_INVOKE("cancel_queue", { planId })),
+	cancelQueue: (planId: PlanId) => typedError<number, AppError>(__TAURI_INVOKE("cancel_queue", { planId })),
 	/**  Resets all of the account's daily counters (10 a month, shared with the web console). */
-	clearQuota: (id: number) => typedError<null, AppError>(__TAURI_INVOKE("clear_quota", { id })),
-	listDeleted: (id: number) => typedError<DeletedArticle[], AppError>(__TAURI_INVOKE("list_deleted", { id })),
+	clearQuota: (id: AccountId) => typedError<null, AppError>(__TAURI_INVOKE("clear_quota", { id })),
+	listDeleted: (id: AccountId) => typedError<DeletedArticle[], AppError>(__TAURI_INVOKE("list_deleted", { id })),
 	/**  Writes the archive (one JSON per article, one HTML per item) to a new export folder. */
-	exportArchive: (id: number) => typedError<string, AppError>(__TAURI_INVOKE("export_archive", { id })),
-	listAudit: (id: number | null, from: number | null, to: number | null) => typedError<AuditEvent[], AppError>(__TAURI_INVOKE("list_audit", { id, from, to })),
-	exportAudit: (id: number | null, from: number | null, to: number | null) => typedError<string, AppError>(__TAURI_INVOKE("export_audit", { id, from, to })),
+	exportArchive: (id: AccountId) => typedError<string, AppError>(__TAURI_INVOKE("export_archive", { id })),
+	listAudit: (id: AccountId | null, from: number | null, to: number | null) => typedError<AuditEvent[], AppError>(__TAURI_INVOKE("list_audit", { id, from, to })),
+	exportAudit: (id: AccountId | null, from: number | null, to: number | null) => typedError<string, AppError>(__TAURI_INVOKE("export_audit", { id, from, to })),
 	/**  What WeChat recorded about a failed request (`openapi/rid/get`, kept 7 days). */
-	lookupRid: (id: number, rid: string) => typedError<RidView, AppError>(__TAURI_INVOKE("lookup_rid", { id, rid })),
+	lookupRid: (id: AccountId, rid: string) => typedError<RidView, AppError>(__TAURI_INVOKE("lookup_rid", { id, rid })),
 	/**  Opens an export folder in the file manager; only folders under the exports root. */
 	openExport: (path: string) => typedError<null, AppError>(__TAURI_INVOKE("open_export", { path })),
 };
@@ -71,7 +71,7 @@ export const events = {
 /* Types */
 /**  A stored account: everything but secrets. */
 export type Account = {
-	id: number,
+	id: AccountId,
 	name: string,
 	profile: Profile,
 	isDemo: boolean,
@@ -80,6 +80,9 @@ export type Account = {
 	/**  The keyring entry (under the app's service name) that holds this account's secret. */
 	secretEntry: string,
 };
+
+/**  An account's row id. */
+export type AccountId = number;
 
 /**  What the wizard sends. The secret travels in, never out. */
 export type AccountInput = {
@@ -146,7 +149,7 @@ export type AuditAction = "account_added" | "account_removed" | "sync" | "plan_c
 export type AuditEvent = {
 	id: number,
 	at: number,
-	accountId: number | null,
+	accountId: AccountId | null,
 	action: AuditAction,
 	/**  JSON, as written. */
 	detail: string,
@@ -170,7 +173,7 @@ export type Behaviour =
 export type DeletedArticle = {
 	archiveId: number,
 	articleId: string,
-	planId: number | null,
+	planId: PlanId | null,
 	/**  When the copy was taken (right before the delete). */
 	archivedAt: number,
 	/**  When the journal recorded it done. */
@@ -182,7 +185,7 @@ export type DeletedArticle = {
 
 /**  Sent as each target of a running plan settles. */
 export type DeletionProgressEvent = {
-	planId: number,
+	planId: PlanId,
 	seq: number,
 	outcome: Outcome,
 };
@@ -257,7 +260,7 @@ export type ErrorKind =
 "internal";
 
 export type ExecutionReport = {
-	planId: number,
+	planId: PlanId,
 	results: TargetResult[],
 };
 
@@ -271,7 +274,7 @@ export type FilterInput = {
 
 /**  What reconciliation found for one target. */
 export type Finding = {
-	planId: number,
+	planId: PlanId,
 	seq: number,
 	articleId: string,
 	index: number | null,
@@ -314,7 +317,7 @@ export type ListQuota = {
 };
 
 export type Observation = {
-	accountId: number,
+	accountId: AccountId,
 	behaviour: Behaviour,
 	/**  Unix seconds of the first sighting. */
 	at: number,
@@ -343,8 +346,8 @@ export type Outcome =
 "notRun";
 
 export type Plan = {
-	id: number,
-	accountId: number,
+	id: PlanId,
+	accountId: AccountId,
 	nonce: string,
 	/**  What the user types in step two: the number of articles, easy with any input method. */
 	phrase: string,
@@ -359,9 +362,12 @@ export type Plan = {
 	daysNeeded: number | null,
 };
 
+/**  A deletion plan's row id. */
+export type PlanId = number;
+
 /**  One plan of the queue, counted. */
 export type PlanProgress = {
-	planId: number,
+	planId: PlanId,
 	createdAt: number,
 	requests: number,
 	done: number,
@@ -441,7 +447,7 @@ export type SyncProgress = {
 
 /**  Sent after every page a sync stores. */
 export type SyncProgressEvent = {
-	accountId: number,
+	accountId: AccountId,
 	pages: number,
 	messages: number,
 	newMessages: number,

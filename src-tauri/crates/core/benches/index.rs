@@ -31,7 +31,7 @@ fn api(sim: &Sim) -> Api {
 }
 
 /// A store with one account row (the index needs its foreign key).
-fn store(dir: &std::path::Path) -> (Store, i64) {
+fn store(dir: &std::path::Path) -> (Store, retract_core::ids::AccountId) {
     let store = Store::open(&dir.join("bench.db")).unwrap();
     let keyring = Arc::new(retract_core::keyring::Keyring::new("unused"));
     let accounts = retract_core::accounts::Accounts::new(

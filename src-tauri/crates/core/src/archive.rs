@@ -19,7 +19,7 @@ use crate::store::Store;
 pub struct DeletedArticle {
     pub archive_id: i64,
     pub article_id: String,
-    pub plan_id: Option<i64>,
+    pub plan_id: Option<crate::ids::PlanId>,
     /// When the copy was taken (right before the delete).
     pub archived_at: i64,
     /// When the journal recorded it done.

@@ -88,7 +88,7 @@ impl AuditAction {
 pub struct AuditEvent {
     pub id: i64,
     pub at: i64,
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     pub action: AuditAction,
     /// JSON, as written.
     pub detail: String,

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod audit;
 pub mod error;
 pub mod execute;
+pub mod ids;
 pub mod index;
 pub mod journal;
 pub mod keyring;

@@ -73,7 +73,7 @@ pub(crate) fn record(
     match written {
         Ok(1) => {
             tracing::info!(
-                account,
+                account = account.0,
                 behaviour = behaviour.as_sql(),
                 "first sighting recorded"
             );

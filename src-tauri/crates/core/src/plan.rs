@@ -20,7 +20,7 @@ use crate::error::CoreError;
 use crate::index::{self, ArticleRow};
 use crate::store::Store;
 
-pub type PlanId = i64;
+pub use crate::ids::PlanId;
 
 /// What the user ticked in the list.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -217,7 +217,7 @@ pub async fn create(
             params![account, nonce, phrase, crate::now_unix()],
         )
         .map_err(store.err("cannot save the plan"))?;
-        let id = tx.last_insert_rowid();
+        let id = PlanId(tx.last_insert_rowid());
         for t in &targets {
             let titles = serde_json::to_string(
                 &t.items

@@ -232,7 +232,7 @@ impl Store {
     /// Appends an audit event. `detail` is JSON, never holding a secret.
     pub fn audit(
         &self,
-        account_id: Option<i64>,
+        account_id: Option<crate::ids::AccountId>,
         action: crate::audit::AuditAction,
         detail: &serde_json::Value,
     ) -> Result<(), CoreError> {

@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 use common::*;
 use retract_core::accounts::SecretStorage;
 use retract_core::execute::{ExecOptions, Problem, Waiter};
+use retract_core::ids::{AccountId, PlanId};
 use retract_core::journal::JournalState;
 use retract_core::plan::{self, Selection};
 use retract_core::queue;
@@ -50,7 +51,7 @@ fn recording_on(clock: &ManualClock) -> (ExecOptions, Arc<Recorder>) {
     )
 }
 
-async fn run_queue(w: &World, api: &wechat_mp::Api, account: i64) -> queue::QueueRun {
+async fn run_queue(w: &World, api: &wechat_mp::Api, account: AccountId) -> queue::QueueRun {
     let (options, _) = recording();
     queue::run(api, w.store(), account, &options, |_, _| {})
         .await
@@ -61,7 +62,7 @@ async fn run_queue(w: &World, api: &wechat_mp::Api, account: i64) -> queue::Queu
 async fn run_then_wait(
     w: &World,
     api: &wechat_mp::Api,
-    account: i64,
+    account: AccountId,
     clock: &ManualClock,
 ) -> queue::QueueRun {
     let (options, _) = recording_on(clock);
@@ -72,7 +73,7 @@ async fn run_then_wait(
     run
 }
 
-fn history(w: &World, plan: i64, seq: u32) -> Vec<String> {
+fn history(w: &World, plan: PlanId, seq: u32) -> Vec<String> {
     let conn = rusqlite::Connection::open(w.db_path()).unwrap();
     let mut stmt = conn
         .prepare("SELECT state FROM journal_events WHERE plan_id = ?1 AND seq = ?2 ORDER BY id")
@@ -92,7 +93,7 @@ fn deleted_in_sim(w: &World, article_id: &str) -> bool {
         .all(|i| i.is_deleted)
 }
 
-fn set_state(w: &World, plan: i64, seq: u32, state: &str) {
+fn set_state(w: &World, plan: PlanId, seq: u32, state: &str) {
     let conn = rusqlite::Connection::open(w.db_path()).unwrap();
     conn.execute(
         "UPDATE plan_targets SET state = ?3 WHERE plan_id = ?1 AND seq = ?2",

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use common::*;
 use retract_core::accounts::SecretStorage;
+use retract_core::ids::AccountId;
 use retract_core::plan::Selection;
 use retract_core::queue;
 use wechat_sim::{DEMO_APPID, SimConfig};
@@ -90,7 +91,7 @@ fn check_invariants(w: &World) -> usize {
     received.values().map(|n| *n as usize).sum()
 }
 
-fn runner(w: &World, account: i64) -> std::process::Child {
+fn runner(w: &World, account: AccountId) -> std::process::Child {
     queue_runner(w, account)
         // This world shows deletes at once; lag is covered by the safety property test.
         .env("RETRACT_SETTLE_AFTER_SECS", "0")

@@ -15,6 +15,7 @@ use common::*;
 use retract_core::CoreError;
 use retract_core::accounts::SecretStorage;
 use retract_core::execute::{ExecOptions, Outcome, Problem};
+use retract_core::ids::AccountId;
 use retract_core::index;
 use retract_core::journal::JournalState;
 use retract_core::plan::{self, Selection};
@@ -42,7 +43,7 @@ fn options_on(clock: &ManualClock) -> ExecOptions {
     }
 }
 
-async fn run(w: &World, api: &Api, account: i64, clock: &ManualClock) -> queue::QueueRun {
+async fn run(w: &World, api: &Api, account: AccountId, clock: &ManualClock) -> queue::QueueRun {
     queue::run(api, w.store(), account, &options_on(clock), |_, _| {})
         .await
         .unwrap()

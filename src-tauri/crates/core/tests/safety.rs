@@ -29,6 +29,7 @@ use std::time::{Duration, SystemTime};
 use common::*;
 use retract_core::accounts::SecretStorage;
 use retract_core::execute::ExecOptions;
+use retract_core::ids::AccountId;
 use retract_core::index;
 use retract_core::plan::{self, Selection};
 use retract_core::queue;
@@ -235,7 +236,7 @@ fn violations(w: &World, deleted_before: &HashSet<(String, String)>) -> Vec<Stri
 }
 
 /// A selection of live rows from the index: single items and whole messages.
-fn draw_selection(w: &World, account: i64, rng: &mut Rng) -> Vec<Selection> {
+fn draw_selection(w: &World, account: AccountId, rng: &mut Rng) -> Vec<Selection> {
     let (_, rows) = index::search(w.store(), account, &Default::default(), 0, 500).unwrap();
     let live: Vec<_> = rows.iter().filter(|r| !r.is_deleted).collect();
     let mut selection = Vec::new();
@@ -277,7 +278,7 @@ async fn settle_in_flight() {
 async fn run_once(
     w: &World,
     api: &Api,
-    account: i64,
+    account: AccountId,
     clock: &ManualClock,
     rng: &mut Rng,
     figures: &mut Figures,

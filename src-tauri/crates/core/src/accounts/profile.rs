@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::error::CoreError;
 use crate::store::Store;
 
-pub type AccountId = i64;
+pub use crate::ids::AccountId;
 
 /// How an account's token is obtained, as the UI names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -166,7 +166,7 @@ pub(crate) fn insert(
         params![name, profile.appid, profile.setup.kind().as_sql(), url, header, expires_at, profile.proxy, profile.api_base, is_demo, now],
     )
     .map_err(store.err("cannot save the account"))?;
-    Ok(conn.last_insert_rowid())
+    Ok(AccountId(conn.last_insert_rowid()))
 }
 
 pub(crate) fn list(store: &Store) -> Result<Vec<Account>, CoreError> {

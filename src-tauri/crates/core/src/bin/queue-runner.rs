@@ -19,7 +19,11 @@ use retract_core::keyring::Keyring;
 use retract_core::queue;
 use retract_core::store::Store;
 
-async fn drain(db: &str, base: &str, account: i64) -> Result<queue::QueueRun, String> {
+async fn drain(
+    db: &str,
+    base: &str,
+    account: retract_core::ids::AccountId,
+) -> Result<queue::QueueRun, String> {
     let store = Arc::new(Store::open(std::path::Path::new(db)).map_err(|e| e.to_string())?);
     // The keyring is never reached: the secret is given for this session before any lookup.
     let keyring = Arc::new(Keyring::new("app.retract.queue-runner"));
@@ -79,7 +83,7 @@ async fn main() -> ExitCode {
         eprintln!("queue-runner: ACCOUNT_ID must be a number, not {account:?}");
         return ExitCode::from(2);
     };
-    match drain(db, base, account).await {
+    match drain(db, base, retract_core::ids::AccountId(account)).await {
         Ok(run) => {
             let done: usize = run.reports.iter().map(|r| r.results.len()).sum();
             let stop = run.reports.iter().find_map(|r| r.stop.as_ref());

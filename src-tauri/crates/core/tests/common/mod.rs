@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use retract_core::accounts::{AccountDraft, Accounts, DraftSource, SecretStorage};
+use retract_core::ids::{AccountId, PlanId};
 use retract_core::index;
 use retract_core::keyring::Keyring;
 use retract_core::plan::{self, Plan, Selection};
@@ -111,7 +112,7 @@ pub fn draft(secret: &str) -> AccountDraft {
 }
 
 /// An account (secret kept as `storage` says) whose whole list is in the index.
-pub async fn synced_account(w: &World, storage: SecretStorage) -> (i64, Api) {
+pub async fn synced_account(w: &World, storage: SecretStorage) -> (AccountId, Api) {
     if storage == SecretStorage::Keyring {
         require_keyring_session();
     }
@@ -137,7 +138,7 @@ pub fn oldest_messages(w: &World, n: usize) -> Vec<Selection> {
 }
 
 /// Plans and confirms the selection, as both confirm steps would.
-pub async fn confirmed(w: &World, api: &Api, account: i64, selection: &[Selection]) -> Plan {
+pub async fn confirmed(w: &World, api: &Api, account: AccountId, selection: &[Selection]) -> Plan {
     let p = plan::create(api, w.store(), account, selection)
         .await
         .unwrap();
@@ -147,7 +148,7 @@ pub async fn confirmed(w: &World, api: &Api, account: i64, selection: &[Selectio
 
 /// The app's queue runner (`queue::run` in its own process) on this world's database; the
 /// secret goes in through the environment, as the binary expects.
-pub fn queue_runner(w: &World, account: i64) -> std::process::Command {
+pub fn queue_runner(w: &World, account: AccountId) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_queue-runner"));
     command
         .args([
@@ -160,7 +161,7 @@ pub fn queue_runner(w: &World, account: i64) -> std::process::Command {
 }
 
 /// The journal state of each target of a plan, in order.
-pub fn states(w: &World, plan: i64) -> Vec<String> {
+pub fn states(w: &World, plan: PlanId) -> Vec<String> {
     let conn = rusqlite::Connection::open(w.db_path()).unwrap();
     let mut stmt = conn
         .prepare("SELECT state FROM plan_targets WHERE plan_id = ?1 ORDER BY seq")
