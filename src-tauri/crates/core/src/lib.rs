@@ -16,6 +16,7 @@ pub mod observations;
 pub mod plan;
 pub mod queue;
 mod recheck;
+pub mod settle;
 pub mod store;
 
 pub use error::CoreError;

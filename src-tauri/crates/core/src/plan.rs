@@ -7,6 +7,8 @@
 //!   the same message;
 //! - items of one message are ordered from the highest index down;
 //! - a plan is confirmed at most once, only with its nonce and its phrase.
+//!
+//! Length: a little over 400 lines, most of it the one `create` function and its tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;

@@ -3,7 +3,7 @@
 //!
 //! Invariants:
 //! - before any new delete, targets left in `intent`, `sent` or `unknown` (a crash, a cut
-//!   connection) are reconciled ([`execute::settle`]): `intent` was never sent; `sent` and
+//!   connection) are reconciled ([`crate::settle::settle`]): `intent` was never sent; `sent` and
 //!   `unknown` are asked about with `getarticle` only once `settle_after` has passed (a lagging
 //!   WeChat could still show a deleted item). A target whose check fails stays as it is and
 //!   nothing else is sent;
@@ -192,7 +192,7 @@ async fn reconcile_locked(
     };
     let mut findings = Vec::new();
     for (plan, seq) in pending {
-        let settled = execute::settle(api, store, account, plan, seq, options).await?;
+        let settled = crate::settle::settle(api, store, account, plan, seq, options).await?;
         let now = settled.state.unwrap_or(settled.was);
         if settled.state.is_some() {
             store.audit(
