@@ -6,6 +6,7 @@
 
 mod commands;
 mod error;
+mod scheduler;
 mod state;
 
 use std::path::PathBuf;
@@ -64,6 +65,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .events(tauri_specta::collect_events![
             articles::SyncProgressEvent,
             deletions::DeletionProgressEvent,
+            scheduler::QueueChangedEvent,
         ])
 }
 
@@ -118,6 +120,7 @@ pub fn run() {
                 eprintln!("Retract: the demo could not start: {}", e.message);
             }
             app.manage(state);
+            scheduler::start(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!());

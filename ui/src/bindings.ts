@@ -65,6 +65,7 @@ export const commands = {
 /** Events */
 export const events = {
 	deletionProgressEvent: makeEvent<DeletionProgressEvent, DeletionProgressEvent>("deletion-progress-event"),
+	queueChangedEvent: makeEvent<QueueChangedEvent, QueueChangedEvent>("queue-changed-event"),
 	syncProgressEvent: makeEvent<SyncProgressEvent, SyncProgressEvent>("sync-progress-event"),
 };
 
@@ -397,6 +398,11 @@ export type Profile = {
 	/**  A relay (or the simulator); `None`: WeChat's own API. */
 	apiBase: string | null,
 	proxy: string | null,
+};
+
+/**  An account's queue changed without the UI asking (the scheduler ran it). */
+export type QueueChangedEvent = {
+	accountId: AccountId,
 };
 
 /**  What a run of the queue did, with the reason it stopped explained like any other error. */

@@ -50,7 +50,7 @@ impl From<QueueRun> for QueueRunView {
     }
 }
 
-async fn run_queue(
+pub(crate) async fn run_queue(
     app: &AppHandle,
     state: &AppState,
     id: AccountId,

@@ -75,6 +75,16 @@ impl QueueStatus {
             .iter()
             .any(|p| p.waiting + p.planned + p.unsettled > 0)
     }
+
+    /// Whether quota-waiting work should be tried now, without anyone clicking: something
+    /// waits, nothing is left to verify (that needs the operator's look), and no pause runs.
+    pub fn due_for_resume(&self, now: i64) -> bool {
+        let (waiting, unsettled) = self
+            .plans
+            .iter()
+            .fold((0, 0), |(w, u), p| (w + p.waiting, u + p.unsettled));
+        waiting > 0 && unsettled == 0 && self.paused_until.is_none_or(|until| until <= now)
+    }
 }
 
 /// Held while a run or a reconciliation changes an account's journal.
@@ -383,4 +393,56 @@ pub async fn clear_quota(
     )?;
     result?;
     pause(store, account, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(waiting: u32, unsettled: u32, paused_until: Option<i64>) -> QueueStatus {
+        QueueStatus {
+            plans: vec![PlanProgress {
+                plan_id: PlanId(1),
+                created_at: 0,
+                requests: 5,
+                done: 1,
+                waiting,
+                planned: 0,
+                unsettled,
+                failed: 0,
+                skipped: 0,
+            }],
+            paused_until,
+        }
+    }
+
+    #[test]
+    fn waiting_work_resumes_by_itself_only_after_its_pause_and_with_nothing_to_verify() {
+        assert!(status(2, 0, None).due_for_resume(100));
+        assert!(status(2, 0, Some(100)).due_for_resume(100));
+        assert!(!status(2, 0, Some(101)).due_for_resume(100), "still paused");
+        assert!(
+            !status(2, 1, None).due_for_resume(100),
+            "the operator verifies first"
+        );
+        assert!(!status(0, 0, None).due_for_resume(100), "nothing waits");
+    }
+
+    #[test]
+    fn a_later_quota_day_is_tried_hourly_only_right_after_a_pause() {
+        let midnight = next_quota_day(1_000_000);
+        assert_eq!(
+            pause_end(midnight + 10, Some(midnight)),
+            midnight + 10 + 3600
+        );
+        assert_eq!(
+            pause_end(midnight + 10, None),
+            next_quota_day(midnight + 10)
+        );
+        assert_eq!(
+            pause_end(midnight + 7200, Some(midnight)),
+            next_quota_day(midnight + 7200),
+            "a pause long over is a new day's exhaustion"
+        );
+    }
 }
