@@ -47,11 +47,21 @@ pub async fn sync_articles(
     id: AccountId,
     full: bool,
 ) -> Result<SyncReport, AppError> {
+    sync_on(&app, &state, id, full).await
+}
+
+/// The sync, with its progress going to `progress`.
+pub(crate) async fn sync_on(
+    progress: &impl super::Progress,
+    state: &AppState,
+    id: AccountId,
+    full: bool,
+) -> Result<SyncReport, AppError> {
     // A sync and a delete run of one account never overlap (the core also holds the
     // cross-process lock).
     let _turn = state.queue_turn(id).await;
     let accounts = state.accounts()?;
-    let api = super::account_api(&state, id).await?;
+    let api = super::account_api(state, id).await?;
     let cancel = state.sync_flag(id);
     let report = index::sync(
         &api,
@@ -60,16 +70,13 @@ pub async fn sync_articles(
         full,
         &cancel,
         |p: &SyncProgress| {
-            let event = SyncProgressEvent {
+            progress.sync(SyncProgressEvent {
                 account_id: id,
                 pages: p.pages,
                 messages: p.messages,
                 new_messages: p.new_messages,
                 total: p.total,
-            };
-            if let Err(e) = event.emit(&app) {
-                tracing::warn!("cannot send sync progress: {e}");
-            }
+            })
         },
     )
     .await?;

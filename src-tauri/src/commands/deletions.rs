@@ -51,7 +51,7 @@ impl From<QueueRun> for QueueRunView {
 }
 
 pub(crate) async fn run_queue(
-    app: &AppHandle,
+    progress: &impl super::Progress,
     state: &AppState,
     id: AccountId,
 ) -> Result<QueueRunView, AppError> {
@@ -64,14 +64,11 @@ pub(crate) async fn run_queue(
         id,
         &ExecOptions::default(),
         |plan_id, r: &TargetResult| {
-            let event = DeletionProgressEvent {
+            progress.deletion(DeletionProgressEvent {
                 plan_id,
                 seq: r.seq,
                 outcome: r.outcome,
-            };
-            if let Err(e) = event.emit(app) {
-                tracing::warn!("cannot send deletion progress: {e}");
-            }
+            })
         },
     )
     .await?;
@@ -85,8 +82,16 @@ pub async fn plan_deletion(
     id: AccountId,
     selection: Vec<Selection>,
 ) -> Result<Plan, AppError> {
-    let api = super::account_api(&state, id).await?;
-    Ok(plan::create(&api, state.accounts()?.store(), id, &selection).await?)
+    plan_on(&state, id, &selection).await
+}
+
+pub(crate) async fn plan_on(
+    state: &AppState,
+    id: AccountId,
+    selection: &[Selection],
+) -> Result<Plan, AppError> {
+    let api = super::account_api(state, id).await?;
+    Ok(plan::create(&api, state.accounts()?.store(), id, selection).await?)
 }
 
 #[tauri::command]
@@ -107,8 +112,19 @@ pub async fn execute_plan(
     nonce: String,
     phrase: String,
 ) -> Result<QueueRunView, AppError> {
-    let account = plan::confirm(state.accounts()?.store(), plan_id, &nonce, &phrase)?;
-    run_queue(&app, &state, account).await
+    execute_on(&app, &state, plan_id, &nonce, &phrase).await
+}
+
+/// Both confirmations checked here, then the queue runs with its progress going to `progress`.
+pub(crate) async fn execute_on(
+    progress: &impl super::Progress,
+    state: &AppState,
+    plan_id: PlanId,
+    nonce: &str,
+    phrase: &str,
+) -> Result<QueueRunView, AppError> {
+    let account = plan::confirm(state.accounts()?.store(), plan_id, nonce, phrase)?;
+    run_queue(progress, state, account).await
 }
 
 #[tauri::command]

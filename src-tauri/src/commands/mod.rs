@@ -10,6 +10,32 @@ pub mod system;
 use crate::error::AppError;
 use crate::state::{AppState, blocking};
 
+#[cfg(test)]
+mod tests;
+
+/// Where a command's progress goes: the window's events in the app, a recorder in the
+/// host-agnostic tests (`commands/tests.rs`).
+pub(crate) trait Progress: Send + Sync {
+    fn sync(&self, event: articles::SyncProgressEvent);
+    fn deletion(&self, event: deletions::DeletionProgressEvent);
+}
+
+impl Progress for tauri::AppHandle {
+    fn sync(&self, event: articles::SyncProgressEvent) {
+        use tauri_specta::Event;
+        if let Err(e) = event.emit(self) {
+            tracing::warn!("cannot send sync progress: {e}");
+        }
+    }
+
+    fn deletion(&self, event: deletions::DeletionProgressEvent) {
+        use tauri_specta::Event;
+        if let Err(e) = event.emit(self) {
+            tracing::warn!("cannot send deletion progress: {e}");
+        }
+    }
+}
+
 /// The account's API client. Building it may read the keyring (D-Bus, maybe an unlock
 /// prompt), so it happens off the async runtime.
 pub(crate) async fn account_api(

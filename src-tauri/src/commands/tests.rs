@@ -1,0 +1,204 @@
+//! The commands without a window: each command's body (`*_on`) runs against a real `AppState`
+//! — a SQLite file in a temp folder, the simulator on loopback, secrets for this session only —
+//! with progress recorded instead of emitted. What the UI receives is what is asserted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use std::sync::{Arc, Mutex};
+
+use retract_core::accounts::{Accounts, SecretStorage};
+use retract_core::execute::Outcome;
+use retract_core::keyring::Keyring;
+use retract_core::plan::Selection;
+use retract_core::store::Store;
+use wechat_sim::{DEMO_APPID, DEMO_SECRET, Fault, Sim, SimConfig};
+
+use super::accounts::{AccountInput, SourceInput};
+use super::articles::{SyncProgressEvent, sync_on};
+use super::deletions::{DeletionProgressEvent, execute_on, plan_on};
+use super::{Progress, in_background};
+use crate::error::ErrorKind;
+use crate::state::AppState;
+
+const DELETE: &str = "/cgi-bin/freepublish/delete";
+
+#[derive(Default)]
+struct Recorder {
+    pages: Mutex<Vec<u32>>,
+    outcomes: Mutex<Vec<Outcome>>,
+}
+
+impl Progress for Recorder {
+    fn sync(&self, event: SyncProgressEvent) {
+        self.pages.lock().unwrap().push(event.pages);
+    }
+    fn deletion(&self, event: DeletionProgressEvent) {
+        self.outcomes.lock().unwrap().push(event.outcome);
+    }
+}
+
+struct Host {
+    sim: Sim,
+    _dir: tempfile::TempDir,
+    state: AppState,
+}
+
+async fn host(messages: usize) -> Host {
+    let sim = Sim::start(SimConfig::demo(messages)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = Arc::new(Keyring::new(format!(
+        "app.retract.test.commands.{}",
+        std::process::id()
+    )));
+    let store = Arc::new(Store::open(&dir.path().join("retract.db")).unwrap());
+    let accounts = Arc::new(Accounts::new(
+        store,
+        Arc::clone(&keyring),
+        Arc::new(wechat_mp::SystemClock),
+        Some(sim.base_url().to_string()),
+    ));
+    let state = AppState::new(
+        dir.path().to_path_buf(),
+        dir.path().join("exports"),
+        Some(sim.base_url().to_string()),
+        keyring,
+        Ok(accounts),
+    );
+    Host {
+        sim,
+        _dir: dir,
+        state,
+    }
+}
+
+/// The wizard's save, for this session only (no keyring needed).
+async fn saved_account(h: &Host) -> retract_core::accounts::AccountId {
+    let input = AccountInput {
+        name: "测试服务号".into(),
+        appid: DEMO_APPID.into(),
+        source: SourceInput::Stable {
+            secret: DEMO_SECRET.into(),
+        },
+        proxy: None,
+        api_base: None,
+    };
+    let accounts = h.state.accounts().unwrap();
+    in_background(move || Ok(accounts.save(&input.into(), SecretStorage::SessionOnly)?))
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn the_journey_through_the_commands_reports_what_the_ui_shows() {
+    let h = host(30).await;
+    let id = saved_account(&h).await;
+    let progress = Recorder::default();
+    let report = sync_on(&progress, &h.state, id, false).await.unwrap();
+    assert_eq!(report.progress.messages, 30);
+    assert_eq!(
+        *progress.pages.lock().unwrap(),
+        [1, 2],
+        "a progress event per page"
+    );
+
+    let target = h.sim.messages(DEMO_APPID)[0].article_id.clone();
+    let selection = [Selection::WholeMessage {
+        article_id: target.clone(),
+    }];
+    let plan = plan_on(&h.state, id, &selection).await.unwrap();
+
+    // A wrong phrase is refused in Rust, with the kind the UI branches on; nothing is sent.
+    let wrong = execute_on(&progress, &h.state, plan.id, &plan.nonce, "999")
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.kind, ErrorKind::ConfirmationRejected);
+    let stale = execute_on(&progress, &h.state, plan.id, "not-the-nonce", &plan.phrase)
+        .await
+        .unwrap_err();
+    assert_eq!(stale.kind, ErrorKind::ConfirmationRejected);
+    assert_eq!(h.sim.count(DELETE), 0);
+
+    let view = execute_on(&progress, &h.state, plan.id, &plan.nonce, &plan.phrase)
+        .await
+        .unwrap();
+    assert!(view.stopped.is_none());
+    assert_eq!(view.reports[0].results[0].outcome, Outcome::Deleted);
+    assert_eq!(*progress.outcomes.lock().unwrap(), [Outcome::Deleted]);
+    assert_eq!(h.sim.count(DELETE), 1);
+    // Single use: the same confirmation again sends nothing.
+    let again = execute_on(&progress, &h.state, plan.id, &plan.nonce, &plan.phrase)
+        .await
+        .unwrap_err();
+    assert_eq!(again.kind, ErrorKind::ConfirmationRejected);
+    assert_eq!(h.sim.count(DELETE), 1);
+}
+
+#[tokio::test]
+async fn a_stopped_run_reaches_the_ui_as_a_typed_error() {
+    let h = host(10).await;
+    let id = saved_account(&h).await;
+    sync_on(&Recorder::default(), &h.state, id, false)
+        .await
+        .unwrap();
+    let target = h.sim.messages(DEMO_APPID)[0].article_id.clone();
+    let plan = plan_on(
+        &h.state,
+        id,
+        &[Selection::WholeMessage { article_id: target }],
+    )
+    .await
+    .unwrap();
+    h.sim.inject(
+        DELETE,
+        Fault::Answer {
+            status: 200,
+            body: "{}".into(),
+            applied: false,
+        },
+        1,
+    );
+    let view = execute_on(
+        &Recorder::default(),
+        &h.state,
+        plan.id,
+        &plan.nonce,
+        &plan.phrase,
+    )
+    .await
+    .unwrap();
+    let stopped = view.stopped.clone().expect("the run stopped");
+    assert_eq!(stopped.kind, ErrorKind::OutcomeUnknown);
+    let json = serde_json::to_value(&view).unwrap();
+    assert_eq!(json["stopped"]["kind"], "outcomeUnknown");
+    assert_eq!(json["reports"][0]["results"][0]["outcome"], "unknown");
+}
+
+#[tokio::test]
+async fn refusals_of_the_opener_and_of_unknown_accounts_are_input_errors() {
+    let h = host(3).await;
+    let outside = retract_core::archive::folder_to_open(
+        &h.state.exports_root(),
+        std::path::Path::new("/etc"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        crate::error::AppError::from(outside).kind,
+        ErrorKind::InvalidInput
+    );
+    let link = retract_core::links::article_link("https://evil.example/s/x").unwrap_err();
+    assert_eq!(
+        crate::error::AppError::from(link).kind,
+        ErrorKind::InvalidInput
+    );
+    let missing = plan_on(
+        &h.state,
+        retract_core::ids::AccountId(999),
+        &[Selection::WholeMessage {
+            article_id: "x".into(),
+        }],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(missing.kind, ErrorKind::NotFound);
+}
