@@ -14,8 +14,11 @@ export const commands = {
 	/**  What each account has shown of WeChat's undocumented behaviour, first sightings only. */
 	listObservations: () => typedError<Observation[], AppError>(__TAURI_INVOKE("list_observations")),
 	listAccounts: () => typedError<Account[], AppError>(__TAURI_INVOKE("list_accounts")),
-	/**  Field checks only: no network, nothing stored. */
-	checkAccount: (input: AccountInput) => typedError<null, AppError>(__TAURI_INVOKE("check_account", { input })),
+	/**
+	 *  The wizard's live field check: every problem of every field, by Rust's rules (the one
+	 *  source of truth). No network, nothing stored.
+	 */
+	checkAccount: (input: AccountInput) => __TAURI_INVOKE<FieldCheck>("check_account", { input }),
 	/**  Obtains a token and reads the delete quota. Nothing is stored. */
 	verifyAccount: (input: AccountInput) => typedError<VerifyReport, AppError>(__TAURI_INVOKE("verify_account", { input })),
 	saveAccount: (input: AccountInput, storage: SecretStorage) => typedError<SavedAccount, AppError>(__TAURI_INVOKE("save_account", { input, storage })),
@@ -264,6 +267,35 @@ export type ExecutionReport = {
 	planId: PlanId,
 	results: TargetResult[],
 };
+
+/**  A field of the wizard. */
+export type Field = "name" | "appid" | "secret" | "serviceUrl" | "header" | "token" | "proxy" | "apiBase";
+
+/**
+ *  What the wizard's live check answers: every problem of every field, and which fields had
+ *  invisible characters removed (so the UI can say so).
+ */
+export type FieldCheck = {
+	issues: FieldIssue[],
+	cleaned: Field[],
+};
+
+/**  One problem of one field; the message is the English text for logs and errors. */
+export type FieldIssue = {
+	field: Field,
+	problem: FieldProblem,
+};
+
+/**  What is wrong with a field, for the UI to say in the operator's language. */
+export type FieldProblem = "empty" | 
+/**  Not the shape this field has (an AppID, an AppSecret, a token, a header name). */
+"shape" | 
+/**  An invisible control character (pasted from somewhere). */
+"controlCharacter" | "tooLong" | "notAUrl" | 
+/**  Plain http to a host that is not this machine. */
+"needsHttps" | 
+/**  Only half of a pair (header name and value). */
+"incomplete";
 
 export type FilterInput = {
 	query: string | null,

@@ -97,11 +97,12 @@ pub async fn list_accounts(state: State<'_, AppState>) -> Result<Vec<Account>, A
     super::in_background(move || Ok(accounts.list()?)).await
 }
 
-/// Field checks only: no network, nothing stored.
+/// The wizard's live field check: every problem of every field, by Rust's rules (the one
+/// source of truth). No network, nothing stored.
 #[tauri::command]
 #[specta::specta]
-pub fn check_account(input: AccountInput) -> Result<(), AppError> {
-    Ok(accounts::validate(&input.into())?)
+pub fn check_account(input: AccountInput) -> accounts::FieldCheck {
+    accounts::field_check(&input.into())
 }
 
 /// Obtains a token and reads the delete quota. Nothing is stored.

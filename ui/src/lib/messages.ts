@@ -101,6 +101,10 @@ export const zhCN = {
   "field.control": "包含不可见的控制字符，请手动重新输入。",
   "field.url.invalid": "不是有效的网址。",
   "field.url.https": "请使用 https://（只有本机地址可以使用 http://）。",
+  "field.name.tooLong": "名称最多 40 个字符。",
+  "field.header.shape": "请求头名称只能包含字母、数字、- 和 _。",
+  "field.header.incomplete": "请同时填写请求头名称和值，或都不填。",
+  "field.token.shape": "access_token 应为 1 到 512 个字母、数字或符号。",
   "field.required": "此项必填。",
 
   "browser.search": "搜索标题或作者",
@@ -366,6 +370,10 @@ export const en: Record<MessageKey, string> = {
   "field.control": "It contains an invisible control character; type it in by hand.",
   "field.url.invalid": "This is not a valid URL.",
   "field.url.https": "Use https:// (plain http:// is only for this computer's own addresses).",
+  "field.name.tooLong": "The name can be at most 40 characters.",
+  "field.header.shape": "A header name holds only letters, digits, - and _.",
+  "field.header.incomplete": "Give both the header name and its value, or neither.",
+  "field.token.shape": "An access_token is 1 to 512 letters, digits or symbols.",
   "field.required": "This field is required.",
 
   "browser.search": "Search titles or authors",

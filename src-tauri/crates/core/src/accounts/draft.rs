@@ -4,6 +4,7 @@
 //! Invariant: an error message never repeats a secret's value.
 
 use secrecy::SecretString;
+use serde::Serialize;
 
 use super::profile::{Profile, TokenSetup};
 use crate::error::CoreError;
@@ -32,6 +33,77 @@ pub enum DraftSource {
     },
 }
 
+/// A field of the wizard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum Field {
+    Name,
+    Appid,
+    Secret,
+    ServiceUrl,
+    Header,
+    Token,
+    Proxy,
+    ApiBase,
+}
+
+/// What is wrong with a field, for the UI to say in the operator's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum FieldProblem {
+    Empty,
+    /// Not the shape this field has (an AppID, an AppSecret, a token, a header name).
+    Shape,
+    /// An invisible control character (pasted from somewhere).
+    ControlCharacter,
+    TooLong,
+    NotAUrl,
+    /// Plain http to a host that is not this machine.
+    NeedsHttps,
+    /// Only half of a pair (header name and value).
+    Incomplete,
+}
+
+/// One problem of one field; the message is the English text for logs and errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FieldIssue {
+    pub field: Field,
+    pub problem: FieldProblem,
+    #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
+    pub message: String,
+}
+
+impl FieldIssue {
+    fn new(field: Field, problem: FieldProblem, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            problem,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<FieldIssue> for CoreError {
+    fn from(issue: FieldIssue) -> Self {
+        CoreError::Invalid(issue.message)
+    }
+}
+
+/// What the wizard's live check answers: every problem of every field, and which fields had
+/// invisible characters removed (so the UI can say so).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FieldCheck {
+    pub issues: Vec<FieldIssue>,
+    pub cleaned: Vec<Field>,
+}
+
 /// A checked draft: the display name, the profile, and the secret that goes with it.
 pub(crate) struct CheckedDraft {
     pub name: String,
@@ -45,7 +117,15 @@ const INVISIBLE: &[char] = &[
 ];
 
 /// Trims, drops zero-width characters, and refuses anything else a field should not hold.
-pub fn clean_field(raw: &str, field: &str) -> Result<String, CoreError> {
+pub fn clean_field(raw: &str, what: &str) -> Result<String, CoreError> {
+    Ok(cleaned(raw, Field::Name, what)?)
+}
+
+fn had_invisible(raw: &str) -> bool {
+    raw.chars().any(|c| INVISIBLE.contains(&c))
+}
+
+fn cleaned(raw: &str, field: Field, what: &str) -> Result<String, FieldIssue> {
     let cleaned: String = raw
         .chars()
         .filter(|c| !INVISIBLE.contains(c))
@@ -59,10 +139,14 @@ pub fn clean_field(raw: &str, field: &str) -> Result<String, CoreError> {
         .collect();
     let cleaned = cleaned.trim().to_string();
     if let Some(bad) = cleaned.chars().find(|c| c.is_control()) {
-        return Err(CoreError::Invalid(format!(
-            "{field} contains an invisible control character (U+{:04X}); type it again instead of pasting",
-            bad as u32
-        )));
+        return Err(FieldIssue::new(
+            field,
+            FieldProblem::ControlCharacter,
+            format!(
+                "{what} contains an invisible control character (U+{:04X}); type it again instead of pasting",
+                bad as u32
+            ),
+        ));
     }
     Ok(cleaned)
 }
@@ -73,46 +157,72 @@ fn is_hex(s: &str) -> bool {
 
 /// `wx` followed by 16 hexadecimal characters, lower-cased.
 pub fn parse_appid(raw: &str) -> Result<String, CoreError> {
-    let appid = clean_field(raw, "the AppID")?;
+    Ok(appid_of(raw)?)
+}
+
+fn appid_of(raw: &str) -> Result<String, FieldIssue> {
+    let appid = cleaned(raw, Field::Appid, "the AppID")?;
     if appid.is_empty() {
-        return Err(CoreError::Invalid("the AppID is empty".into()));
+        return Err(FieldIssue::new(
+            Field::Appid,
+            FieldProblem::Empty,
+            "the AppID is empty",
+        ));
     }
     let ok = appid.len() == 18 && appid.starts_with("wx") && is_hex(&appid[2..]);
     if !ok {
-        return Err(CoreError::Invalid(format!(
-            "the AppID must be \"wx\" followed by 16 hexadecimal characters (18 in all); this one has {} characters",
-            appid.chars().count()
-        )));
+        return Err(FieldIssue::new(
+            Field::Appid,
+            FieldProblem::Shape,
+            format!(
+                "the AppID must be \"wx\" followed by 16 hexadecimal characters (18 in all); this one has {} characters",
+                appid.chars().count()
+            ),
+        ));
     }
     Ok(appid.to_ascii_lowercase())
 }
 
 /// 32 hexadecimal characters. The message never repeats the value.
 pub fn parse_secret(raw: &str) -> Result<SecretString, CoreError> {
-    let secret = clean_field(raw, "the AppSecret")?;
+    Ok(secret_of(raw)?)
+}
+
+fn secret_of(raw: &str) -> Result<SecretString, FieldIssue> {
+    let secret = cleaned(raw, Field::Secret, "the AppSecret")?;
     if secret.is_empty() {
-        return Err(CoreError::Invalid("the AppSecret is empty".into()));
+        return Err(FieldIssue::new(
+            Field::Secret,
+            FieldProblem::Empty,
+            "the AppSecret is empty",
+        ));
     }
     if secret.len() != 32 || !is_hex(&secret) {
-        return Err(CoreError::Invalid(format!(
-            "the AppSecret must be 32 hexadecimal characters; this one has {} characters{}",
-            secret.chars().count(),
-            if is_hex(&secret) {
-                ""
-            } else {
-                " and other characters than 0-9 and a-f"
-            }
-        )));
+        return Err(FieldIssue::new(
+            Field::Secret,
+            FieldProblem::Shape,
+            format!(
+                "the AppSecret must be 32 hexadecimal characters; this one has {} characters{}",
+                secret.chars().count(),
+                if is_hex(&secret) {
+                    ""
+                } else {
+                    " and other characters than 0-9 and a-f"
+                }
+            ),
+        ));
     }
     Ok(SecretString::from(secret))
 }
 
 /// A display name: the AppID when left empty, at most 40 characters.
-pub(crate) fn parse_name(raw: &str, appid: &str) -> Result<String, CoreError> {
-    let name = clean_field(raw, "the account name")?;
+fn name_of(raw: &str, appid: &str) -> Result<String, FieldIssue> {
+    let name = cleaned(raw, Field::Name, "the account name")?;
     if name.chars().count() > 40 {
-        return Err(CoreError::Invalid(
-            "the account name is longer than 40 characters".into(),
+        return Err(FieldIssue::new(
+            Field::Name,
+            FieldProblem::TooLong,
+            "the account name is longer than 40 characters",
         ));
     }
     Ok(if name.is_empty() {
@@ -122,14 +232,29 @@ pub(crate) fn parse_name(raw: &str, appid: &str) -> Result<String, CoreError> {
     })
 }
 
-fn optional_url(raw: Option<&str>, what: &str, proxy: bool) -> Result<Option<String>, CoreError> {
+fn optional_url(
+    raw: Option<&str>,
+    field: Field,
+    what: &str,
+    proxy: bool,
+) -> Result<Option<String>, FieldIssue> {
     let Some(raw) = raw else { return Ok(None) };
-    let cleaned = clean_field(raw, what)?;
-    if cleaned.is_empty() {
+    let text = cleaned(raw, field, what)?;
+    if text.is_empty() {
         return Ok(None);
     }
-    let url = wechat_mp::client::check_url(&cleaned, what, proxy)?;
-    Ok(Some(url.to_string()))
+    match wechat_mp::client::check_url(&text, what, proxy) {
+        Ok(url) => Ok(Some(url.to_string())),
+        Err(e) => {
+            let plain_http = url::Url::parse(&text).is_ok_and(|u| u.scheme() == "http");
+            let problem = if plain_http {
+                FieldProblem::NeedsHttps
+            } else {
+                FieldProblem::NotAUrl
+            };
+            Err(FieldIssue::new(field, problem, e.to_string()))
+        }
+    }
 }
 
 /// The wizard's field checks, without any network call or storage.
@@ -137,43 +262,52 @@ pub fn validate(draft: &AccountDraft) -> Result<(), CoreError> {
     checked(draft, crate::now_unix()).map(|_| ())
 }
 
-/// Checks every field; `now` dates a pasted token's expiry.
-pub(crate) fn checked(draft: &AccountDraft, now: i64) -> Result<CheckedDraft, CoreError> {
-    let appid = parse_appid(&draft.appid)?;
-    let name = parse_name(&draft.name, &appid)?;
-    let proxy = optional_url(draft.proxy.as_deref(), "the proxy URL", true)?;
-    let api_base = optional_url(draft.api_base.as_deref(), "the API base URL", false)?;
-    let (setup, secret) = match &draft.source {
-        DraftSource::Stable { secret } => (TokenSetup::Stable, Some(parse_secret(secret)?)),
-        DraftSource::Service {
-            url,
-            header_name,
-            header_value,
-        } => {
-            let url = optional_url(Some(url), "the token service URL", false)?
-                .ok_or_else(|| CoreError::Invalid("the token service URL is empty".into()))?;
-            let (header, secret) = service_header(header_name.as_deref(), header_value.as_deref())?;
-            (TokenSetup::Service { url, header }, secret)
-        }
-        DraftSource::Pasted {
-            token,
-            expires_in_minutes,
-        } => {
-            let token = clean_field(token, "the access token")?;
-            if token.is_empty() || token.len() > 512 || !token.chars().all(|c| c.is_ascii_graphic())
-            {
-                return Err(CoreError::Invalid(
-                    "the access token must be 1 to 512 characters of letters, digits and symbols"
-                        .into(),
-                ));
-            }
-            let expires_at = expires_in_minutes.map(|m| now + i64::from(m) * 60);
-            (
-                TokenSetup::Pasted { expires_at },
-                Some(SecretString::from(token)),
-            )
+/// Every problem of every field at once, for the wizard's hints as the operator types (the
+/// same checks that `checked` runs, so Rust is the one source of truth).
+pub fn field_check(draft: &AccountDraft) -> FieldCheck {
+    let mut issues = Vec::new();
+    let mut note = |r: Result<(), FieldIssue>| {
+        if let Err(issue) = r {
+            issues.push(issue);
         }
     };
+    note(appid_of(&draft.appid).map(|_| ()));
+    note(name_of(&draft.name, "").map(|_| ()));
+    note(optional_url(draft.proxy.as_deref(), Field::Proxy, "the proxy URL", true).map(|_| ()));
+    note(
+        optional_url(
+            draft.api_base.as_deref(),
+            Field::ApiBase,
+            "the API base URL",
+            false,
+        )
+        .map(|_| ()),
+    );
+    note(setup_of(&draft.source, 0).map(|_| ()));
+    let mut cleaned = Vec::new();
+    if had_invisible(&draft.appid) {
+        cleaned.push(Field::Appid);
+    }
+    if let DraftSource::Stable { secret } = &draft.source
+        && had_invisible(secret)
+    {
+        cleaned.push(Field::Secret);
+    }
+    FieldCheck { issues, cleaned }
+}
+
+/// Checks every field; `now` dates a pasted token's expiry. The first problem is the error.
+pub(crate) fn checked(draft: &AccountDraft, now: i64) -> Result<CheckedDraft, CoreError> {
+    let appid = appid_of(&draft.appid)?;
+    let name = name_of(&draft.name, &appid)?;
+    let proxy = optional_url(draft.proxy.as_deref(), Field::Proxy, "the proxy URL", true)?;
+    let api_base = optional_url(
+        draft.api_base.as_deref(),
+        Field::ApiBase,
+        "the API base URL",
+        false,
+    )?;
+    let (setup, secret) = setup_of(&draft.source, now)?;
     Ok(CheckedDraft {
         name,
         profile: Profile {
@@ -186,16 +320,67 @@ pub(crate) fn checked(draft: &AccountDraft, now: i64) -> Result<CheckedDraft, Co
     })
 }
 
+/// The token setup and its secret, from the chosen source's fields.
+fn setup_of(
+    source: &DraftSource,
+    now: i64,
+) -> Result<(TokenSetup, Option<SecretString>), FieldIssue> {
+    match source {
+        DraftSource::Stable { secret } => Ok((TokenSetup::Stable, Some(secret_of(secret)?))),
+        DraftSource::Service {
+            url,
+            header_name,
+            header_value,
+        } => {
+            let url = optional_url(Some(url), Field::ServiceUrl, "the token service URL", false)?
+                .ok_or_else(|| {
+                FieldIssue::new(
+                    Field::ServiceUrl,
+                    FieldProblem::Empty,
+                    "the token service URL is empty",
+                )
+            })?;
+            let (header, secret) = service_header(header_name.as_deref(), header_value.as_deref())?;
+            Ok((TokenSetup::Service { url, header }, secret))
+        }
+        DraftSource::Pasted {
+            token,
+            expires_in_minutes,
+        } => {
+            let token = cleaned(token, Field::Token, "the access token")?;
+            if token.is_empty() {
+                return Err(FieldIssue::new(
+                    Field::Token,
+                    FieldProblem::Empty,
+                    "the access token is empty",
+                ));
+            }
+            if token.len() > 512 || !token.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(FieldIssue::new(
+                    Field::Token,
+                    FieldProblem::Shape,
+                    "the access token must be 1 to 512 characters of letters, digits and symbols",
+                ));
+            }
+            let expires_at = expires_in_minutes.map(|m| now + i64::from(m) * 60);
+            Ok((
+                TokenSetup::Pasted { expires_at },
+                Some(SecretString::from(token)),
+            ))
+        }
+    }
+}
+
 /// A token service's credential header: both name and value, or neither.
 fn service_header(
     name: Option<&str>,
     value: Option<&str>,
-) -> Result<(Option<String>, Option<SecretString>), CoreError> {
+) -> Result<(Option<String>, Option<SecretString>), FieldIssue> {
     let name = name
-        .map(|h| clean_field(h, "the header name"))
+        .map(|h| cleaned(h, Field::Header, "the header name"))
         .transpose()?;
     let value = value
-        .map(|h| clean_field(h, "the header value"))
+        .map(|h| cleaned(h, Field::Header, "the header value"))
         .transpose()?;
     match (
         name.filter(|n| !n.is_empty()),
@@ -206,15 +391,19 @@ fn service_header(
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
-                return Err(CoreError::Invalid(format!(
-                    "the header name {n:?} may only hold letters, digits, - and _"
-                )));
+                return Err(FieldIssue::new(
+                    Field::Header,
+                    FieldProblem::Shape,
+                    format!("the header name {n:?} may only hold letters, digits, - and _"),
+                ));
             }
             Ok((Some(n), Some(SecretString::from(v))))
         }
         (None, None) => Ok((None, None)),
-        _ => Err(CoreError::Invalid(
-            "give both the header name and its value, or neither".into(),
+        _ => Err(FieldIssue::new(
+            Field::Header,
+            FieldProblem::Incomplete,
+            "give both the header name and its value, or neither",
         )),
     }
 }
@@ -264,6 +453,52 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("other characters"), "{err}");
+    }
+
+    #[test]
+    fn the_live_check_names_every_field_and_problem_the_ui_shows() {
+        let draft = AccountDraft {
+            name: "n".repeat(41),
+            appid: "wx12\u{200B}".into(),
+            source: DraftSource::Stable {
+                secret: "\u{FEFF}xyz".into(),
+            },
+            proxy: Some("ftp://proxy".into()),
+            api_base: Some("http://relay.example.com".into()),
+        };
+        let check = field_check(&draft);
+        let found: Vec<(Field, FieldProblem)> =
+            check.issues.iter().map(|i| (i.field, i.problem)).collect();
+        assert_eq!(
+            found,
+            [
+                (Field::Appid, FieldProblem::Shape),
+                (Field::Name, FieldProblem::TooLong),
+                (Field::Proxy, FieldProblem::NotAUrl),
+                (Field::ApiBase, FieldProblem::NeedsHttps),
+                (Field::Secret, FieldProblem::Shape),
+            ]
+        );
+        assert_eq!(check.cleaned, [Field::Appid, Field::Secret]);
+        let good = AccountDraft {
+            name: String::new(),
+            appid: "wx5e7d1c0ffee0a1b2".into(),
+            source: DraftSource::Service {
+                url: "https://tokens.example.com/t".into(),
+                header_name: Some("X-Key".into()),
+                header_value: None,
+            },
+            proxy: None,
+            api_base: Some("http://127.0.0.1:8787".into()),
+        };
+        let check = field_check(&good);
+        assert_eq!(check.issues.len(), 1);
+        assert_eq!(
+            (check.issues[0].field, check.issues[0].problem),
+            (Field::Header, FieldProblem::Incomplete)
+        );
+        // The same rules fail `validate`, with the English message.
+        assert!(validate(&good).is_err());
     }
 
     #[test]

@@ -26,7 +26,10 @@ use rusqlite::{OptionalExtension, params};
 use wechat_mp::{Api, Clock};
 
 pub use clients::VerifyReport;
-pub use draft::{AccountDraft, DraftSource, clean_field, parse_appid, parse_secret, validate};
+pub use draft::{
+    AccountDraft, DraftSource, Field, FieldCheck, FieldIssue, FieldProblem, clean_field,
+    field_check, parse_appid, parse_secret, validate,
+};
 pub use profile::{Account, AccountId, Profile, SourceKind, TokenSetup, api_base_for};
 pub use secrets::{SecretStorage, entry_name};
 
