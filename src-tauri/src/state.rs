@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use retract_core::accounts::{AccountId, Accounts};
+use retract_core::demo::Demo;
 use retract_core::keyring::Keyring;
-use wechat_sim::Sim;
 
 use crate::error::{AppError, ErrorKind};
 
@@ -21,14 +21,14 @@ pub struct AppState {
     pub api_base_override: Option<String>,
     keyring: Arc<Keyring>,
     accounts: Result<Arc<Accounts>, AppError>,
-    demo: Mutex<Option<Sim>>,
+    demo: Demo,
     syncs: Mutex<HashMap<AccountId, Arc<AtomicBool>>>,
     /// One queue run per account in this process; others wait their turn (the file lock in
     /// `queue::run` keeps other processes out).
     runs: Mutex<HashMap<AccountId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-pub const DEMO_MESSAGES: u32 = 300;
+pub use retract_core::demo::DEMO_MESSAGES;
 
 impl AppState {
     pub fn new(
@@ -44,7 +44,7 @@ impl AppState {
             api_base_override,
             keyring,
             accounts,
-            demo: Mutex::new(None),
+            demo: Demo::default(),
             syncs: Mutex::new(HashMap::new()),
             runs: Mutex::new(HashMap::new()),
         }
@@ -65,28 +65,7 @@ impl AppState {
     /// Starts the embedded simulator (once) and (re)creates the demo account on it.
     pub async fn start_demo(&self) -> Result<retract_core::accounts::Account, AppError> {
         let accounts = self.accounts()?;
-        let base = {
-            let running = self
-                .demo
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_ref()
-                .map(|s| s.base_url().to_string());
-            match running {
-                Some(base) => base,
-                None => {
-                    let sim = Sim::start(wechat_sim::SimConfig::demo(DEMO_MESSAGES as usize))
-                        .await
-                        .map_err(|e| {
-                            AppError::internal(format!("cannot start the demo simulator: {e}"))
-                        })?;
-                    let base = sim.base_url().to_string();
-                    *self.demo.lock().unwrap_or_else(|p| p.into_inner()) = Some(sim);
-                    base
-                }
-            }
-        };
-        Ok(accounts.ensure_demo(&base, wechat_sim::DEMO_APPID, wechat_sim::DEMO_SECRET)?)
+        Ok(self.demo.start(&accounts).await?)
     }
 
     /// Waits for this account's queue to be free in this process; hold the guard while running.
@@ -124,11 +103,7 @@ impl AppState {
 
     /// The running demo simulator's address, if the demo was started.
     pub fn demo_base(&self) -> Option<String> {
-        self.demo
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|sim| sim.base_url().to_string())
+        self.demo.base_url()
     }
 
     /// Why the local database could not be opened, if it could not.

@@ -202,3 +202,32 @@ async fn refusals_of_the_opener_and_of_unknown_accounts_are_input_errors() {
     .unwrap_err();
     assert_eq!(missing.kind, ErrorKind::NotFound);
 }
+
+#[tokio::test]
+async fn the_demo_starts_once_and_its_account_is_made_afresh_each_time() {
+    let h = host(3).await;
+    let first = h.state.start_demo().await.unwrap();
+    let base = h.state.demo_base().expect("the demo simulator runs");
+    assert!(first.is_demo);
+    assert_eq!(first.profile.api_base.as_deref(), Some(base.as_str()));
+    let again = h.state.start_demo().await.unwrap();
+    assert!(again.is_demo);
+    assert_eq!(
+        h.state.demo_base().as_deref(),
+        Some(base.as_str()),
+        "one simulator"
+    );
+    let accounts = h.state.accounts().unwrap();
+    assert_eq!(
+        accounts
+            .list()
+            .unwrap()
+            .iter()
+            .filter(|a| a.is_demo)
+            .count(),
+        1
+    );
+    // It works end to end on its own simulator, whatever RETRACT_API_BASE says.
+    let api = accounts.api(again.id).unwrap();
+    api.token().await.unwrap();
+}

@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod archive;
 pub mod audit;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod error;
 pub mod execute;
 pub mod ids;
