@@ -53,7 +53,9 @@ export async function launch(args = [], env = {}, { dataDir = mkdtempSync(join(t
   const logPath = join(dataDir, "tauri-driver.log");
   const log = openSync(logPath, "w");
   const driverProcess = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    env: { ...process.env, RETRACT_DATA_DIR: dataDir, ...env },
+    // Its own WebKit storage too (localStorage keeps the chosen language): no launch inherits
+    // another's state, whatever ran on this machine before.
+    env: { ...process.env, RETRACT_DATA_DIR: dataDir, XDG_DATA_HOME: join(dataDir, "xdg-data"), XDG_CACHE_HOME: join(dataDir, "xdg-cache"), ...env },
     stdio: ["ignore", log, log],
     detached: true,
   });

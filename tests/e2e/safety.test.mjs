@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
 import { byTestId, attr, find, launch, shootBoth } from "./harness.mjs";
-import { DEMO_SECRET, addAccount, startSim } from "./sim.mjs";
+import { DEMO_SECRET, addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
 
@@ -19,22 +19,17 @@ function sql(dataDir, statement) {
 }
 
 describe("a plan larger than today's quota", () => {
+  let world;
   let sim;
   let app;
   let driver;
 
   before(async () => {
-    sim = await startSim(40);
-    await sim.configure({ delete_daily_limit: 2 });
-    app = await launch([], { RETRACT_API_BASE: sim.base });
-    driver = app.driver;
-    await addAccount(driver);
+    world = await appWithAccount(40, { delete_daily_limit: 2 });
+    ({ sim, app, driver } = world);
   });
 
-  after(async () => {
-    await app?.close();
-    sim?.stop();
-  });
+  after(async () => world?.close());
 
   it("says how many days it needs, runs today's share and waits visibly", async () => {
     const rows = await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' });

@@ -2,7 +2,7 @@
 // controlled and inspected over its /_sim endpoints.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { find } from "./harness.mjs";
+import { find, launch } from "./harness.mjs";
 
 const BIN = process.env.RETRACT_SIM;
 if (!BIN) throw new Error("RETRACT_SIM (the wechat-sim binary) is unset: run through `make e2e`");
@@ -57,4 +57,22 @@ export async function addAccount(driver) {
   await (await find(driver, "wizard-start")).click();
   await (await find(driver, "sync-button")).click();
   await find(driver, "sync-result", 30000);
+}
+
+/** A simulator (with `settings` for its demo account) and the real app pointed at it, the
+ * account added and synced. `close()` ends both. */
+export async function appWithAccount(articles, settings = null) {
+  const sim = await startSim(articles);
+  if (settings) await sim.configure(settings);
+  const app = await launch([], { RETRACT_API_BASE: sim.base });
+  await addAccount(app.driver);
+  return {
+    sim,
+    app,
+    driver: app.driver,
+    async close() {
+      await app.close();
+      sim.stop();
+    },
+  };
 }

@@ -4,8 +4,8 @@
 // page in a full re-sync marks nothing deleted. Each against the simulator in that world.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { byTestId, attr, find, launch, shootBoth, until } from "./harness.mjs";
-import { addAccount, startSim } from "./sim.mjs";
+import { byTestId, attr, find, shootBoth, until } from "./harness.mjs";
+import { appWithAccount } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
 const GETARTICLE = "/cgi-bin/freepublish/getarticle";
@@ -47,21 +47,16 @@ async function rowOf(driver, key) {
 }
 
 describe("a relay in the middle", () => {
+  let world;
   let sim;
-  let app;
   let driver;
 
   before(async () => {
-    sim = await startSim(30);
-    app = await launch([], { RETRACT_API_BASE: sim.base });
-    driver = app.driver;
-    await addAccount(driver);
+    world = await appWithAccount(30);
+    ({ sim, driver } = world);
   });
 
-  after(async () => {
-    await app?.close();
-    sim?.stop();
-  });
+  after(async () => world?.close());
 
   it("answering {} to a delete: the outcome is unknown, nothing is shown deleted", async () => {
     const remain = await (await find(driver, "quota-meter")).getAttribute("data-remain");
@@ -106,21 +101,16 @@ describe("a relay in the middle", () => {
 });
 
 describe("evidence of WeChat's undocumented behaviour", () => {
+  let world;
   let sim;
-  let app;
   let driver;
 
   before(async () => {
-    sim = await startSim(30);
-    app = await launch([], { RETRACT_API_BASE: sim.base });
-    driver = app.driver;
-    await addAccount(driver);
+    world = await appWithAccount(30);
+    ({ sim, driver } = world);
   });
 
-  after(async () => {
-    await app?.close();
-    sim?.stop();
-  });
+  after(async () => world?.close());
 
   it("a delete that shows late is recorded and listed on the system-check screen", async () => {
     await (await find(driver, "system-check")).click();

@@ -259,25 +259,7 @@ async fn quirks_turn_each_undocumented_behaviour_the_bad_way() {
         .into_iter()
         .find(|m| m.items.len() >= 4)
         .unwrap();
-    let id = m.article_id.clone();
-    let get = |sim: &Sim| {
-        let body = json!({"article_id": id});
-        let sim_base = sim.base_url().to_string();
-        let token = token.clone();
-        async move {
-            let url = format!("{sim_base}/cgi-bin/freepublish/getarticle?access_token={token}");
-            reqwest::Client::new()
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-
+    let getarticle = json!({"article_id": m.article_id});
     // Compaction: item 1 goes; getarticle lists the rest from position 1, and index 1 of a
     // delete now means the old item 2.
     sim.set_quirks(Quirks {
@@ -289,7 +271,13 @@ async fn quirks_turn_each_undocumented_behaviour_the_bad_way() {
         post(&sim, "/cgi-bin/freepublish/delete", t, del(1)).await["errcode"],
         0
     );
-    let shown = get(&sim).await;
+    let shown = post(
+        &sim,
+        "/cgi-bin/freepublish/getarticle",
+        t,
+        getarticle.clone(),
+    )
+    .await;
     assert_eq!(
         shown["news_item"].as_array().unwrap().len(),
         m.items.len() - 1
@@ -312,12 +300,27 @@ async fn quirks_turn_each_undocumented_behaviour_the_bad_way() {
         0
     );
     assert_eq!(
-        get(&sim).await["news_item"][2]["is_deleted"],
+        post(
+            &sim,
+            "/cgi-bin/freepublish/getarticle",
+            t,
+            getarticle.clone()
+        )
+        .await["news_item"][2]["is_deleted"],
         false,
         "not shown yet"
     );
     sim.advance(Duration::from_secs(21));
-    assert_eq!(get(&sim).await["news_item"][2]["is_deleted"], true);
+    assert_eq!(
+        post(
+            &sim,
+            "/cgi-bin/freepublish/getarticle",
+            t,
+            getarticle.clone()
+        )
+        .await["news_item"][2]["is_deleted"],
+        true
+    );
 
     // A second delete of the same item answers an error; the repeat is recorded.
     sim.set_quirks(Quirks {
@@ -343,7 +346,16 @@ async fn quirks_turn_each_undocumented_behaviour_the_bad_way() {
     sim.edit_message(DEMO_APPID, &m.article_id, |msg| {
         msg.items.iter_mut().for_each(|i| i.is_deleted = true)
     });
-    assert_eq!(get(&sim).await["errcode"], 53600);
+    assert_eq!(
+        post(
+            &sim,
+            "/cgi-bin/freepublish/getarticle",
+            t,
+            getarticle.clone()
+        )
+        .await["errcode"],
+        53600
+    );
     let quota = post(
         &sim,
         "/cgi-bin/openapi/quota/get",
