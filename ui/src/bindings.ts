@@ -451,12 +451,14 @@ export type QueueStatus = {
 	pausedUntil: number | null,
 };
 
+/**
+ *  What the UI shows of WeChat's record of a request: when, from where, how long. The record's
+ *  request URL and bodies hold the access token (and for a token request the AppSecret):
+ *  they never cross IPC.
+ */
 export type RidView = {
 	invokeTime: number,
 	costInMs: number,
-	requestUrl: string,
-	requestBody: string,
-	responseBody: string,
 	clientIp: string,
 };
 

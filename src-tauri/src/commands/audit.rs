@@ -51,15 +51,25 @@ pub async fn export_audit(
     .await
 }
 
+/// What the UI shows of WeChat's record of a request: when, from where, how long. The record's
+/// request URL and bodies hold the access token (and for a token request the AppSecret):
+/// they never cross IPC.
 #[derive(Debug, Clone, Serialize, Type)]
 #[serde(rename_all = "camelCase")]
 pub struct RidView {
     pub invoke_time: i64,
     pub cost_in_ms: i64,
-    pub request_url: String,
-    pub request_body: String,
-    pub response_body: String,
     pub client_ip: String,
+}
+
+impl From<wechat_mp::RidRecord> for RidView {
+    fn from(r: wechat_mp::RidRecord) -> Self {
+        Self {
+            invoke_time: r.invoke_time,
+            cost_in_ms: r.cost_in_ms,
+            client_ip: r.client_ip,
+        }
+    }
 }
 
 /// What WeChat recorded about a failed request (`openapi/rid/get`, kept 7 days).
@@ -70,13 +80,6 @@ pub async fn lookup_rid(
     id: AccountId,
     rid: String,
 ) -> Result<RidView, AppError> {
-    let r = super::account_api(&state, id).await?.rid(&rid).await?;
-    Ok(RidView {
-        invoke_time: r.invoke_time,
-        cost_in_ms: r.cost_in_ms,
-        request_url: r.request_url,
-        request_body: r.request_body,
-        response_body: r.response_body,
-        client_ip: r.client_ip,
-    })
+    let record = super::account_api(&state, id).await?.rid(&rid).await?;
+    Ok(record.into())
 }

@@ -231,3 +231,35 @@ async fn the_demo_starts_once_and_its_account_is_made_afresh_each_time() {
     let api = accounts.api(again.id).unwrap();
     api.token().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_rid_lookup_shows_time_ip_and_cost_and_never_the_token_it_holds() {
+    let h = host(3).await;
+    let id = saved_account(&h).await;
+    let api = h.state.accounts().unwrap().api(id).unwrap();
+    let err = api
+        .get_article(&wechat_mp::ArticleId::parse("nope").unwrap())
+        .await
+        .unwrap_err();
+    let rid = err.api().unwrap().rid.clone().unwrap();
+    let token = {
+        use secrecy::ExposeSecret;
+        api.token()
+            .await
+            .unwrap()
+            .secret()
+            .expose_secret()
+            .to_string()
+    };
+    let record = api.rid(&rid).await.unwrap();
+    assert!(
+        record.request_url.contains(&token),
+        "WeChat's record holds the token"
+    );
+    let view = serde_json::to_string(&super::audit::RidView::from(record)).unwrap();
+    assert!(!view.contains(&token), "{view}");
+    assert!(
+        view.contains("203.0.113.45") && view.contains("costInMs"),
+        "{view}"
+    );
+}

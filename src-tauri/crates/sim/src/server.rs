@@ -401,7 +401,9 @@ async fn process(
         parsed
     };
     let token = query_param(&query, "access_token").map(|t| t.into_owned());
-    let url_for_log = format!("https://api.weixin.qq.com{path}?{}", masked_query(&query));
+    // What `rid/get` returns holds the request as WeChat saw it, token and secret included
+    // (WeChat's own example shows `access_token=` in `request_url`): the app must not pass it on.
+    let url_for_log = format!("https://api.weixin.qq.com{path}?{query}");
     let answer = {
         let mut world = lock(&state.world);
         let call = Call {
@@ -409,7 +411,7 @@ async fn process(
             token: token.as_deref(),
             body: &parsed,
             url_for_log: &url_for_log,
-            raw_body: &masked_body(&raw_body),
+            raw_body: &raw_body,
         };
         match world.answer(&call) {
             Ok(v) => v,
@@ -475,8 +477,8 @@ fn error_answer(
     let mut world = lock(&state.world);
     let rid = world.new_rid();
     let v = json!({"errcode": code, "errmsg": format!("{msg} rid: {rid}")});
-    let url = format!("https://api.weixin.qq.com{path}?{}", masked_query(query));
-    let body = masked_body(raw_body);
+    let url = format!("https://api.weixin.qq.com{path}?{query}");
+    let body = raw_body.to_string();
     let call = Call {
         path,
         token: None,

@@ -248,8 +248,10 @@ pub struct QuotaInfo {
     pub component_rate_limit: Option<RateLimit>,
 }
 
-/// `openapi/rid/get`: what WeChat recorded about one request.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// `openapi/rid/get`: what WeChat recorded about one request. `request_url` carries the
+/// `access_token` and a `stable_token` body the AppSecret: never shown, logged or passed on
+/// (the `Debug` output leaves them out).
+#[derive(Clone, PartialEq, Deserialize)]
 pub struct RidRecord {
     #[serde(default)]
     pub invoke_time: i64,
@@ -263,6 +265,16 @@ pub struct RidRecord {
     pub response_body: String,
     #[serde(default)]
     pub client_ip: String,
+}
+
+impl std::fmt::Debug for RidRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RidRecord")
+            .field("invoke_time", &self.invoke_time)
+            .field("cost_in_ms", &self.cost_in_ms)
+            .field("client_ip", &self.client_ip)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Deserialize)]
