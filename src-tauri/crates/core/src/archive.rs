@@ -81,7 +81,7 @@ fn safe(s: &str) -> String {
 /// Writes each archived article as `<article>-<archive id>.json` plus one `.html` file per item
 /// into `folder` (created if needed). Returns the number of articles written.
 pub fn export(store: &Store, account: AccountId, folder: &Path) -> Result<u32, CoreError> {
-    std::fs::create_dir_all(folder)
+    crate::files::private_dir(folder)
         .map_err(|e| io(folder, "cannot create the export folder", e))?;
     let rows: Vec<(i64, String, String)> = {
         let conn = store.conn();
@@ -100,23 +100,30 @@ pub fn export(store: &Store, account: AccountId, folder: &Path) -> Result<u32, C
     for (id, article_id, json) in &rows {
         let stem = format!("{}-{id}", safe(article_id));
         let path = folder.join(format!("{stem}.json"));
-        std::fs::write(&path, json).map_err(|e| io(&path, "cannot write", e))?;
+        crate::files::write_private(&path, json.as_bytes())
+            .map_err(|e| io(&path, "cannot write", e))?;
         let article: wechat_mp::Article = serde_json::from_str(json)
             .map_err(|e| CoreError::Store(format!("archive entry {id} is damaged: {e}")))?;
         for (n, item) in article.news_item.iter().enumerate() {
             let path = folder.join(format!("{stem}-{}.html", n + 1));
+            // The article's HTML is kept as written; opened in a browser, it runs no script
+            // and loads nothing but images.
             let page = format!(
-                "<!doctype html>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<!-- {} · {} -->\n{}\n",
+                "<!doctype html>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"{EXPORT_CSP}\">\n<title>{}</title>\n<!-- {} · {} -->\n{}\n",
                 html_escape(&item.title),
                 html_escape(&item.author),
                 html_escape(&item.url),
                 item.content
             );
-            std::fs::write(&path, page).map_err(|e| io(&path, "cannot write", e))?;
+            crate::files::write_private(&path, page.as_bytes())
+                .map_err(|e| io(&path, "cannot write", e))?;
         }
     }
     Ok(rows.len() as u32)
 }
+
+/// The policy every exported article page carries.
+pub const EXPORT_CSP: &str = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'";
 
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")

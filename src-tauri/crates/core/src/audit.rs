@@ -3,7 +3,6 @@
 //!
 //! Invariant: nothing here holds a secret.
 
-use std::io::Write;
 use std::path::Path;
 
 use rusqlite::params;
@@ -148,10 +147,9 @@ fn csv_field(s: &str) -> String {
 pub fn export_csv(store: &Store, filter: &AuditFilter, path: &Path) -> Result<u32, CoreError> {
     let events = list(store, filter, u32::MAX)?;
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
+        crate::files::private_dir(parent)
             .map_err(|e| io(parent, "cannot create the export folder", e))?;
     }
-    let mut file = std::fs::File::create(path).map_err(|e| io(path, "cannot write", e))?;
     let mut out = String::from("\u{FEFF}id,time_utc,account_id,action,errcode,rid,detail\n");
     for e in events.iter().rev() {
         out.push_str(&format!(
@@ -165,8 +163,7 @@ pub fn export_csv(store: &Store, filter: &AuditFilter, path: &Path) -> Result<u3
             csv_field(&e.detail)
         ));
     }
-    file.write_all(out.as_bytes())
-        .map_err(|e| io(path, "cannot write", e))?;
+    crate::files::write_private(path, out.as_bytes()).map_err(|e| io(path, "cannot write", e))?;
     Ok(events.len() as u32)
 }
 

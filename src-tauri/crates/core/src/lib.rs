@@ -9,6 +9,7 @@ pub mod audit;
 pub mod demo;
 pub mod error;
 pub mod execute;
+pub mod files;
 pub mod ids;
 pub mod index;
 pub mod journal;

@@ -146,6 +146,13 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, CoreError> {
+        // Owner-only before SQLite touches it; its -wal and -shm files inherit the mode.
+        crate::files::private_database(path).map_err(|e| {
+            CoreError::Store(format!(
+                "{}: cannot prepare the database file (is the folder writable?): {e}",
+                path.display()
+            ))
+        })?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -18,6 +18,11 @@ use crate::error::{ApiError, Error, excerpt};
 
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 
+/// The largest answer read from the API (a `getarticle` with its HTML is far smaller).
+pub const API_ANSWER_LIMIT: usize = 16 * 1024 * 1024;
+/// The largest answer read from a token endpoint or token service.
+pub const TOKEN_ANSWER_LIMIT: usize = 64 * 1024;
+
 /// How to reach the API. Built by the caller, checked by [`Client::new`].
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -130,7 +135,29 @@ impl Client {
         body: Option<&B>,
     ) -> Result<T, Error> {
         let url = self.url(path)?;
-        let (answer, _) = self.send(method, url, token, body, None).await?;
+        let (answer, _) = self
+            .send(method, url, token, body, None, API_ANSWER_LIMIT)
+            .await?;
+        Ok(answer)
+    }
+
+    /// A call to a token endpoint (`stable_token`): its answer is small, so it is capped small.
+    pub(crate) async fn call_token<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Error> {
+        let url = self.url(path)?;
+        let (answer, _) = self
+            .send(
+                Method::POST,
+                url,
+                None,
+                Some(body),
+                None,
+                TOKEN_ANSWER_LIMIT,
+            )
+            .await?;
         Ok(answer)
     }
 
@@ -143,7 +170,8 @@ impl Client {
         body: Option<&B>,
     ) -> Result<(T, String), Error> {
         let url = self.url(path)?;
-        self.send(method, url, token, body, None).await
+        self.send(method, url, token, body, None, API_ANSWER_LIMIT)
+            .await
     }
 
     /// A request to an absolute URL (a token service) with an optional credential header.
@@ -153,7 +181,7 @@ impl Client {
         header: Option<(&str, &SecretString)>,
     ) -> Result<T, Error> {
         let (answer, _) = self
-            .send::<(), T>(Method::GET, url, None, None, header)
+            .send::<(), T>(Method::GET, url, None, None, header, TOKEN_ANSWER_LIMIT)
             .await?;
         Ok(answer)
     }
@@ -171,6 +199,7 @@ impl Client {
         token: Option<&SecretString>,
         body: Option<&B>,
         header: Option<(&str, &SecretString)>,
+        limit: usize,
     ) -> Result<(T, String), Error> {
         if let Some(token) = token {
             url.query_pairs_mut()
@@ -195,9 +224,26 @@ impl Client {
             value.set_sensitive(true);
             request = request.header(name, value);
         }
-        let response = request.send().await.map_err(Error::from_reqwest)?;
+        let mut response = request.send().await.map_err(Error::from_reqwest)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(Error::from_reqwest)?;
+        let too_large = || Error::Decode {
+            detail: format!(
+                "the answer is larger than {} KiB, more than any WeChat answer; it was not read",
+                limit / 1024
+            ),
+            excerpt: String::new(),
+        };
+        // Capped by the announced length, and again while reading (a relay may not announce).
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         let answer = parse_answer(status, &body)?;
         // parse_answer accepted it as JSON, so it is UTF-8.
         Ok((answer, String::from_utf8_lossy(&body).into_owned()))

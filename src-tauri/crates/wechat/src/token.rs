@@ -163,14 +163,7 @@ async fn stable_token(
         secret: secret.expose_secret(),
         force_refresh,
     };
-    client
-        .call(
-            reqwest::Method::POST,
-            "cgi-bin/stable_token",
-            None,
-            Some(&body),
-        )
-        .await
+    client.call_token("cgi-bin/stable_token", &body).await
 }
 
 /// Invalidates the account's stable token **for everyone** and returns a new one. At most 20 a

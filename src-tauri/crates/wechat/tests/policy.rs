@@ -349,3 +349,50 @@ async fn a_delete_lost_on_the_way_in_is_outcome_unknown_and_was_not_applied() {
         "not applied"
     );
 }
+
+/// A hostile relay or token service cannot make the client read without end: API answers stop
+/// at 16 MiB, token answers at 64 KiB, announced or not; an oversized answer to a delete is an
+/// unknown outcome, never success.
+#[tokio::test]
+async fn oversized_answers_are_refused_before_they_exhaust_memory() {
+    let rig = rig(3).await;
+    let huge = format!(
+        "{{\"news_item\":[{{\"title\":\"x\",\"content\":\"{}\"}}]}}",
+        "a".repeat(wechat_mp::client::API_ANSWER_LIMIT)
+    );
+    let relay = |body: String| Fault::Answer {
+        status: 200,
+        body,
+        applied: false,
+    };
+    rig.sim
+        .inject("/cgi-bin/freepublish/getarticle", relay(huge.clone()), 1);
+    let err = rig.api.get_article(&first_message(&rig)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Decode { ref detail, .. } if detail.contains("larger than")),
+        "{err:?}"
+    );
+    rig.sim
+        .inject("/cgi-bin/freepublish/delete", relay(huge), 1);
+    let err = rig
+        .api
+        .delete(&first_message(&rig), one())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::DeleteOutcomeUnknown { .. }), "{err:?}");
+
+    // A token answer of 100 KiB is refused too.
+    let fat_token = format!(
+        "{{\"access_token\":\"T\",\"expires_in\":7200,\"pad\":\"{}\"}}",
+        "p".repeat(100 * 1024)
+    );
+    let fresh = rig_with(wechat_sim::SimConfig::demo(1)).await;
+    fresh.sim.inject(STABLE, relay(fat_token), 1);
+    let err = fresh.api.token().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Decode { ref detail, .. } if detail.contains("64 KiB")),
+        "{err:?}"
+    );
+    // A normal answer after that works.
+    fresh.api.token().await.unwrap();
+}
