@@ -2,6 +2,7 @@
 // keyring self-test against the real Secret Service, switches language, and takes screenshots.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { execFileSync } from "node:child_process";
 import { find, launch, screenshot, until } from "./harness.mjs";
 
@@ -28,7 +29,17 @@ describe("demo mode", () => {
     await driver.wait(async () => Number(await count.getAttribute("data-total")) > 300, 20000, "the demo list stayed empty");
     await (await find(driver, "system-check")).click();
     const endpoint = await find(driver, "demo-endpoint");
-    assert.match(await endpoint.getText(), /^http:\/\/127\.0\.0\.1:\d+$/);
+    const base = await endpoint.getText();
+    assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+    // The demo's simulator serves the WeChat paths only, and only to its own address.
+    assert.equal((await fetch(`${base}/_sim/requests`)).status, 404, "no control endpoints in the app");
+    const status = await new Promise((resolve, reject) => {
+      const url = new URL(`${base}/cgi-bin/get_api_domain_ip`);
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, headers: { Host: "rebound.example:80" } }, (res) => resolve(res.statusCode));
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(status, 421, "a rebound Host is refused");
     const dir = await find(driver, "data-dir");
     assert.ok((await dir.getText()).includes(dataDir), "RETRACT_DATA_DIR is honoured");
   });

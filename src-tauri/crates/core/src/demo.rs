@@ -3,7 +3,8 @@
 //!
 //! Invariants: one simulator per app run, started on first use; the demo account is created
 //! fresh (its old index wiped) each time the demo starts; its secret is public and kept in
-//! memory only; the demo runs in the optimistic world (no `Quirks`).
+//! memory only; the demo runs in the optimistic world (no `Quirks`); its simulator serves the
+//! WeChat paths only (no `/_sim/*` control endpoints) and only to its own loopback address.
 
 use std::sync::Mutex;
 
@@ -35,11 +36,14 @@ impl Demo {
         let base = match self.base_url() {
             Some(base) => base,
             None => {
-                let sim = Sim::start(SimConfig::demo(DEMO_MESSAGES as usize))
-                    .await
-                    .map_err(|e| {
-                        CoreError::Store(format!("cannot start the demo simulator: {e}"))
-                    })?;
+                // Only the WeChat paths: no fault injection, clock or log for anyone on loopback.
+                let config = SimConfig {
+                    control_endpoints: false,
+                    ..SimConfig::demo(DEMO_MESSAGES as usize)
+                };
+                let sim = Sim::start(config).await.map_err(|e| {
+                    CoreError::Store(format!("cannot start the demo simulator: {e}"))
+                })?;
                 let base = sim.base_url().to_string();
                 *self.sim.lock().unwrap_or_else(|p| p.into_inner()) = Some(sim);
                 base

@@ -37,6 +37,9 @@ pub struct SimConfig {
     pub minute_limit: u32,
     /// 0 picks a free port.
     pub port: u16,
+    /// Serve the `/_sim/*` control endpoints (faults, clock, request log, configuration).
+    /// Tests need them; the app's embedded demo turns them off.
+    pub control_endpoints: bool,
 }
 
 impl SimConfig {
@@ -47,6 +50,7 @@ impl SimConfig {
             caller_ip: "203.0.113.45".into(),
             minute_limit: 1_000,
             port: 0,
+            control_endpoints: true,
         }
     }
 }
@@ -70,6 +74,11 @@ impl Sim {
                 config.minute_limit,
             )),
             log: Mutex::new(Vec::new()),
+            hosts: vec![
+                format!("127.0.0.1:{}", addr.port()),
+                format!("localhost:{}", addr.port()),
+            ],
+            control: config.control_endpoints,
             faults: Mutex::new(Faults::default()),
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -100,6 +100,11 @@ pub(crate) struct Shared {
     pub world: Mutex<World>,
     pub log: Mutex<Vec<LoggedRequest>>,
     pub faults: Mutex<Faults>,
+    /// The `Host` values this server answers to: its own loopback address only, so a web page
+    /// cannot reach it through DNS rebinding.
+    pub hosts: Vec<String>,
+    /// Whether `/_sim/*` control endpoints are served.
+    pub control: bool,
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -123,13 +128,43 @@ const SERVED: &[&str] = &[
 ];
 
 pub(crate) fn router(state: AppState) -> axum::Router {
-    axum::Router::new()
+    let control = axum::Router::new()
         .route("/_sim/requests", axum::routing::get(requests))
         .route("/_sim/advance", axum::routing::post(advance))
         .route("/_sim/fault", axum::routing::post(inject))
-        .route("/_sim/configure", axum::routing::post(configure))
-        .fallback(handle)
+        .route("/_sim/configure", axum::routing::post(configure));
+    let app = if state.control {
+        control
+    } else {
+        axum::Router::new()
+    };
+    app.fallback(handle)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            only_own_host,
+        ))
         .with_state(state)
+}
+
+/// Answers only requests addressed to this server's own loopback address (`Host` checked).
+async fn only_own_host(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if !state.hosts.iter().any(|h| h == host) {
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            "wechat-sim answers only on its own loopback address",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 async fn requests(State(state): State<AppState>) -> impl IntoResponse {

@@ -446,3 +446,50 @@ async fn a_relay_answer_replaces_wechats_and_may_or_may_not_apply() {
         assert_eq!(m.items.iter().all(|i| i.is_deleted), applied);
     }
 }
+
+/// The app's embedded demo: WeChat paths only, and only to its own `Host`.
+#[tokio::test]
+async fn without_control_endpoints_and_for_a_foreign_host_nothing_is_served() {
+    let config = SimConfig {
+        control_endpoints: false,
+        ..SimConfig::demo(2)
+    };
+    let sim = Sim::start(config).await.unwrap();
+    let client = reqwest::Client::new();
+    for path in [
+        "/_sim/requests",
+        "/_sim/fault",
+        "/_sim/configure",
+        "/_sim/advance",
+    ] {
+        let status = client
+            .post(format!("{}{path}", sim.base_url()))
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 404, "{path}");
+    }
+    assert!(
+        stable(&sim, false).await["access_token"].is_string(),
+        "WeChat paths work"
+    );
+    let rebound = client
+        .post(format!("{}/cgi-bin/stable_token", sim.base_url()))
+        .header(reqwest::header::HOST, "rebound.example")
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(rebound.as_u16(), 421);
+    // The test simulator keeps its control endpoints.
+    let test_sim = Sim::start(SimConfig::demo(1)).await.unwrap();
+    let log = client
+        .get(format!("{}/_sim/requests", test_sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(log.status().is_success());
+}
