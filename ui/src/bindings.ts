@@ -295,7 +295,12 @@ export type FieldProblem = "empty" |
 /**  Plain http to a host that is not this machine. */
 "needsHttps" | 
 /**  Only half of a pair (header name and value). */
-"incomplete";
+"incomplete" | 
+/**
+ *  A credential in a URL's query (`?key=…`): it would be stored in plain text; it belongs
+ *  in the header field, whose value goes to the keyring.
+ */
+"credentialInUrl";
 
 export type FilterInput = {
 	query: string | null,

@@ -4,7 +4,7 @@ import { fieldMessage, normalizePhrase } from "./fields";
 import { en, zhCN } from "./messages";
 
 const fields: Field[] = ["name", "appid", "secret", "serviceUrl", "header", "token", "proxy", "apiBase"];
-const problems: FieldProblem[] = ["empty", "shape", "controlCharacter", "tooLong", "notAUrl", "needsHttps", "incomplete"];
+const problems: FieldProblem[] = ["empty", "shape", "controlCharacter", "tooLong", "notAUrl", "needsHttps", "incomplete", "credentialInUrl"];
 
 describe("wizard field hints", () => {
   it("have words in both languages for every problem Rust can report", () => {

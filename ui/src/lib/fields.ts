@@ -24,6 +24,8 @@ export function fieldMessage(field: Field, problem: FieldProblem): MessageKey {
       return "field.url.https";
     case "incomplete":
       return "field.header.incomplete";
+    case "credentialInUrl":
+      return "field.url.credential";
   }
 }
 

@@ -105,6 +105,7 @@ export const zhCN = {
   "field.header.shape": "请求头名称只能包含字母、数字、- 和 _。",
   "field.header.incomplete": "请同时填写请求头名称和值，或都不填。",
   "field.token.shape": "access_token 应为 1 到 512 个字母、数字或符号。",
+  "field.url.credential": "网址里不能带密钥等凭据（会以明文保存）；请把它填在下面的请求头里，其值保存在系统钥匙串中。",
   "field.required": "此项必填。",
 
   "browser.search": "搜索标题或作者",
@@ -374,6 +375,7 @@ export const en: Record<MessageKey, string> = {
   "field.header.shape": "A header name holds only letters, digits, - and _.",
   "field.header.incomplete": "Give both the header name and its value, or neither.",
   "field.token.shape": "An access_token is 1 to 512 letters, digits or symbols.",
+  "field.url.credential": "The URL must not carry a credential (it would be stored in plain text); put it in the header below, whose value goes to the system keyring.",
   "field.required": "This field is required.",
 
   "browser.search": "Search titles or authors",

@@ -64,6 +64,9 @@ pub enum FieldProblem {
     NeedsHttps,
     /// Only half of a pair (header name and value).
     Incomplete,
+    /// A credential in a URL's query (`?key=…`): it would be stored in plain text; it belongs
+    /// in the header field, whose value goes to the keyring.
+    CredentialInUrl,
 }
 
 /// One problem of one field; the message is the English text for logs and errors.
@@ -340,6 +343,7 @@ fn setup_of(
                     "the token service URL is empty",
                 )
             })?;
+            refuse_credentials_in_query(&url)?;
             let (header, secret) = service_header(header_name.as_deref(), header_value.as_deref())?;
             Ok((TokenSetup::Service { url, header }, secret))
         }
@@ -369,6 +373,39 @@ fn setup_of(
             ))
         }
     }
+}
+
+/// Query parameter names that carry a credential (matched as parts of the name).
+const CREDENTIAL_WORDS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "pass",
+    "pwd",
+    "auth",
+    "sign",
+    "credential",
+    "ticket",
+];
+
+/// A token service URL is stored in SQLite and shown in the UI: no credential may ride in it.
+fn refuse_credentials_in_query(url: &str) -> Result<(), FieldIssue> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Ok(());
+    };
+    if let Some((name, _)) = parsed.query_pairs().find(|(name, _)| {
+        let lower = name.to_ascii_lowercase();
+        CREDENTIAL_WORDS.iter().any(|w| lower.contains(w))
+    }) {
+        return Err(FieldIssue::new(
+            Field::ServiceUrl,
+            FieldProblem::CredentialInUrl,
+            format!(
+                "the token service URL carries a credential ({name}=…); put it in the header field instead, whose value is kept in the keyring"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A token service's credential header: both name and value, or neither.
@@ -499,6 +536,26 @@ mod tests {
         );
         // The same rules fail `validate`, with the English message.
         assert!(validate(&good).is_err());
+    }
+
+    #[test]
+    fn a_token_service_url_may_not_carry_a_credential() {
+        for bad in [
+            "https://tokens.example.com/t?key=abc",
+            "https://tokens.example.com/t?appid=wx1&AccessToken=abc",
+            "https://tokens.example.com/t?client_secret=abc",
+            "https://tokens.example.com/t?sign=abc&ts=1",
+        ] {
+            let issue = refuse_credentials_in_query(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad}"));
+            assert_eq!(issue.problem, FieldProblem::CredentialInUrl);
+            assert!(!issue.message.contains("abc"), "the value is not repeated");
+        }
+        assert!(
+            refuse_credentials_in_query("https://tokens.example.com/t?appid=wx1&account=2").is_ok()
+        );
+        assert!(refuse_credentials_in_query("https://tokens.example.com/t").is_ok());
     }
 
     #[test]
