@@ -1,6 +1,7 @@
 //! The Tauri shell: wiring only. Logic lives in `retract-core` and `wechat-mp`.
 //!
-//! Test hooks (see architecture.md): `RETRACT_DATA_DIR` puts all app data in a folder,
+//! Test hooks (debug builds only; a release build ignores them and says so):
+//! `RETRACT_DATA_DIR` puts all app data in a folder,
 //! `RETRACT_API_BASE` points every account at another API base (wechat-sim in tests),
 //! `--demo` starts an embedded simulator with a sample account.
 
@@ -72,8 +73,24 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 /// Where the generated TypeScript goes, relative to this crate.
 pub const BINDINGS_PATH: &str = "../ui/src/bindings.ts";
 
-fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {
-    let dir = match std::env::var_os("RETRACT_DATA_DIR") {
+/// A test hook's value: honoured in debug builds (tests, `make run`); a release build says on
+/// stderr that it ignores it, so one line in a login profile cannot redirect a shipped app's
+/// secrets or data.
+fn test_hook(name: &str) -> Option<String> {
+    hook_value(name, std::env::var(name).ok(), cfg!(debug_assertions))
+}
+
+fn hook_value(name: &str, value: Option<String>, debug_build: bool) -> Option<String> {
+    let value = value.filter(|v| !v.is_empty())?;
+    if debug_build {
+        return Some(value);
+    }
+    eprintln!("Retract: {name} is a test hook; this release build ignores it.");
+    None
+}
+
+fn data_dir(app: &tauri::App, hook: Option<&str>) -> Result<PathBuf, String> {
+    let dir = match hook {
         Some(dir) => PathBuf::from(dir),
         None => app
             .path()
@@ -92,11 +109,10 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
-            let data_dir = data_dir(app)?;
+            let data_hook = test_hook("RETRACT_DATA_DIR");
+            let data_dir = data_dir(app, data_hook.as_deref())?;
             let keyring = Arc::new(Keyring::new(service_name(&app.config().identifier)));
-            let api_base = std::env::var("RETRACT_API_BASE")
-                .ok()
-                .filter(|s| !s.is_empty());
+            let api_base = test_hook("RETRACT_API_BASE");
             let accounts = Store::open(&data_dir.join("retract.db"))
                 .map(|store| {
                     Arc::new(Accounts::new(
@@ -108,10 +124,7 @@ pub fn run() {
                 })
                 .map_err(AppError::from);
             // Exports go to Documents/Retract, except when tests pin all data to one folder.
-            let exports = match (
-                std::env::var_os("RETRACT_DATA_DIR"),
-                app.path().document_dir(),
-            ) {
+            let exports = match (test_hook("RETRACT_DATA_DIR"), app.path().document_dir()) {
                 (None, Ok(docs)) => docs.join("Retract"),
                 _ => data_dir.join("exports"),
             };
@@ -127,5 +140,26 @@ pub fn run() {
     if let Err(e) = result {
         eprintln!("Retract could not start: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hook_value;
+
+    #[test]
+    fn test_hooks_work_in_debug_builds_only() {
+        let set = || Some("http://127.0.0.1:9".to_string());
+        assert_eq!(hook_value("RETRACT_API_BASE", set(), true), set());
+        assert_eq!(
+            hook_value("RETRACT_API_BASE", set(), false),
+            None,
+            "a release build ignores it"
+        );
+        assert_eq!(
+            hook_value("RETRACT_API_BASE", Some(String::new()), true),
+            None
+        );
+        assert_eq!(hook_value("RETRACT_DATA_DIR", None, true), None);
     }
 }
