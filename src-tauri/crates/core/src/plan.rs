@@ -300,6 +300,9 @@ fn refuse_done(
     Ok(())
 }
 
+/// A plan must be confirmed within this many seconds of being made (the review may be stale).
+pub const PLAN_TTL_SECS: i64 = 15 * 60;
+
 /// Full-width digits (typed with a Chinese input method) count as the ASCII ones.
 pub fn normalize_phrase(typed: &str) -> String {
     typed
@@ -319,16 +322,16 @@ pub fn confirm(
     nonce: &str,
     typed: &str,
 ) -> Result<AccountId, CoreError> {
-    let row: Option<(AccountId, String, String, String)> = store
+    let row: Option<(AccountId, String, String, String, i64)> = store
         .conn()
         .query_row(
-            "SELECT account_id, nonce, phrase, status FROM plans WHERE id = ?1",
+            "SELECT account_id, nonce, phrase, status, created_at FROM plans WHERE id = ?1",
             [plan],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()
         .map_err(store.err("cannot read the plan"))?;
-    let Some((account, stored_nonce, phrase, status)) = row else {
+    let Some((account, stored_nonce, phrase, status, created_at)) = row else {
         return Err(CoreError::ConfirmationRejected(format!(
             "plan {plan} does not exist"
         )));
@@ -343,10 +346,17 @@ pub fn confirm(
             "this confirmation does not belong to the plan".into(),
         ));
     }
-    if normalize_phrase(typed) != phrase {
+    if crate::now_unix() - created_at > PLAN_TTL_SECS {
+        cancel(store, plan)?;
         return Err(CoreError::ConfirmationRejected(format!(
-            "type {phrase} to confirm"
+            "plan {plan} was made more than 15 minutes ago and the list may have changed; review the selection again"
         )));
+    }
+    // The phrase is not repeated: an error must not hand a stray script what to type.
+    if normalize_phrase(typed) != phrase {
+        return Err(CoreError::ConfirmationRejected(
+            "the typed number does not match the number of articles in the plan".into(),
+        ));
     }
     let changed = store
         .conn()

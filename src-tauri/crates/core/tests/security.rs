@@ -97,3 +97,36 @@ async fn exports_are_private_and_an_exported_page_cannot_run_script() {
         assert_eq!(mode(csv.parent().unwrap()), 0o700);
     }
 }
+
+#[tokio::test]
+async fn a_stale_plan_cannot_be_confirmed_and_a_wrong_phrase_is_not_echoed() {
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let sel = oldest_messages(&w, 1);
+    let p = retract_core::plan::create(&api, w.store(), account, &sel)
+        .await
+        .unwrap();
+    let wrong = retract_core::plan::confirm(w.store(), p.id, &p.nonce, "999")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        !wrong.contains(&format!(" {} ", p.phrase)) && !wrong.ends_with(&p.phrase),
+        "{wrong}"
+    );
+    // Sixteen minutes later the review is stale: refused, and the plan is done with.
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    conn.execute(
+        "UPDATE plans SET created_at = created_at - 16 * 60 WHERE id = ?1",
+        [p.id],
+    )
+    .unwrap();
+    let stale = retract_core::plan::confirm(w.store(), p.id, &p.nonce, &p.phrase)
+        .unwrap_err()
+        .to_string();
+    assert!(stale.contains("15 minutes"), "{stale}");
+    assert_eq!(
+        w.count("SELECT count(*) FROM plans WHERE status = 'cancelled'"),
+        1
+    );
+    assert_eq!(w.sim.count(DELETE), 0);
+}
