@@ -147,6 +147,8 @@ pub(crate) fn router(state: AppState) -> axum::Router {
 }
 
 /// Answers only requests addressed to this server's own loopback address (`Host` checked).
+/// A request in absolute form (`POST http://host/path`) comes from a proxy client — the
+/// client tests use the simulator as a forward proxy — never from a web page.
 async fn only_own_host(
     State(state): State<AppState>,
     request: axum::extract::Request,
@@ -157,7 +159,8 @@ async fn only_own_host(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    if !state.hosts.iter().any(|h| h == host) {
+    let proxied = request.uri().authority().is_some();
+    if !proxied && !state.hosts.iter().any(|h| h == host) {
         return (
             StatusCode::MISDIRECTED_REQUEST,
             "wechat-sim answers only on its own loopback address",
