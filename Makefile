@@ -43,11 +43,12 @@ ui-test: setup
 # The bindings test rewrites ui/src/bindings.ts; the check below fails if that changed it.
 rust-test: ui
 	@mkdir -p $(SCRATCH) && cp ui/src/bindings.ts $(SCRATCH)/bindings.before.ts
-	scripts/with-keyring.sh cargo test --workspace --locked -- --skip sigkill_at_random_moments --skip in_any_drawn_world
+	scripts/with-keyring.sh cargo test --workspace --locked -- --skip sigkill_at_random_moments --skip in_any_drawn_world --skip arbitrary_input_gets
 	@$(MAKE) --no-print-directory bindings-check
 	@# The kill loop and the safety property on their own, so their figures show in the log.
 	cargo test -p retract-core --test killloop --locked -- --nocapture
 	cargo test -p retract-core --test safety --locked -- --nocapture
+	cargo test -p retract-core --test bad_input --locked -- --nocapture
 
 bindings-check:
 	@cmp -s ui/src/bindings.ts $(SCRATCH)/bindings.before.ts || { \
