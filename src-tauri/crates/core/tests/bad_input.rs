@@ -87,7 +87,8 @@ fn text(rng: &mut Rng) -> String {
             let c = char::from_u32(rng.below(0x11_0000) as u32).unwrap_or('\u{FFFD}');
             out.push(c);
         } else {
-            out.push_str(*rng.pick(PIECES));
+            let piece: &&str = rng.pick(PIECES);
+            out.push_str(piece);
         }
     }
     out
