@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::Rng;
+use common::{Rng, seed};
 use retract_core::accounts::{AccountDraft, DraftSource, field_check, validate};
 use wechat_mp::client::{check_url, parse_answer};
 use wechat_mp::error::{parse_rid, parse_whitelist_ip};
@@ -110,17 +110,7 @@ fn bytes(rng: &mut Rng) -> Vec<u8> {
 
 #[test]
 fn arbitrary_input_gets_a_typed_answer_and_never_a_panic() {
-    let seed = std::env::var("RETRACT_BAD_INPUT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    println!("bad input seed {seed}");
+    let seed = seed("RETRACT_BAD_INPUT_SEED", "bad input");
     let mut rng = Rng(seed);
     let mut accepted = [0usize; 6];
     for _ in 0..CASES {

@@ -112,17 +112,7 @@ async fn sigkill_at_random_moments_never_deletes_twice_nor_claims_done_without_p
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     // Every request takes a while, so kills land in the middle of things.
     w.sim.set_latency(None, Duration::from_millis(12));
-    let seed = std::env::var("RETRACT_KILL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    println!("kill loop seed {seed}");
+    let seed = seed("RETRACT_KILL_SEED", "kill loop");
     let mut rng = Rng(seed);
     let (mut kills, mut finished_runs, mut plans, mut targets, mut used) =
         (0u32, 0u32, 0u32, 0usize, 0usize);

@@ -331,21 +331,11 @@ async fn run_once(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_unreviewed_twice_falsely_or_without_a_copy_in_any_drawn_world() {
-    let seed = std::env::var("RETRACT_SAFETY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
+    let seed = seed("RETRACT_SAFETY_SEED", "safety property");
     let budget: usize = std::env::var("RETRACT_SAFETY_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
-    println!("safety property seed {seed}");
     let mut rng = Rng(seed);
     let mut figures = Figures::default();
     let mut all = std::collections::BTreeSet::new();

@@ -36,6 +36,14 @@ async fn stable(sim: &Sim, force: bool) -> Value {
     .await
 }
 
+/// A fresh stable token's value.
+async fn token_of(sim: &Sim) -> String {
+    stable(sim, false).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 async fn list_one(sim: &Sim, token: &str) -> Value {
     post(
         sim,
@@ -75,10 +83,7 @@ async fn stable_token_is_reused_with_remaining_lifetime_then_rotated_with_overla
 #[tokio::test]
 async fn force_refresh_revokes_the_old_token_and_is_limited_to_20_a_day_30_s_apart() {
     let sim = Sim::start(SimConfig::demo(1)).await.unwrap();
-    let old = stable(&sim, false).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let old = token_of(&sim).await;
     let forced = stable(&sim, true).await;
     assert_ne!(forced["access_token"].as_str().unwrap(), old);
     assert_eq!(list_one(&sim, &old).await["errcode"], 40001);
@@ -147,10 +152,7 @@ async fn faults_can_be_injected_over_http_too() {
         .send()
         .await
         .unwrap();
-    let token = stable(&sim, false).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = token_of(&sim).await;
     assert_eq!(list_one(&sim, &token).await["errcode"], 45011);
     assert_eq!(list_one(&sim, &token).await["item_count"], 1);
     let log: Vec<Value> = client
@@ -249,10 +251,7 @@ async fn accounts_can_be_configured_over_http_for_out_of_process_tests() {
 async fn quirks_turn_each_undocumented_behaviour_the_bad_way() {
     use wechat_sim::Quirks;
     let sim = Sim::start(SimConfig::demo(30)).await.unwrap();
-    let token = stable(&sim, false).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = token_of(&sim).await;
     let t = Some(token.as_str());
     let m = sim
         .messages(DEMO_APPID)
@@ -404,10 +403,7 @@ async fn quirks_turn_each_undocumented_behaviour_the_bad_way() {
     let _ = list_one(&sim, &token).await;
     assert_eq!(list_one(&sim, &token).await["errcode"], 45009);
     sim.roll_day();
-    let fresh = stable(&sim, false).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let fresh = token_of(&sim).await;
     assert!(list_one(&sim, &fresh).await.get("errcode").is_none());
 }
 
@@ -415,10 +411,7 @@ async fn quirks_turn_each_undocumented_behaviour_the_bad_way() {
 #[tokio::test]
 async fn a_relay_answer_replaces_wechats_and_may_or_may_not_apply() {
     let sim = Sim::start(SimConfig::demo(3)).await.unwrap();
-    let token = stable(&sim, false).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = token_of(&sim).await;
     let ids: Vec<String> = sim
         .messages(DEMO_APPID)
         .iter()

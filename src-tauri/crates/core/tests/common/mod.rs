@@ -182,6 +182,23 @@ pub fn multi_item(w: &World, min: usize) -> wechat_sim::SimMessage {
         .unwrap()
 }
 
+/// The seed of a randomized test: `var` from the environment (to replay a run), else the
+/// clock. Printed, so every log says how to replay it.
+pub fn seed(var: &str, what: &str) -> u64 {
+    let seed = std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    println!("{what} seed {seed} (replay with {var}={seed})");
+    seed
+}
+
 /// A small seeded generator (xorshift): the loops and the property test print their seed
 /// and replay from it.
 pub struct Rng(pub u64);
