@@ -139,7 +139,10 @@ pub async fn sync(
                 break;
             }
             Err(e) => {
-                if offset > 0 {
+                // A resumed walk keeps what it reached. Any other walk starts over next time:
+                // an incremental sync from the top stops at the first known page, while a saved
+                // cursor would make it walk every older page and spend the day's list quota.
+                if resuming {
                     save_cursor(store, account, Some(offset))?;
                 }
                 return Err(e.into());

@@ -511,6 +511,32 @@ async fn a_first_sync_beyond_the_list_quota_resumes_on_the_next_quota_day() {
 }
 
 #[tokio::test]
+async fn a_sync_broken_by_an_error_does_not_make_the_next_one_walk_every_page() {
+    let w = world(60).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let never = AtomicBool::new(false);
+    // A full re-sync breaks on its second page (an error that is not the list quota).
+    w.sim.inject(BATCHGET, Fault::Pass, 1);
+    w.sim.inject(BATCHGET, Fault::Errcode { code: 47001 }, 1);
+    assert!(
+        index::sync(&api, w.store(), account, true, &never, |_| {})
+            .await
+            .is_err()
+    );
+    // The next incremental sync starts at the top and stops at the first known page.
+    w.sim.clear_log();
+    let report = index::sync(&api, w.store(), account, false, &never, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.progress.pages, 1);
+    assert_eq!(
+        w.sim.count(BATCHGET),
+        1,
+        "one list call, not the rest of the list"
+    );
+}
+
+#[tokio::test]
 async fn a_sync_waits_for_a_running_queue_of_the_same_account() {
     let w = world(10).await;
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
