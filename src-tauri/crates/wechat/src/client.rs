@@ -28,8 +28,9 @@ pub const TOKEN_ANSWER_LIMIT: usize = 64 * 1024;
 pub struct ClientConfig {
     /// `https://api.weixin.qq.com`, a company relay, or the simulator on loopback.
     pub api_base: String,
-    /// An explicit proxy for all traffic (`http://` or `https://`). Without it the standard
-    /// `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` variables apply.
+    /// An explicit proxy for all traffic to non-loopback hosts (`http://` or `https://`).
+    /// Without it the standard `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` variables apply.
+    /// Loopback destinations never go through a proxy (see [`Client`]).
     pub proxy: Option<String>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
@@ -55,10 +56,16 @@ impl ClientConfig {
     }
 }
 
-/// A cheap-to-clone handle on one reqwest client (connection pool shared by all clones).
+/// A cheap-to-clone handle on the reqwest clients (connection pools shared by all clones).
+///
+/// Two clients: `http` honours the configured or system proxy; `direct` uses none and carries
+/// every request to a loopback host. Plain HTTP is allowed only to loopback, where the other end
+/// is on this machine (an SSH tunnel to a whitelisted relay, the simulator); sent through a
+/// proxy, that clear text (the AppSecret, every token) would leave the machine.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
+    direct: reqwest::Client,
     base: Url,
 }
 
@@ -104,21 +111,27 @@ impl Client {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .user_agent(concat!("Retract/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none());
+        let builder = || {
+            reqwest::Client::builder()
+                .connect_timeout(config.connect_timeout)
+                .timeout(config.request_timeout)
+                .user_agent(concat!("Retract/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        let set_up = |b: reqwest::ClientBuilder| {
+            b.build()
+                .map_err(|e| Error::InvalidInput(format!("cannot set up HTTPS ({e})")))
+        };
+        let direct = set_up(builder().no_proxy())?;
+        let mut builder = builder();
         if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
             let proxy_url = check_url(proxy, "the proxy URL", true)?;
             let proxy = reqwest::Proxy::all(proxy_url.as_str())
                 .map_err(|e| Error::InvalidInput(format!("the proxy URL is not usable ({e})")))?;
             builder = builder.proxy(proxy);
         }
-        let http = builder
-            .build()
-            .map_err(|e| Error::InvalidInput(format!("cannot set up HTTPS ({e})")))?;
-        Ok(Self { http, base })
+        let http = set_up(builder)?;
+        Ok(Self { http, direct, base })
     }
 
     pub fn base(&self) -> &Url {
@@ -205,7 +218,12 @@ impl Client {
             url.query_pairs_mut()
                 .append_pair("access_token", token.expose_secret());
         }
-        let mut request = self.http.request(method, url);
+        let http = if is_loopback(&url) {
+            &self.direct
+        } else {
+            &self.http
+        };
+        let mut request = http.request(method, url);
         if let Some(body) = body {
             // serde_json writes UTF-8 as is (no \u escapes), so Chinese text round-trips.
             let bytes = serde_json::to_vec(body)

@@ -495,20 +495,100 @@ async fn token_service_source_works_with_its_key_and_fails_clearly_without() {
     );
 }
 
+/// A forward proxy that answers every request 502 and records each request line, so a test
+/// sees exactly what reached it.
+async fn recording_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let line = String::from_utf8_lossy(&head)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            log.lock().unwrap().push(line);
+            let _ = conn
+                .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    (url, seen)
+}
+
 #[tokio::test]
-async fn an_explicit_proxy_carries_all_traffic() {
-    // The API base points at a closed port; only the proxy (the simulator, which accepts
-    // absolute-form requests as a forward proxy would pass them on) can answer.
+async fn an_explicit_proxy_carries_remote_traffic_and_never_loopback_traffic() {
     let rig = rig(4).await;
-    let client = wechat_mp::Client::new(&wechat_mp::ClientConfig {
-        api_base: "http://127.0.0.1:1".into(),
-        proxy: Some(rig.sim.base_url().to_string()),
-        ..wechat_mp::ClientConfig::default()
-    })
-    .unwrap();
-    let api = api_with(client, stable_source(DEMO_APPID, DEMO_SECRET), &rig.clock);
-    assert_eq!(api.batchget(0, 4).await.unwrap().item.len(), 4);
-    assert!(rig.sim.count(BATCHGET) >= 1);
+    let (proxy, seen) = recording_proxy().await;
+    let proxied = |base: &str| {
+        wechat_mp::Client::new(&wechat_mp::ClientConfig {
+            api_base: base.into(),
+            proxy: Some(proxy.clone()),
+            ..wechat_mp::ClientConfig::default()
+        })
+        .unwrap()
+    };
+
+    // A remote API base goes through the proxy (which refuses it here).
+    let remote = api_with(
+        proxied(wechat_mp::DEFAULT_API_BASE),
+        TokenSource::Fixed {
+            token: "canary-token-for-proxy-test".to_string().into(),
+            expires_at: None,
+        },
+        &rig.clock,
+    );
+    assert!(remote.batchget(0, 4).await.is_err());
+    let through_proxy = |seen: &std::sync::Mutex<Vec<String>>| {
+        let lines = seen.lock().unwrap().clone();
+        assert!(
+            lines
+                .iter()
+                .all(|l| l == "CONNECT api.weixin.qq.com:443 HTTP/1.1"),
+            "only tunnels to WeChat reach the proxy, nothing in clear, nothing for 127.0.0.1: {lines:?}"
+        );
+        lines.len()
+    };
+    let remote_calls = through_proxy(&seen);
+    assert!(remote_calls >= 1);
+
+    // A loopback API base (a tunnel, the simulator) is reached directly: the AppSecret in the
+    // token call and the token in every URL go over plain HTTP and must not leave the machine.
+    let local = api_with(
+        proxied(rig.sim.base_url()),
+        stable_source(DEMO_APPID, DEMO_SECRET),
+        &rig.clock,
+    );
+    assert_eq!(local.batchget(0, 4).await.unwrap().item.len(), 4);
+    assert_eq!(rig.sim.count(STABLE), 1);
+    assert_eq!(through_proxy(&seen), remote_calls);
+
+    // So is a loopback token service behind a remote API base.
+    let service = TokenSource::Service {
+        url: format!("{}{}", rig.sim.base_url(), wechat_sim::TOKEN_SERVICE_PATH)
+            .parse()
+            .unwrap(),
+        header: Some((
+            "X-Token-Key".into(),
+            wechat_sim::TOKEN_SERVICE_KEY.to_string().into(),
+        )),
+    };
+    let mixed = api_with(proxied(wechat_mp::DEFAULT_API_BASE), service, &rig.clock);
+    assert!(mixed.batchget(0, 4).await.is_err());
+    assert_eq!(rig.sim.count(wechat_sim::TOKEN_SERVICE_PATH), 1);
+    assert!(through_proxy(&seen) > remote_calls);
+
     let bad = wechat_mp::Client::new(&wechat_mp::ClientConfig {
         proxy: Some("socks9://proxy".into()),
         ..wechat_mp::ClientConfig::default()
