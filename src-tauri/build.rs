@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 31] = [
+const COMMANDS: [&str; 32] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -23,6 +23,7 @@ const COMMANDS: [&str; 31] = [
     "reconcile_queue",
     "resume_queue",
     "cancel_queue",
+    "prepare_clear_quota",
     "clear_quota",
     "list_deleted",
     "export_archive",

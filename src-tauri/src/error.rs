@@ -53,6 +53,10 @@ pub enum ErrorKind {
     NotFound,
     /// The account's secret is in no keyring and not in this session: ask for it again.
     SecretMissing,
+    /// The database names another destination than the one the secret was saved for; the
+    /// secret was not sent. Enter it again (binding it to the current destination) or check
+    /// the database.
+    SecretBoundElsewhere,
     /// The second confirmation did not match the plan (or the plan was used already).
     ConfirmationRejected,
     /// The user cancelled (a sync).
@@ -123,6 +127,7 @@ impl From<CoreError> for AppError {
             CoreError::Invalid(_) => Self::new(ErrorKind::InvalidInput, message),
             CoreError::NotFound(_) => Self::new(ErrorKind::NotFound, message),
             CoreError::SecretMissing => Self::new(ErrorKind::SecretMissing, message),
+            CoreError::SecretBoundElsewhere => Self::new(ErrorKind::SecretBoundElsewhere, message),
             CoreError::ConfirmationRejected(_) => {
                 Self::new(ErrorKind::ConfirmationRejected, message)
             }

@@ -55,6 +55,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             deletions::reconcile_queue,
             deletions::resume_queue,
             deletions::cancel_queue,
+            deletions::prepare_clear_quota,
             deletions::clear_quota,
             archive::list_deleted,
             archive::export_archive,

@@ -26,6 +26,8 @@ pub struct AppState {
     /// One queue run per account in this process; others wait their turn (the file lock in
     /// `queue::run` keeps other processes out).
     runs: Mutex<HashMap<AccountId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Confirmations of irreversible actions without a plan (`clear_quota`).
+    pub tickets: retract_core::tickets::Tickets,
 }
 
 pub use retract_core::demo::DEMO_MESSAGES;
@@ -47,6 +49,7 @@ impl AppState {
             demo: Demo::default(),
             syncs: Mutex::new(HashMap::new()),
             runs: Mutex::new(HashMap::new()),
+            tickets: Default::default(),
         }
     }
 

@@ -52,8 +52,16 @@ export const commands = {
 	resumeQueue: (id: AccountId) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("resume_queue", { id })),
 	/**  Cancels what was not sent in a plan; returns how many targets were cancelled. */
 	cancelQueue: (planId: PlanId) => typedError<number, AppError>(__TAURI_INVOKE("cancel_queue", { planId })),
-	/**  Resets all of the account's daily counters (10 a month, shared with the web console). */
-	clearQuota: (id: AccountId) => typedError<null, AppError>(__TAURI_INVOKE("clear_quota", { id })),
+	/**
+	 *  Opens the confirmation of a `clear_quota`: a single-use ticket for this account, valid for
+	 *  five minutes. Sends nothing.
+	 */
+	prepareClearQuota: (id: AccountId) => typedError<string, AppError>(__TAURI_INVOKE("prepare_clear_quota", { id })),
+	/**
+	 *  Resets all of the account's daily counters (10 a month, shared with the web console).
+	 *  Only with the ticket of [`prepare_clear_quota`]: the dialog is not the only guard.
+	 */
+	clearQuota: (id: AccountId, ticket: string) => typedError<null, AppError>(__TAURI_INVOKE("clear_quota", { id, ticket })),
 	listDeleted: (id: AccountId) => typedError<DeletedArticle[], AppError>(__TAURI_INVOKE("list_deleted", { id })),
 	/**  Writes the archive (one JSON per article, one HTML per item) to a new export folder. */
 	exportArchive: (id: AccountId) => typedError<string, AppError>(__TAURI_INVOKE("export_archive", { id })),
@@ -244,6 +252,12 @@ export type ErrorKind =
 "notFound" | 
 /**  The account's secret is in no keyring and not in this session: ask for it again. */
 "secretMissing" | 
+/**
+ *  The database names another destination than the one the secret was saved for; the
+ *  secret was not sent. Enter it again (binding it to the current destination) or check
+ *  the database.
+ */
+"secretBoundElsewhere" | 
 /**  The second confirmation did not match the plan (or the plan was used already). */
 "confirmationRejected" | 
 /**  The user cancelled (a sync). */

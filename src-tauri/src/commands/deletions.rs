@@ -7,6 +7,7 @@ use retract_core::accounts::AccountId;
 use retract_core::execute::{ExecOptions, ExecutionReport, Outcome, TargetResult};
 use retract_core::plan::{self, Plan, PlanId, Selection};
 use retract_core::queue::{self, Finding, QueueRun, QueueStatus};
+use retract_core::tickets::TicketAction;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::{AppHandle, State};
@@ -167,11 +168,48 @@ pub async fn cancel_queue(state: State<'_, AppState>, plan_id: PlanId) -> Result
     super::in_background(move || Ok(queue::cancel_unsent(accounts.store(), plan_id)?)).await
 }
 
-/// Resets all of the account's daily counters (10 a month, shared with the web console).
+/// Opens the confirmation of a `clear_quota`: a single-use ticket for this account, valid for
+/// five minutes. Sends nothing.
 #[tauri::command]
 #[specta::specta]
-pub async fn clear_quota(state: State<'_, AppState>, id: AccountId) -> Result<(), AppError> {
-    let api = super::account_api(&state, id).await?;
+pub async fn prepare_clear_quota(
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<String, AppError> {
+    prepare_clear_quota_on(&state, id)
+}
+
+pub(crate) fn prepare_clear_quota_on(state: &AppState, id: AccountId) -> Result<String, AppError> {
+    state.accounts()?.get(id)?;
+    Ok(state
+        .tickets
+        .issue(id, TicketAction::ClearQuota, retract_core::now_unix())?)
+}
+
+/// Resets all of the account's daily counters (10 a month, shared with the web console).
+/// Only with the ticket of [`prepare_clear_quota`]: the dialog is not the only guard.
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_quota(
+    state: State<'_, AppState>,
+    id: AccountId,
+    ticket: String,
+) -> Result<(), AppError> {
+    clear_quota_on(&state, id, &ticket).await
+}
+
+pub(crate) async fn clear_quota_on(
+    state: &AppState,
+    id: AccountId,
+    ticket: &str,
+) -> Result<(), AppError> {
+    state.tickets.redeem(
+        id,
+        TicketAction::ClearQuota,
+        ticket,
+        retract_core::now_unix(),
+    )?;
+    let api = super::account_api(state, id).await?;
     let accounts = state.accounts()?;
     let appid = accounts.get(id)?.profile.appid;
     Ok(queue::clear_quota(&api, accounts.store(), id, &appid).await?)

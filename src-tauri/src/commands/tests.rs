@@ -263,3 +263,32 @@ async fn a_rid_lookup_shows_time_ip_and_cost_and_never_the_token_it_holds() {
         "{view}"
     );
 }
+
+#[tokio::test]
+async fn clear_quota_needs_its_own_ticket_from_rust() {
+    use super::deletions::{clear_quota_on, prepare_clear_quota_on};
+    const CLEAR: &str = "/cgi-bin/clear_quota";
+    let h = host(5).await;
+    let id = saved_account(&h).await;
+
+    // A webview calling the command without opening the dialog gets nothing sent.
+    let bare = clear_quota_on(&h.state, id, "").await.unwrap_err();
+    assert_eq!(bare.kind, ErrorKind::ConfirmationRejected);
+    // A ticket for one account does not confirm another.
+    let other = retract_core::accounts::AccountId(id.0 + 1);
+    assert!(
+        prepare_clear_quota_on(&h.state, other).is_err(),
+        "no such account"
+    );
+    let ticket = prepare_clear_quota_on(&h.state, id).unwrap();
+    let wrong = clear_quota_on(&h.state, other, &ticket).await.unwrap_err();
+    assert_eq!(wrong.kind, ErrorKind::ConfirmationRejected);
+    assert_eq!(h.sim.count(CLEAR), 0);
+
+    let ticket = prepare_clear_quota_on(&h.state, id).unwrap();
+    clear_quota_on(&h.state, id, &ticket).await.unwrap();
+    assert_eq!(h.sim.count(CLEAR), 1);
+    let again = clear_quota_on(&h.state, id, &ticket).await.unwrap_err();
+    assert_eq!(again.kind, ErrorKind::ConfirmationRejected, "single use");
+    assert_eq!(h.sim.count(CLEAR), 1);
+}

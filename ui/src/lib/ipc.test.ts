@@ -48,7 +48,8 @@ describe("ipc", () => {
       "keyringUnavailable", "keyringLocked", "invalidInput", "invalidCredentials", "ipNotWhitelisted",
       "riskyIp", "quotaExhausted", "rateLimited", "unauthorized", "articleGone", "tokenExpired",
       "tokenRejected", "network", "outcomeUnknown", "storage", "notFound", "secretMissing",
-      "confirmationRejected", "cancelled", "busy", "wechat", "internal",
+      "confirmationRejected", "cancelled", "busy", "wechat", "internal", "secretBoundElsewhere",
+      "platformIpNotWhitelisted", "clearQuotaExhausted", "unproven", "conflict",
     ];
     for (const kind of kinds) {
       const { key } = explain({ ...whitelist, kind });

@@ -45,6 +45,7 @@ const KEYS: Record<ErrorKind, MessageKey> = {
   storage: "error.storage",
   notFound: "error.notFound",
   secretMissing: "error.secretMissing",
+  secretBoundElsewhere: "error.secretBoundElsewhere",
   confirmationRejected: "error.confirmationRejected",
   cancelled: "error.cancelled",
   busy: "error.busy",

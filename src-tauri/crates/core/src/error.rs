@@ -22,6 +22,12 @@ pub enum CoreError {
     /// The account's secret is in no keyring and not in this session: ask for it again.
     #[error("the AppSecret of this account is not available; enter it again")]
     SecretMissing,
+    /// The account's stored destination (API base, proxy, token service) is not the one its
+    /// secret was saved for: the database was changed or replaced. Nothing was sent.
+    #[error(
+        "this account's secret was saved for another address (API base, proxy or token service) than the local database now names; it was not sent. If you changed these, enter the secret again in the account settings; if not, the database was replaced: check it"
+    )]
+    SecretBoundElsewhere,
     /// A confirmation that does not match its plan (wrong phrase, used or unknown nonce).
     #[error("{0}")]
     ConfirmationRejected(String),

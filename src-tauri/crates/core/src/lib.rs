@@ -21,6 +21,7 @@ pub mod queue;
 mod recheck;
 pub mod settle;
 pub mod store;
+pub mod tickets;
 
 pub use error::CoreError;
 

@@ -107,10 +107,11 @@ pub fn days_needed_with_reads(
 
 pub const GETARTICLE_CGI_PATH: &str = "/cgi-bin/freepublish/getarticle";
 
-fn nonce() -> Result<String, CoreError> {
+/// 128 random bits as hex: plan nonces and confirmation tickets.
+pub fn random_nonce() -> Result<String, CoreError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)
-        .map_err(|e| CoreError::Store(format!("no randomness for the plan nonce: {e}")))?;
+        .map_err(|e| CoreError::Store(format!("no randomness for a confirmation nonce: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -207,7 +208,7 @@ pub async fn create(
     let requests = targets.len() as u32;
     let quota = api.quota(DELETE_CGI_PATH).await.ok();
     let reads = api.quota(GETARTICLE_CGI_PATH).await.ok();
-    let nonce = nonce()?;
+    let nonce = random_nonce()?;
     let phrase = articles.to_string();
     let id = {
         let mut conn = store.conn();

@@ -9,7 +9,7 @@ use common::*;
 use retract_core::accounts::SecretStorage;
 use retract_core::archive;
 use retract_core::store::Store;
-use wechat_sim::DEMO_APPID;
+use wechat_sim::{DEMO_APPID, DEMO_SECRET};
 
 #[cfg(unix)]
 fn mode(path: &std::path::Path) -> u32 {
@@ -129,4 +129,142 @@ async fn a_stale_plan_cannot_be_confirmed_and_a_wrong_phrase_is_not_echoed() {
         1
     );
     assert_eq!(w.sim.count(DELETE), 0);
+}
+
+/// The same database and keyring in a new process (no cached clients).
+fn restarted(w: &World) -> retract_core::accounts::Accounts {
+    retract_core::accounts::Accounts::new(
+        std::sync::Arc::new(Store::open(&w.db_path()).unwrap()),
+        std::sync::Arc::clone(&w.keyring),
+        std::sync::Arc::new(wechat_mp::SystemClock),
+        Some(w.sim.base_url().into()),
+    )
+}
+
+#[tokio::test]
+async fn a_secret_is_sent_only_where_it_was_saved_for() {
+    require_keyring_session();
+    let w = world(2).await;
+    let account = w
+        .accounts
+        .save(&draft(DEMO_SECRET), SecretStorage::Keyring)
+        .unwrap();
+    restarted(&w)
+        .api(account.id)
+        .unwrap()
+        .token()
+        .await
+        .unwrap();
+    let tokens_before = w.sim.count("/cgi-bin/stable_token");
+
+    // A restored or swapped database names another relay, proxy or token service.
+    for tamper in [
+        "UPDATE accounts SET api_base = 'https://relay.attacker.example'",
+        "UPDATE accounts SET api_base = NULL, proxy = 'http://proxy.attacker.example:3128'",
+    ] {
+        let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+        conn.execute(tamper, []).unwrap();
+        drop(conn);
+        let again = restarted(&w);
+        let Err(err) = again.api(account.id) else {
+            panic!("{tamper}: a client was built for the secret");
+        };
+        assert!(
+            matches!(err, retract_core::CoreError::SecretBoundElsewhere),
+            "{tamper}: {err:?}"
+        );
+        assert!(err.to_string().contains("enter the secret again"), "{err}");
+        let stored = again.get(account.id).unwrap();
+        assert!(matches!(
+            again.secret_storage(&stored),
+            Err(retract_core::CoreError::SecretBoundElsewhere)
+        ));
+    }
+    assert_eq!(
+        w.sim.count("/cgi-bin/stable_token"),
+        tokens_before,
+        "nothing was sent"
+    );
+
+    // Back as saved: the secret is usable again.
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    conn.execute("UPDATE accounts SET api_base = NULL, proxy = NULL", [])
+        .unwrap();
+    drop(conn);
+    let again = restarted(&w);
+    again.api(account.id).unwrap().token().await.unwrap();
+
+    // A secret in the keyring without its destination (saved by hand, or by an older build)
+    // is not sent either; entering it again binds it to the current destination.
+    w.keyring
+        .delete(&format!("{}:destination", account.secret_entry))
+        .unwrap();
+    let again = restarted(&w);
+    assert!(matches!(
+        again.api(account.id),
+        Err(retract_core::CoreError::SecretBoundElsewhere)
+    ));
+    again
+        .provide_session_secret(account.id, DEMO_SECRET)
+        .unwrap();
+    again.api(account.id).unwrap().token().await.unwrap();
+
+    // Removal takes the binding with the secret.
+    again.remove(account.id).unwrap();
+    assert!(
+        w.keyring
+            .get(&format!("{}:destination", account.secret_entry))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_token_service_credential_goes_only_to_its_own_service() {
+    require_keyring_session();
+    let w = world(2).await;
+    let url = format!("{}{}", w.sim.base_url(), wechat_sim::TOKEN_SERVICE_PATH);
+    let mut service = draft("");
+    service.source = retract_core::accounts::DraftSource::Service {
+        url: url.clone(),
+        header_name: Some("X-Token-Key".into()),
+        header_value: Some(wechat_sim::TOKEN_SERVICE_KEY.into()),
+    };
+    let account = w.accounts.save(&service, SecretStorage::Keyring).unwrap();
+    restarted(&w)
+        .api(account.id)
+        .unwrap()
+        .token()
+        .await
+        .unwrap();
+    let set = |service_url: &str, header: &str| {
+        rusqlite::Connection::open(w.db_path())
+            .unwrap()
+            .execute(
+                "UPDATE accounts SET service_url = ?1, service_header = ?2",
+                [service_url, header],
+            )
+            .unwrap();
+    };
+    for (service_url, header) in [
+        ("https://tokens.attacker.example/t", "X-Token-Key"),
+        (url.as_str(), "X-Other"),
+    ] {
+        set(service_url, header);
+        assert!(
+            matches!(
+                restarted(&w).api(account.id),
+                Err(retract_core::CoreError::SecretBoundElsewhere)
+            ),
+            "{service_url} {header}"
+        );
+    }
+    set(&url, "X-Token-Key");
+    restarted(&w)
+        .api(account.id)
+        .unwrap()
+        .token()
+        .await
+        .unwrap();
+    assert_eq!(w.sim.count(wechat_sim::TOKEN_SERVICE_PATH), 2);
 }

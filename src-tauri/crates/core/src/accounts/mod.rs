@@ -102,7 +102,8 @@ impl Accounts {
         }
         if let Some(secret) = &c.secret {
             let entry = entry_name(appid, c.profile.setup.kind());
-            self.secrets.put(&entry, secret, storage)?;
+            self.secrets
+                .put(&entry, secret, storage, &c.profile.destination())?;
         }
         let id = profile::insert(&self.store, &c.name, &c.profile, false, now)?;
         self.store.audit(
@@ -191,7 +192,8 @@ impl Accounts {
         if account.is_demo {
             return Ok(Some(SecretStorage::SessionOnly));
         }
-        self.secrets.storage_of(&account.secret_entry)
+        self.secrets
+            .storage_of(&account.secret_entry, &account.profile.destination())
     }
 
     /// Puts a secret back for this session (after a launch where the keyring was unavailable).
@@ -201,8 +203,12 @@ impl Accounts {
             TokenSetup::Stable => parse_secret(secret)?,
             _ => clean_field(secret, "the secret")?.into(),
         };
-        self.secrets
-            .put(&account.secret_entry, &secret, SecretStorage::SessionOnly)?;
+        self.secrets.put(
+            &account.secret_entry,
+            &secret,
+            SecretStorage::SessionOnly,
+            &account.profile.destination(),
+        )?;
         self.apis().remove(&id);
         Ok(())
     }
@@ -222,7 +228,8 @@ impl Accounts {
         let secret = if a.is_demo {
             self.secrets.demo(id)
         } else {
-            self.secrets.find(&a.secret_entry)?
+            self.secrets
+                .find(&a.secret_entry, &a.profile.destination())?
         };
         if a.profile.setup.needs_secret() && secret.is_none() {
             return Err(CoreError::SecretMissing);

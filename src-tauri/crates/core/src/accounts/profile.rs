@@ -83,6 +83,28 @@ pub struct Profile {
     pub proxy: Option<String>,
 }
 
+impl Profile {
+    /// Where this profile sends its secret, as one comparable string: the API base (for the
+    /// AppSecret and every token), the proxy, and a token service's URL. Bound to the secret in
+    /// the keyring (see `secrets`).
+    pub fn destination(&self) -> String {
+        let service = match &self.setup {
+            TokenSetup::Service { url, header } => {
+                format!("{url} {}", header.as_deref().unwrap_or_default())
+            }
+            _ => String::new(),
+        };
+        format!(
+            "v1\napi={}\nproxy={}\nservice={}",
+            self.api_base
+                .as_deref()
+                .unwrap_or(wechat_mp::DEFAULT_API_BASE),
+            self.proxy.as_deref().unwrap_or_default(),
+            service.trim()
+        )
+    }
+}
+
 /// A stored account: everything but secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
