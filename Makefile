@@ -35,6 +35,7 @@ fmt-check:
 lint: ui
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && npm run --silent check && npm run --silent lint
+	$(SCRATCH)/tools/bin/actionlint -no-color .github/workflows/*.yml
 
 ui-test: setup
 	cd ui && npm test --silent

