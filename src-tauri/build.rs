@@ -1,7 +1,8 @@
-const COMMANDS: [&str; 32] = [
+const COMMANDS: [&str; 33] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
+    "open_log_folder",
     "list_accounts",
     "check_account",
     "verify_account",

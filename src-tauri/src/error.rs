@@ -89,10 +89,14 @@ pub struct AppError {
 }
 
 impl AppError {
+    /// Every error the UI is shown starts here, so each is logged here (messages carry no
+    /// secret: they cross IPC as they are).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message = message.into();
+        tracing::info!(kind = ?kind, %message, "error");
         Self {
             kind,
-            message: message.into(),
+            message,
             detail: None,
             errcode: None,
             rid: None,

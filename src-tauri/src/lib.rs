@@ -7,6 +7,7 @@
 
 mod commands;
 mod error;
+mod log;
 mod scheduler;
 mod state;
 
@@ -34,6 +35,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             system::app_info,
             system::keyring_self_test,
             system::list_observations,
+            system::open_log_folder,
             accounts::list_accounts,
             accounts::check_account,
             accounts::verify_account,
@@ -107,11 +109,28 @@ pub fn run() {
     let builder = specta_builder();
     let demo = std::env::args().any(|a| a == "--demo");
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
             let data_hook = test_hook("RETRACT_DATA_DIR");
             let data_dir = data_dir(app, data_hook.as_deref())?;
+            let log = match &data_hook {
+                Some(_) => Ok(data_dir.join("logs")),
+                None => app
+                    .path()
+                    .app_log_dir()
+                    .map_err(|e| format!("no log folder for this user: {e}")),
+            }
+            .and_then(|dir| log::install(&dir));
+            match &log {
+                Ok(dir) => tracing::info!(
+                    version = env!("CARGO_PKG_VERSION"),
+                    log = %dir.display(),
+                    "Retract started"
+                ),
+                Err(e) => eprintln!("Retract: running without a log file: {e}"),
+            }
             let keyring = Arc::new(Keyring::new(service_name(&app.config().identifier)));
             let api_base = test_hook("RETRACT_API_BASE");
             let accounts = Store::open(&data_dir.join("retract.db"))
@@ -129,7 +148,8 @@ pub fn run() {
                 (None, Ok(docs)) => docs.join("Retract"),
                 _ => data_dir.join("exports"),
             };
-            let state = AppState::new(data_dir, exports, api_base, keyring, accounts);
+            let mut state = AppState::new(data_dir, exports, api_base, keyring, accounts);
+            state.log = log;
             if demo && let Err(e) = tauri::async_runtime::block_on(state.start_demo()) {
                 eprintln!("Retract: the demo could not start: {}", e.message);
             }

@@ -26,6 +26,8 @@ pub struct AppState {
     /// One queue run per account in this process; others wait their turn (the file lock in
     /// `queue::run` keeps other processes out).
     runs: Mutex<HashMap<AccountId, Arc<tokio::sync::Mutex<()>>>>,
+    /// The log folder, or why there is none (set once at start).
+    pub log: Result<PathBuf, String>,
     /// Confirmations of irreversible actions without a plan (`clear_quota`).
     pub tickets: retract_core::tickets::Tickets,
 }
@@ -49,6 +51,7 @@ impl AppState {
             demo: Demo::default(),
             syncs: Mutex::new(HashMap::new()),
             runs: Mutex::new(HashMap::new()),
+            log: Err("no log in this process".into()),
             tickets: Default::default(),
         }
     }

@@ -5,6 +5,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { Key } from "selenium-webdriver";
 import { byTestId, attr, find, launch, screenshot, setLocale, shootBoth, textOf, until } from "./harness.mjs";
 import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
@@ -159,6 +161,19 @@ describe("first run: wizard, sync, search, delete one article", () => {
       "the row is not marked deleted",
     );
     await attr(driver, "quota-meter", "data-remain", "9");
+  });
+
+  it("writes a log the operator can hand to support: calls and journal, never a secret or token", async () => {
+    const dir = join(app.dataDir, "logs");
+    const text = readdirSync(dir).filter((f) => f.startsWith("retract")).map((f) => readFileSync(join(dir, f), "utf8")).join("");
+    assert.match(text, /API call path="127\.0\.0\.1\/cgi-bin\/freepublish\/delete" status=200 errcode=0 ms=\d+/);
+    assert.match(text, /journal transition plan=\d+ seq=1 from=intent to="sent"/);
+    assert.match(text, /journal transition plan=\d+ seq=1 from=sent to="done" outcome="deleted"/);
+    const tokens = (await sim.requests()).map((r) => new URLSearchParams(r.query).get("access_token")).filter(Boolean);
+    assert.ok(tokens.length > 0, "the simulator saw tokens to look for");
+    for (const secret of [DEMO_SECRET, ...new Set(tokens)]) assert.ok(!text.includes(secret), "a secret or token reached the log");
+    assert.ok(!text.includes("access_token"), "no URL query reached the log");
+    for (const f of readdirSync(dir)) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, `${f} is the owner's only`);
   });
 
   it("shows the account settings", async () => {

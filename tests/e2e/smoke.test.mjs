@@ -4,15 +4,23 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { find, launch, screenshot, until } from "./harness.mjs";
 
 describe("demo mode", () => {
   let driver;
   let dataDir;
   let close;
+  // A stand-in for the desktop's opener (xdg-open): it records what the app asked to open.
+  const fakeBin = mkdtempSync(join(tmpdir(), "retract-opener-"));
+  const opened = join(fakeBin, "opened.txt");
 
   before(async () => {
-    ({ driver, dataDir, close } = await launch(["--demo"]));
+    writeFileSync(join(fakeBin, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$@" >> "${opened}"\n`);
+    chmodSync(join(fakeBin, "xdg-open"), 0o755);
+    ({ driver, dataDir, close } = await launch(["--demo"], { PATH: `${fakeBin}:${process.env.PATH}` }));
   });
 
   after(async () => {
@@ -42,6 +50,14 @@ describe("demo mode", () => {
     assert.equal(status, 421, "a rebound Host is refused");
     const dir = await find(driver, "data-dir");
     assert.ok((await dir.getText()).includes(dataDir), "RETRACT_DATA_DIR is honoured");
+  });
+
+  it("shows where the log is and opens its folder through the system opener", async () => {
+    const logDir = await (await find(driver, "log-dir")).getText();
+    assert.equal(logDir, join(dataDir, "logs"));
+    await (await find(driver, "open-log-folder")).click();
+    await driver.wait(async () => existsSync(opened) && readFileSync(opened, "utf8").includes(logDir), 10000, "the log folder was not handed to the opener");
+    assert.deepEqual(readFileSync(opened, "utf8").trim().split("\n"), [logDir], "exactly the log folder, nothing else");
   });
 
   it("runs the keyring self-test against the real Secret Service", async () => {

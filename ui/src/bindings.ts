@@ -13,6 +13,8 @@ export const commands = {
 	keyringSelfTest: () => typedError<KeyringReport, AppError>(__TAURI_INVOKE("keyring_self_test")),
 	/**  What each account has shown of WeChat's undocumented behaviour, first sightings only. */
 	listObservations: () => typedError<Observation[], AppError>(__TAURI_INVOKE("list_observations")),
+	/**  Opens the log folder in the system's file manager. */
+	openLogFolder: () => typedError<null, AppError>(__TAURI_INVOKE("open_log_folder")),
 	listAccounts: () => typedError<Account[], AppError>(__TAURI_INVOKE("list_accounts")),
 	/**
 	 *  The wizard's live field check: every problem of every field, by Rust's rules (the one
@@ -127,6 +129,12 @@ export type AppInfo = {
 	demo: DemoInfo | null,
 	/**  Set when the local database could not be opened: what happened and what to do. */
 	storageError: string | null,
+	/**
+	 *  The folder of the daily log files, to hand to support; `None` when no log could be
+	 *  opened (then `log_error` says why).
+	 */
+	logDir: string | null,
+	logError: string | null,
 };
 
 export type ArticlePage = {

@@ -35,7 +35,11 @@ pub async fn export_archive(state: State<'_, AppState>, id: AccountId) -> Result
 /// Opens an export folder in the file manager; only folders under the exports root.
 #[tauri::command]
 #[specta::specta]
-pub async fn open_export(state: State<'_, AppState>, path: String) -> Result<(), AppError> {
+pub async fn open_export(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<(), AppError> {
     let folder = archive::folder_to_open(&state.exports_root(), std::path::Path::new(&path))?;
-    super::system_open(folder.into_os_string()).await
+    super::system_open(&app, super::Openable::Folder(folder)).await
 }

@@ -119,7 +119,7 @@ pub async fn list_articles(
 /// Opens an article in the system browser; its HTML is never rendered inside the app.
 #[tauri::command]
 #[specta::specta]
-pub async fn open_article(url: String) -> Result<(), AppError> {
+pub async fn open_article(app: tauri::AppHandle, url: String) -> Result<(), AppError> {
     let url = retract_core::links::article_link(&url)?;
-    super::system_open(url.as_str().into()).await
+    super::system_open(&app, super::Openable::Link(url)).await
 }

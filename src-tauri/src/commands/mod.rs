@@ -56,22 +56,26 @@ pub(crate) async fn in_background<T: Send + 'static>(
         .map_err(|e| AppError::internal(format!("background task failed: {e}")))?
 }
 
-/// Hands a URL or a folder to the system's opener (browser, file manager). Callers check what
-/// they pass: only article links and Retract's own export folders get here.
-pub(crate) async fn system_open(target: std::ffi::OsString) -> Result<(), AppError> {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(windows) {
-        "explorer"
-    } else {
-        "xdg-open"
-    };
+/// What the system's opener may be handed. Callers check first (`links::article_link`,
+/// `archive::folder_to_open`): only article links and Retract's own folders get here.
+pub(crate) enum Openable {
+    Link(url::Url),
+    Folder(std::path::PathBuf),
+}
+
+/// Hands a checked link or folder to the OS (browser, file manager) through the official
+/// opener plugin. The plugin's own commands are not granted to the webview: its scope is these
+/// Rust-side checks, and this is the only place that opens anything.
+pub(crate) async fn system_open(app: &tauri::AppHandle, target: Openable) -> Result<(), AppError> {
+    use tauri_plugin_opener::OpenerExt;
+    let app = app.clone();
     blocking(move || {
-        std::process::Command::new(opener)
-            .arg(&target)
-            .spawn()
-            .map(|_| ())
-            .map_err(|e| AppError::internal(format!("cannot start {opener}: {e}")))
+        let opener = app.opener();
+        let result = match &target {
+            Openable::Link(url) => opener.open_url(url.as_str(), None::<&str>),
+            Openable::Folder(path) => opener.open_path(path.to_string_lossy(), None::<&str>),
+        };
+        result.map_err(|e| AppError::internal(format!("the system could not open it: {e}")))
     })
     .await
 }

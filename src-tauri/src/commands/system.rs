@@ -19,6 +19,10 @@ pub struct AppInfo {
     pub demo: Option<DemoInfo>,
     /// Set when the local database could not be opened: what happened and what to do.
     pub storage_error: Option<String>,
+    /// The folder of the daily log files, to hand to support; `None` when no log could be
+    /// opened (then `log_error` says why).
+    pub log_dir: Option<String>,
+    pub log_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Type)]
@@ -55,7 +59,20 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
             messages: crate::state::DEMO_MESSAGES,
         }),
         storage_error: state.storage_error(),
+        log_dir: state.log.as_ref().ok().map(|d| d.display().to_string()),
+        log_error: state.log.as_ref().err().cloned(),
     }
+}
+
+/// Opens the log folder in the system's file manager.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_log_folder(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+) -> Result<(), AppError> {
+    let dir = state.log.clone().map_err(AppError::internal)?;
+    super::system_open(&app, super::Openable::Folder(dir)).await
 }
 
 /// What each account has shown of WeChat's undocumented behaviour, first sightings only.

@@ -310,6 +310,16 @@ impl<'a> Transition<'a> {
                 from.join(" or ")
             )));
         }
+        tracing::info!(
+            plan = self.plan.0,
+            seq = self.seq,
+            from = %from.join("|"),
+            to = self.to.as_sql(),
+            outcome = self.outcome.map(Outcome::as_sql),
+            errcode = self.errcode,
+            rid = self.rid.as_deref(),
+            "journal transition"
+        );
         tx.execute(
             "INSERT INTO journal_events (plan_id, seq, state, at, note) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![

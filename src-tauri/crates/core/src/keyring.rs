@@ -1,4 +1,5 @@
-//! Secrets in the OS keyring (the freedesktop Secret Service on Linux).
+//! Secrets in the OS keyring: the freedesktop Secret Service on Linux (gnome-keyring, KWallet,
+//! KeePassXC), the login Keychain on macOS, the Credential Manager on Windows.
 //!
 //! Invariants:
 //! - the store is connected lazily and a failed connection is retried on the next call, so a
@@ -24,6 +25,42 @@ pub fn service_name(app_identifier: &str) -> String {
     } else {
         app_identifier.to_string()
     }
+}
+
+/// The OS keyring this build uses, as the self-test names it.
+pub const STORE_NAME: &str = if cfg!(target_os = "linux") {
+    "Secret Service"
+} else if cfg!(target_os = "macos") {
+    "macOS Keychain"
+} else if cfg!(windows) {
+    "Windows Credential Manager"
+} else {
+    "none on this system"
+};
+
+#[cfg(target_os = "linux")]
+fn open_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(target_os = "macos")]
+fn open_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    let store: Arc<CredentialStore> = apple_native_keyring_store::keychain::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(windows)]
+fn open_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    let store: Arc<CredentialStore> = windows_native_keyring_store::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+fn open_store() -> keyring_core::Result<Arc<CredentialStore>> {
+    Err(keyring_core::Error::NotSupportedByStore(
+        "Retract knows no keyring on this system".into(),
+    ))
 }
 
 /// Why the keyring cannot be used, in terms a user can act on.
@@ -118,8 +155,7 @@ impl Keyring {
         if let Some(store) = slot.as_ref() {
             return Ok(Arc::clone(store));
         }
-        let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()
-            .map_err(|e| KeyringError::classify(&e))?;
+        let store = open_store().map_err(|e| KeyringError::classify(&e))?;
         *slot = Some(Arc::clone(&store));
         Ok(store)
     }

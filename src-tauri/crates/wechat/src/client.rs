@@ -214,6 +214,8 @@ impl Client {
         header: Option<(&str, &SecretString)>,
         limit: usize,
     ) -> Result<(T, String), Error> {
+        // The path only: the query holds the token.
+        let log_path = format!("{}{}", url.host_str().unwrap_or_default(), url.path());
         if let Some(token) = token {
             url.query_pairs_mut()
                 .append_pair("access_token", token.expose_secret());
@@ -242,7 +244,16 @@ impl Client {
             value.set_sensitive(true);
             request = request.header(name, value);
         }
-        let mut response = request.send().await.map_err(Error::from_reqwest)?;
+        let started = std::time::Instant::now();
+        let sent = request.send().await.map_err(Error::from_reqwest);
+        let mut response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                // Transport errors carry no URL (`Error::from_reqwest`).
+                tracing::warn!(path = %log_path, error = %e, ms = started.elapsed().as_millis() as u64, "API call failed before an answer");
+                return Err(e);
+            }
+        };
         let status = response.status().as_u16();
         let too_large = || Error::Decode {
             detail: format!(
@@ -262,9 +273,38 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
-        let answer = parse_answer(status, &body)?;
+        let answer = parse_answer(status, &body);
+        log_call(&log_path, status, &answer, started.elapsed());
+        let answer = answer?;
         // parse_answer accepted it as JSON, so it is UTF-8.
         Ok((answer, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
+
+/// One line per API call for the operator's log: host and path, HTTP status, errcode, rid and
+/// duration — never the query (it holds the token), a header or a body.
+fn log_call<T>(path: &str, status: u16, answer: &Result<T, Error>, took: Duration) {
+    let ms = took.as_millis() as u64;
+    match answer {
+        Ok(_) => tracing::info!(path, status, errcode = 0, ms, "API call"),
+        Err(Error::Api(api)) => tracing::info!(
+            path,
+            status,
+            errcode = api.code,
+            rid = api.rid.as_deref(),
+            ms,
+            "API call"
+        ),
+        // The kind only: an excerpt of a relay's body has no place in the log.
+        Err(Error::Decode { .. }) => {
+            tracing::warn!(
+                path,
+                status,
+                ms,
+                "API call: the answer could not be decoded"
+            )
+        }
+        Err(_) => tracing::warn!(path, status, ms, "API call: not a WeChat answer"),
     }
 }
 

@@ -559,7 +559,9 @@ async fn an_explicit_proxy_carries_remote_traffic_and_never_loopback_traffic() {
             "only tunnels to WeChat reach the proxy, nothing in clear, nothing for 127.0.0.1: {lines:?}"
         );
         assert!(
-            !lines.iter().any(|l| l.contains("canary") || l.contains(DEMO_SECRET)),
+            !lines
+                .iter()
+                .any(|l| l.contains("canary") || l.contains(DEMO_SECRET)),
             "no token or secret reached the proxy: {lines:?}"
         );
         lines.len()
