@@ -12,6 +12,8 @@ PACKAGES=(
   xvfb xauth dbus-x11 gnome-keyring libsecret-tools                  # headless window, real keyring
   webkit2gtk-driver imagemagick x11-utils fonts-noto-cjk             # WebDriver, screenshots, CJK text
   python3 python3-venv                                               # actionlint (from PyPI)
+  libayatana-appindicator3-1                                         # the tray icon (loaded at run time)
+  python3-xlib                                                       # e2e: close the window as a WM does
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,8 +1,10 @@
-const COMMANDS: [&str; 33] = [
+const COMMANDS: [&str; 35] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
     "open_log_folder",
+    "autostart_status",
+    "set_autostart",
     "list_accounts",
     "check_account",
     "verify_account",

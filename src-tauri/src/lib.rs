@@ -10,6 +10,7 @@ mod error;
 mod log;
 mod scheduler;
 mod state;
+mod tray;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             system::keyring_self_test,
             system::list_observations,
             system::open_log_folder,
+            system::autostart_status,
+            system::set_autostart,
             accounts::list_accounts,
             accounts::check_account,
             accounts::verify_account,
@@ -110,6 +113,12 @@ pub fn run() {
     let demo = std::env::args().any(|a| a == "--demo");
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .on_window_event(tray::on_window_event)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

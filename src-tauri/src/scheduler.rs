@@ -1,19 +1,31 @@
-//! Work that goes on without a click: once a minute, every account whose queue waits for quota
-//! and whose pause is over is run (the same `queue::run` as the Resume button), whether or not
-//! its window is open. The UI hears about it through `QueueChangedEvent`.
+//! Work that goes on without a click, for every account at once, whether or not its browser
+//! (or the window) is open:
+//! - at start, every account whose last run left a delete unsettled is checked with WeChat
+//!   (`getarticle` reads only; what is still unclear waits for the operator);
+//! - once a minute, every account whose queue waits for quota and whose pause is over is run
+//!   (the same `queue::run` as the Resume button);
+//! - a run the scheduler started that finishes, or stops for an account-level reason, is told
+//!   as a desktop notification; the UI hears about every run through `QueueChangedEvent`.
 //!
 //! Invariant: only quota-waiting work is resumed here; anything left to verify after a crash
-//! waits for the operator's look (`QueueStatus::due_for_resume`).
+//! waits for the operator's look (`QueueStatus::due_for_resume`). "Pause all" stops the passes.
+//! The passes are host-agnostic (`*_on`) and tested with an injected clock and the simulator's
+//! day roll (`commands/tests.rs`).
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use retract_core::accounts::AccountId;
+use retract_core::accounts::{Account, AccountId};
+use retract_core::execute::Outcome;
+use retract_core::queue::{self, Finding, QueueStatus};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
 
-use crate::commands::deletions;
+use crate::commands::Progress;
+use crate::commands::deletions::{self, QueueRunView};
+use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 
 /// An account's queue changed without the UI asking (the scheduler ran it).
@@ -23,47 +35,182 @@ pub struct QueueChangedEvent {
     pub account_id: AccountId,
 }
 
-const EVERY: Duration = Duration::from_secs(60);
+/// What one pass did for one account.
+pub(crate) struct Ran {
+    pub account: Account,
+    pub result: Result<QueueRunView, AppError>,
+    /// The queue after the run (`None` if it could not be read).
+    pub after: Option<QueueStatus>,
+}
 
-/// Starts the once-a-minute loop on the app's async runtime.
+/// Runs every account's queue whose quota pause is over, on the state's clock. Nothing while
+/// "pause all" is on.
+pub(crate) async fn tick_on(progress: &impl Progress, state: &AppState) -> Vec<Ran> {
+    if state.paused_all.load(Ordering::SeqCst) {
+        return Vec::new();
+    }
+    let Ok(accounts) = state.accounts() else {
+        return Vec::new();
+    };
+    let Ok(list) = accounts.list() else {
+        return Vec::new();
+    };
+    let now = state.exec_options().now();
+    let mut ran = Vec::new();
+    for account in list {
+        let due = queue::status(accounts.store(), account.id).is_ok_and(|s| s.due_for_resume(now));
+        if !due {
+            continue;
+        }
+        tracing::info!(
+            account = account.id.0,
+            "scheduler: resuming a queue whose quota day came"
+        );
+        let result = deletions::run_queue(progress, state, account.id).await;
+        let after = queue::status(accounts.store(), account.id).ok();
+        ran.push(Ran {
+            account,
+            result,
+            after,
+        });
+    }
+    ran
+}
+
+/// At start: settles, with reads only, what an interrupted run of any account left unknown.
+pub(crate) async fn reconcile_all_on(
+    state: &AppState,
+) -> Vec<(AccountId, Result<Vec<Finding>, AppError>)> {
+    let Ok(accounts) = state.accounts() else {
+        return Vec::new();
+    };
+    let Ok(list) = accounts.list() else {
+        return Vec::new();
+    };
+    let mut done = Vec::new();
+    for account in list {
+        let unsettled = queue::status(accounts.store(), account.id)
+            .is_ok_and(|s| s.plans.iter().any(|p| p.unsettled > 0));
+        if !unsettled {
+            continue;
+        }
+        let result = async {
+            let _turn = state.queue_turn(account.id).await;
+            let api = crate::commands::account_api(state, account.id).await?;
+            Ok(queue::reconcile(&api, accounts.store(), account.id, &state.exec_options()).await?)
+        }
+        .await;
+        tracing::info!(
+            account = account.id.0,
+            ok = result.is_ok(),
+            "scheduler: checked an interrupted run at start"
+        );
+        done.push((account.id, result));
+    }
+    done
+}
+
+/// Deletes still queued across all accounts: planned or waiting in confirmed plans, or sent
+/// and not yet settled. What the tray and "quit" talk about.
+pub(crate) fn still_queued(state: &AppState) -> u32 {
+    let Ok(accounts) = state.accounts() else {
+        return 0;
+    };
+    let Ok(list) = accounts.list() else {
+        return 0;
+    };
+    list.iter()
+        .filter_map(|a| queue::status(accounts.store(), a.id).ok())
+        .flat_map(|s| s.plans)
+        .map(|p| p.planned + p.waiting + p.unsettled)
+        .sum()
+}
+
+/// The desktop notification for a run the scheduler started, if it deserves one: the queue
+/// finished, or it stopped for an account-level reason (a pause for quota is no news). In both
+/// languages: the notification does not know which one the window shows.
+pub(crate) fn notice(ran: &Ran) -> Option<String> {
+    let name = &ran.account.name;
+    match &ran.result {
+        Err(e) if e.kind != ErrorKind::Busy => Some(format!(
+            "「{name}」的删除队列停止了，请打开 Retract 查看。\n{name}: the deletion queue stopped; open Retract to see why. ({})",
+            e.message
+        )),
+        Err(_) => None,
+        Ok(view) => {
+            if let Some(stop) = view
+                .stopped
+                .as_ref()
+                .filter(|e| e.kind != ErrorKind::QuotaExhausted)
+            {
+                return Some(format!(
+                    "「{name}」的删除队列停止了，请打开 Retract 查看。\n{name}: the deletion queue stopped; open Retract to see why. ({})",
+                    stop.message
+                ));
+            }
+            let left = ran.after.as_ref().map(|s| {
+                s.plans
+                    .iter()
+                    .map(|p| p.planned + p.waiting + p.unsettled)
+                    .sum::<u32>()
+            })?;
+            // A plan's report lists all its targets, those of earlier days included.
+            let deleted = view
+                .reports
+                .iter()
+                .flat_map(|r| &r.results)
+                .filter(|r| r.outcome == Outcome::Deleted)
+                .count();
+            (left == 0 && view.paused_until.is_none()).then(|| {
+                format!(
+                    "「{name}」的删除队列已完成，共删除 {deleted} 篇。\n{name}: the deletion queue is done; {deleted} deleted in all."
+                )
+            })
+        }
+    }
+}
+
+/// How often the scheduler looks. `RETRACT_SCHEDULER_SECS` (a debug-only test hook) shortens it.
+fn every() -> Duration {
+    let secs = crate::test_hook("RETRACT_SCHEDULER_SECS")
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(60);
+    Duration::from_secs(secs)
+}
+
+/// Starts the scheduler on the app's async runtime.
 pub fn start(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
+        {
+            let state = app.state::<AppState>();
+            for (account, result) in reconcile_all_on(&state).await {
+                if let Err(e) = result {
+                    tracing::info!(account = account.0, kind = ?e.kind, "interrupted run not checked at start");
+                }
+                emit_changed(&app, account);
+            }
+        }
+        let every = every();
         loop {
-            tokio::time::sleep(EVERY).await;
-            tick(&app).await;
+            tokio::time::sleep(every).await;
+            let state = app.state::<AppState>();
+            for ran in tick_on(&app, &state).await {
+                if let Err(e) = &ran.result {
+                    tracing::info!(account = ran.account.id.0, kind = ?e.kind, "scheduled resume did not run");
+                }
+                if let Some(text) = notice(&ran) {
+                    crate::tray::notify(&app, &text);
+                }
+                emit_changed(&app, ran.account.id);
+            }
+            crate::tray::refresh(&app, &state);
         }
     });
 }
 
-async fn tick(app: &AppHandle) {
-    let state = app.state::<AppState>();
-    let Ok(accounts) = state.accounts() else {
-        return;
-    };
-    let Ok(list) = accounts.list() else {
-        return;
-    };
-    let now = retract_core::now_unix();
-    for account in list {
-        let due = retract_core::queue::status(accounts.store(), account.id)
-            .is_ok_and(|s| s.due_for_resume(now));
-        if !due {
-            continue;
-        }
-        match deletions::run_queue(app, &state, account.id).await {
-            Ok(_) => {
-                if let Err(e) = (QueueChangedEvent {
-                    account_id: account.id,
-                })
-                .emit(app)
-                {
-                    tracing::warn!("cannot send queue change: {e}");
-                }
-            }
-            // A missing secret, a busy queue, a network failure: tried again next minute.
-            Err(e) => {
-                tracing::info!(account = account.id.0, kind = ?e.kind, "scheduled resume did not run")
-            }
-        }
+fn emit_changed(app: &AppHandle, account_id: AccountId) {
+    if let Err(e) = (QueueChangedEvent { account_id }).emit(app) {
+        tracing::warn!("cannot send queue change: {e}");
     }
 }

@@ -30,6 +30,10 @@ pub struct AppState {
     pub log: Result<PathBuf, String>,
     /// Confirmations of irreversible actions without a plan (`clear_quota`).
     pub tickets: retract_core::tickets::Tickets,
+    /// The clock of every run and of the scheduler (a `ManualClock` in tests).
+    pub clock: Arc<dyn wechat_mp::Clock>,
+    /// "Pause all" from the tray: the scheduler resumes nothing while set.
+    pub paused_all: AtomicBool,
 }
 
 pub use retract_core::demo::DEMO_MESSAGES;
@@ -53,6 +57,8 @@ impl AppState {
             runs: Mutex::new(HashMap::new()),
             log: Err("no log in this process".into()),
             tickets: Default::default(),
+            clock: Arc::new(wechat_mp::SystemClock),
+            paused_all: AtomicBool::new(false),
         }
     }
 
@@ -66,6 +72,14 @@ impl AppState {
 
     pub fn accounts(&self) -> Result<Arc<Accounts>, AppError> {
         self.accounts.clone()
+    }
+
+    /// How runs of this app execute: on its clock, with the default waits.
+    pub fn exec_options(&self) -> retract_core::execute::ExecOptions {
+        retract_core::execute::ExecOptions {
+            clock: Arc::clone(&self.clock),
+            ..Default::default()
+        }
     }
 
     /// Starts the embedded simulator (once) and (re)creates the demo account on it.

@@ -15,6 +15,10 @@ export const commands = {
 	listObservations: () => typedError<Observation[], AppError>(__TAURI_INVOKE("list_observations")),
 	/**  Opens the log folder in the system's file manager. */
 	openLogFolder: () => typedError<null, AppError>(__TAURI_INVOKE("open_log_folder")),
+	/**  Whether Retract starts at login (off by default). */
+	autostartStatus: () => typedError<boolean, AppError>(__TAURI_INVOKE("autostart_status")),
+	/**  Turns start at login on or off; answers the setting as it is afterwards. */
+	setAutostart: (on: boolean) => typedError<boolean, AppError>(__TAURI_INVOKE("set_autostart", { on })),
 	listAccounts: () => typedError<Account[], AppError>(__TAURI_INVOKE("list_accounts")),
 	/**
 	 *  The wizard's live field check: every problem of every field, by Rust's rules (the one

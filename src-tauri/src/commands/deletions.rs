@@ -4,7 +4,7 @@
 //! same code path the kill-loop test drives in a separate process.
 
 use retract_core::accounts::AccountId;
-use retract_core::execute::{ExecOptions, ExecutionReport, Outcome, TargetResult};
+use retract_core::execute::{ExecutionReport, Outcome, TargetResult};
 use retract_core::plan::{self, Plan, PlanId, Selection};
 use retract_core::queue::{self, Finding, QueueRun, QueueStatus};
 use retract_core::tickets::TicketAction;
@@ -63,7 +63,7 @@ pub(crate) async fn run_queue(
         &api,
         accounts.store(),
         id,
-        &ExecOptions::default(),
+        &state.exec_options(),
         |plan_id, r: &TargetResult| {
             progress.deletion(DeletionProgressEvent {
                 plan_id,
@@ -147,7 +147,7 @@ pub async fn reconcile_queue(
 ) -> Result<Vec<Finding>, AppError> {
     let _turn = state.queue_turn(id).await;
     let api = super::account_api(&state, id).await?;
-    Ok(queue::reconcile(&api, state.accounts()?.store(), id, &ExecOptions::default()).await?)
+    Ok(queue::reconcile(&api, state.accounts()?.store(), id, &state.exec_options()).await?)
 }
 
 #[tauri::command]

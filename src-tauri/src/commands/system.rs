@@ -106,3 +106,19 @@ pub async fn keyring_self_test(state: State<'_, AppState>) -> Result<KeyringRepo
         error: report.error.map(AppError::from),
     })
 }
+
+/// Whether Retract starts at login (off by default).
+#[tauri::command]
+#[specta::specta]
+pub fn autostart_status(app: tauri::AppHandle) -> Result<bool, AppError> {
+    crate::tray::autostart(&app)
+        .map_err(|e| AppError::internal(format!("cannot read the start-at-login setting: {e}")))
+}
+
+/// Turns start at login on or off; answers the setting as it is afterwards.
+#[tauri::command]
+#[specta::specta]
+pub fn set_autostart(app: tauri::AppHandle, on: bool) -> Result<bool, AppError> {
+    crate::tray::set_autostart(&app, on)
+        .map_err(|e| AppError::internal(format!("cannot change the start-at-login setting: {e}")))
+}

@@ -41,6 +41,8 @@ struct Host {
     sim: Sim,
     _dir: tempfile::TempDir,
     state: AppState,
+    /// The clock of every run and of the scheduler.
+    clock: wechat_mp::ManualClock,
 }
 
 async fn host(messages: usize) -> Host {
@@ -57,17 +59,20 @@ async fn host(messages: usize) -> Host {
         Arc::new(wechat_mp::SystemClock),
         Some(sim.base_url().to_string()),
     ));
-    let state = AppState::new(
+    let mut state = AppState::new(
         dir.path().to_path_buf(),
         dir.path().join("exports"),
         Some(sim.base_url().to_string()),
         keyring,
         Ok(accounts),
     );
+    let clock = wechat_mp::ManualClock::new(std::time::SystemTime::now());
+    state.clock = Arc::new(clock.clone());
     Host {
         sim,
         _dir: dir,
         state,
+        clock,
     }
 }
 
@@ -291,4 +296,105 @@ async fn clear_quota_needs_its_own_ticket_from_rust() {
     let again = clear_quota_on(&h.state, id, &ticket).await.unwrap_err();
     assert_eq!(again.kind, ErrorKind::ConfirmationRejected, "single use");
     assert_eq!(h.sim.count(CLEAR), 1);
+}
+
+/// Two whole messages planned and confirmed with one delete left today: one goes, one waits.
+async fn waiting_plan(h: &Host, id: retract_core::accounts::AccountId) -> i64 {
+    let progress = Recorder::default();
+    sync_on(&progress, &h.state, id, false).await.unwrap();
+    h.sim.set_daily_limit(DEMO_APPID, DELETE, 1);
+    let selection: Vec<Selection> = h.sim.messages(DEMO_APPID)[..2]
+        .iter()
+        .map(|m| Selection::WholeMessage {
+            article_id: m.article_id.clone(),
+        })
+        .collect();
+    let plan = plan_on(&h.state, id, &selection).await.unwrap();
+    let view = execute_on(&progress, &h.state, plan.id, &plan.nonce, &plan.phrase)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.sim.count(DELETE),
+        2,
+        "one deleted, one refused with 45009"
+    );
+    view.paused_until
+        .expect("the queue waits for the next quota day")
+}
+
+#[tokio::test]
+async fn the_scheduler_resumes_a_waiting_plan_when_the_quota_day_turns() {
+    use crate::scheduler::{notice, still_queued, tick_on};
+    use std::sync::atomic::Ordering;
+    let h = host(10).await;
+    let id = saved_account(&h).await;
+    let until = waiting_plan(&h, id).await;
+    assert_eq!(still_queued(&h.state), 1);
+    let progress = Recorder::default();
+
+    // Before the quota day: nothing runs, nothing is sent.
+    assert!(tick_on(&progress, &h.state).await.is_empty());
+    assert_eq!(h.sim.count(DELETE), 2);
+
+    // The day turns in WeChat and on the app's clock. Nobody opens this account's browser.
+    h.sim.roll_day();
+    let now = h.state.exec_options().now();
+    h.clock
+        .advance(std::time::Duration::from_secs((until - now + 1) as u64));
+    // "Pause all" from the tray holds it back...
+    h.state.paused_all.store(true, Ordering::SeqCst);
+    assert!(tick_on(&progress, &h.state).await.is_empty());
+    assert_eq!(h.sim.count(DELETE), 2);
+    // ...and without it the scheduler runs the queue.
+    h.state.paused_all.store(false, Ordering::SeqCst);
+    let ran = tick_on(&progress, &h.state).await;
+    assert_eq!(ran.len(), 1);
+    assert_eq!(ran[0].account.id, id);
+    let view = ran[0].result.as_ref().unwrap();
+    assert!(view.stopped.is_none());
+    assert_eq!(h.sim.count(DELETE), 3);
+    let outcomes = progress.outcomes.lock().unwrap().clone();
+    assert!(
+        outcomes.contains(&Outcome::Deleted) && outcomes.iter().all(|o| *o == Outcome::Deleted),
+        "{outcomes:?}"
+    );
+    assert_eq!(still_queued(&h.state), 0);
+    let text = notice(&ran[0]).expect("a finished queue is told");
+    assert!(
+        text.contains("已完成") && text.contains("2 deleted in all"),
+        "{text}"
+    );
+    // Done: the next pass has nothing to do.
+    assert!(tick_on(&progress, &h.state).await.is_empty());
+    assert_eq!(h.sim.count(DELETE), 3);
+}
+
+#[tokio::test]
+async fn a_pause_for_quota_is_no_news_and_a_stop_for_the_account_is() {
+    use crate::scheduler::{notice, tick_on};
+    let h = host(10).await;
+    let id = saved_account(&h).await;
+    let until = waiting_plan(&h, id).await;
+    let now = h.state.exec_options().now();
+    h.clock
+        .advance(std::time::Duration::from_secs((until - now + 1) as u64));
+    // The app's day turned but WeChat's did not: refused again, paused again, no notification.
+    let ran = tick_on(&Recorder::default(), &h.state).await;
+    assert_eq!(ran.len(), 1);
+    assert_eq!(
+        notice(&ran[0]),
+        None,
+        "{:?}",
+        ran[0].result.as_ref().map(|v| &v.stopped)
+    );
+    // An account-level refusal (the IP whitelist) stops the queue: that is news.
+    h.sim.roll_day();
+    h.clock.advance(std::time::Duration::from_secs(7200));
+    h.sim.configure(DEMO_APPID, |a| {
+        a.whitelist = Some(vec!["198.51.100.1".into()])
+    });
+    let ran = tick_on(&Recorder::default(), &h.state).await;
+    assert_eq!(ran.len(), 1);
+    let text = notice(&ran[0]).expect("a stop is told");
+    assert!(text.contains("停止") && text.contains("stopped"), "{text}");
 }

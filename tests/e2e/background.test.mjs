@@ -1,0 +1,137 @@
+// Work that goes on by itself: a plan larger than today's quota continues when the quota day
+// comes, run by the Rust scheduler while the window shows another account; the system check
+// turns start-at-login on and off (off by default).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { attr, byTestId, find, launch, shootBoth } from "./harness.mjs";
+import { addAccount, startSim } from "./sim.mjs";
+
+const DELETE = "/cgi-bin/freepublish/delete";
+
+/** SQL on the app's database while it runs (WAL: the app's readers and this writer coexist). */
+function sql(dataDir, statement) {
+  execFileSync("python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); c.execute(sys.argv[2]); c.commit()", join(dataDir, "retract.db"), statement]);
+}
+
+/** The visible, not yet deleted rows' checkboxes, once the list has rendered. */
+async function liveBoxes(driver) {
+  const css = '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]';
+  await driver.wait(async () => (await driver.findElements({ css })).length >= 4, 15000, "the list did not render");
+  return driver.findElements({ css });
+}
+
+async function pick(driver, labelPart) {
+  const switcher = await find(driver, "account-switcher");
+  for (const option of await switcher.findElements({ css: "option" })) {
+    if ((await option.getText()).includes(labelPart)) {
+      await option.click();
+      return;
+    }
+  }
+  throw new Error(`no account named like ${labelPart}`);
+}
+
+describe("the scheduler, with the account's browser not on screen", () => {
+  let sim;
+  let app;
+  let driver;
+  // Its own home: start-at-login writes ~/.config/autostart/Retract.desktop.
+  const home = mkdtempSync(join(tmpdir(), "retract-home-"));
+
+  before(async () => {
+    sim = await startSim(30);
+    await sim.configure({ delete_daily_limit: 1 });
+    // The demo account is there too: the window can show it instead of ours.
+    app = await launch(["--demo"], { RETRACT_API_BASE: sim.base, RETRACT_SCHEDULER_SECS: "2", HOME: home });
+    driver = app.driver;
+    await (await find(driver, "add-account")).click();
+    await addAccount(driver);
+  });
+
+  after(async () => {
+    await app?.close();
+    sim?.stop();
+  });
+
+  it("turns start at login on and off, off by default", async () => {
+    await (await find(driver, "system-check")).click();
+    const box = await find(driver, "autostart");
+    await driver.wait(async () => (await box.isEnabled()), 10000);
+    assert.equal(await box.isSelected(), false, "off by default");
+    const entry = join(home, ".config", "autostart", "Retract.desktop");
+    await box.click();
+    await driver.wait(async () => existsSync(entry), 10000, `no ${entry}`);
+    assert.equal(await box.isSelected(), true);
+    await shootBoth(driver, "system-check-background");
+    await box.click();
+    await driver.wait(async () => !existsSync(entry), 10000, "the login entry stayed");
+    await (await find(driver, "system-check")).click();
+  });
+  it("resumes a waiting plan when the quota day comes, and the window hears of it", async () => {
+    const rows = await liveBoxes(driver);
+    for (const box of rows.slice(0, 2)) await box.click();
+    await (await find(driver, "delete-button")).click();
+    await (await find(driver, "confirm-step1-continue")).click();
+    await (await find(driver, "confirm-phrase-input")).sendKeys("2");
+    await (await find(driver, "confirm-delete")).click();
+    await attr(driver, "deletion-results", "data-state", "done", 30000);
+    await (await find(driver, "deletion-done")).click();
+    await attr(driver, "queue-status", "data-waiting", "1");
+    assert.equal(await sim.count(DELETE), 2, "one deleted, one refused for quota");
+
+    // Show the demo account instead: our account's browser is not on screen from here on.
+    await pick(driver, "Demo");
+    await find(driver, "demo-badge");
+    // The quota day comes: WeChat's counters are fresh, and the pause ends.
+    await sim.configure({ delete_daily_limit: 10 });
+    sql(app.dataDir, "UPDATE accounts SET queue_paused_until = strftime('%s','now') - 1 WHERE is_demo = 0");
+    await driver.wait(async () => (await sim.count(DELETE)) === 3, 30000, "the scheduler did not resume the queue");
+    await shootBoth(driver, "scheduler-resumed-elsewhere");
+
+    // Back on our account: nothing waits any more, both articles are struck through.
+    await pick(driver, "wx5e7d1c0ffee0a1b2");
+    await driver.wait(async () => (await driver.findElements(byTestId("queue-status"))).length === 0, 15000, "the queue panel still shows work");
+    await driver.wait(async () => (await driver.findElements({ css: '[data-testid="article-row"][data-deleted="true"]' })).length === 2, 15000);
+    await shootBoth(driver, "scheduler-resumed-done");
+    const log = readdirSync(join(app.dataDir, "logs")).length;
+    assert.ok(log > 0);
+  });
+
+
+
+  it("keeps running in the tray when the window is closed with work queued, and finishes it", async () => {
+    // Today's quota is nearly used up again, and two more are confirmed: what is over waits.
+    await sim.configure({ delete_daily_limit: 3 });
+    await pick(driver, "wx5e7d1c0ffee0a1b2");
+    // Articles of messages untouched so far (a message with a fresh delete waits 30 s first).
+    const rows = await liveBoxes(driver);
+    for (const box of rows.slice(-2)) await box.click();
+    await (await find(driver, "delete-button")).click();
+    await (await find(driver, "confirm-step1-continue")).click();
+    await (await find(driver, "confirm-phrase-input")).sendKeys("2");
+    await (await find(driver, "confirm-delete")).click();
+    await attr(driver, "deletion-results", "data-state", "done", 30000);
+    await find(driver, "deletion-paused");
+    await (await find(driver, "deletion-done")).click();
+    const waiting = Number(await (await find(driver, "queue-status")).getAttribute("data-waiting"));
+    assert.ok(waiting >= 1, "something waits for tomorrow");
+    const sentBefore = await sim.count(DELETE);
+    // Close the window as its close button does (the operator goes home). Retract stays, in
+    // the tray.
+    execFileSync("/usr/bin/python3", [join(import.meta.dirname, "close-window.py"), "Retract"]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const log = () => readdirSync(join(app.dataDir, "logs")).map((f) => readFileSync(join(app.dataDir, "logs", f), "utf8")).join("");
+    assert.match(log(), new RegExp(`window closed with work queued: running in the tray queued=${waiting}`));
+    // The next quota day: the scheduler, in a process with no window on screen, sends both.
+    await sim.configure({ delete_daily_limit: 10 });
+    sql(app.dataDir, "UPDATE accounts SET queue_paused_until = strftime('%s','now') - 1 WHERE is_demo = 0");
+    const deadline = Date.now() + 30000;
+    while ((await sim.count(DELETE)) < sentBefore + waiting && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await sim.count(DELETE), sentBefore + waiting, "the queue did not finish with the window closed");
+    assert.match(log(), /scheduler: resuming a queue whose quota day came/);
+  });
+});
