@@ -15,7 +15,7 @@ SCREENSHOTS := $(TARGET_DIR)/screenshots
 # The Makefile's own scratch files.
 SCRATCH := .make
 
-.PHONY: run test setup ui app fmt-check lint ui-test rust-test bindings-check e2e bench sim bindings soak
+.PHONY: run test setup ui app fmt-check lint ui-test rust-test bindings-check e2e bench sim bindings soak package package-test bench-desktop
 
 setup:
 	@scripts/setup.sh
@@ -64,13 +64,34 @@ e2e: app
 	RETRACT_SIM=$(abspath $(SIM)) RETRACT_SCREENSHOTS=$(abspath $(SCREENSHOTS)) \
 	  xvfb-run -a -s '-screen 0 1280x800x24' scripts/with-keyring.sh tests/e2e/run.sh $(abspath $(APP))
 
-test: setup fmt-check lint ui-test rust-test e2e
+# The shipped build: the release profile (LTO, size-optimised, stripped) bundled as a .deb.
+DEB = $(TARGET_DIR)/release/bundle/deb/Retract_$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)_amd64.deb
+package: ui
+	cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb --ci -- --locked
+	@ls -l $(DEB) $(TARGET_DIR)/release/retract
+
+# Installs that .deb here, runs it under Xvfb with a fresh data folder, removes it again
+# (Tauri adds WebKitGTK and GTK to the package's Depends; tauri.conf.json adds the rest).
+package-test: package
+	xvfb-run -a -s '-screen 0 1280x800x24' scripts/package-test.sh $(DEB) $(abspath $(SCREENSHOTS))
+
+test: setup fmt-check lint ui-test rust-test e2e package-test
 	@echo "make test: all gates passed"
 
 # Not part of `make test`: timings belong in BENCHMARKS.md, not in assertions.
 bench:
 	cargo bench -p wechat-mp --bench listing --locked
 	cargo bench -p retract-core --bench index --locked
+
+# Start time and memory of the shipped build beside a minimal Tauri 2 app with the same profile
+# (benches/minimal-app), 7 interleaved rounds; Retract opens an index of 10,000 articles.
+bench-desktop: package
+	cargo build --release -p bench-minimal --locked
+	@mkdir -p $(SCRATCH) && rm -f $(SCRATCH)/bench-10k.db*
+	cargo run --release -p retract-core --example seed_index --locked -- $(SCRATCH)/bench-10k.db 10000
+	@ls -l $(TARGET_DIR)/release/retract $(TARGET_DIR)/release/bench-minimal $(DEB)
+	xvfb-run -a -s '-screen 0 1280x800x24' scripts/with-keyring.sh /usr/bin/python3 scripts/bench-desktop.py \
+	  $(TARGET_DIR)/release/retract $(TARGET_DIR)/release/bench-minimal $(SCRATCH)/bench-10k.db 7
 
 sim:
 	cargo run -p wechat-sim --locked -- --port 8787 --articles 300

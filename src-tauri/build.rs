@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 35] = [
+const COMMANDS: [&str; 37] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -15,6 +15,7 @@ const COMMANDS: [&str; 35] = [
     "secret_storage",
     "provide_secret",
     "start_demo",
+    "full_sync_cost",
     "sync_articles",
     "cancel_sync",
     "list_articles",
@@ -23,6 +24,7 @@ const COMMANDS: [&str; 35] = [
     "cancel_plan",
     "execute_plan",
     "queue_status",
+    "startup_findings",
     "reconcile_queue",
     "resume_queue",
     "cancel_queue",

@@ -49,6 +49,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             accounts::secret_storage,
             accounts::provide_secret,
             accounts::start_demo,
+            articles::full_sync_cost,
             articles::sync_articles,
             articles::cancel_sync,
             articles::list_articles,
@@ -57,6 +58,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             deletions::cancel_plan,
             deletions::execute_plan,
             deletions::queue_status,
+            deletions::startup_findings,
             deletions::reconcile_queue,
             deletions::resume_queue,
             deletions::cancel_queue,
@@ -111,9 +113,11 @@ fn data_dir(app: &tauri::App, hook: Option<&str>) -> Result<PathBuf, String> {
 pub fn run() {
     let builder = specta_builder();
     let demo = std::env::args().any(|a| a == "--demo");
-    let result = tauri::Builder::default()
+    let app = tauri::Builder::default();
+    #[cfg(not(target_os = "linux"))]
+    let app = app.plugin(tauri_plugin_notification::init());
+    let result = app
         .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,

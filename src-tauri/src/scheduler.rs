@@ -105,6 +105,17 @@ pub(crate) async fn reconcile_all_on(
             ok = result.is_ok(),
             "scheduler: checked an interrupted run at start"
         );
+        if let Ok(found) = &result
+            && !found.is_empty()
+        {
+            state
+                .startup_findings
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(account.id)
+                .or_default()
+                .extend(found.iter().cloned());
+        }
         done.push((account.id, result));
     }
     done

@@ -34,6 +34,9 @@ pub struct AppState {
     pub clock: Arc<dyn wechat_mp::Clock>,
     /// "Pause all" from the tray: the scheduler resumes nothing while set.
     pub paused_all: AtomicBool,
+    /// What the check of interrupted runs at start found, per account, until the window
+    /// shows it (`startup_findings`).
+    pub startup_findings: Mutex<HashMap<AccountId, Vec<retract_core::queue::Finding>>>,
 }
 
 pub use retract_core::demo::DEMO_MESSAGES;
@@ -59,6 +62,7 @@ impl AppState {
             tickets: Default::default(),
             clock: Arc::new(wechat_mp::SystemClock),
             paused_all: AtomicBool::new(false),
+            startup_findings: Mutex::new(HashMap::new()),
         }
     }
 

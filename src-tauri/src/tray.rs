@@ -149,16 +149,54 @@ pub fn refresh(app: &AppHandle, state: &AppState) {
 
 /// A desktop notification; where the desktop has none, the log says so and nothing else happens.
 pub fn notify(app: &AppHandle, text: &str) {
+    if let Err(e) = show_notification(app, text) {
+        tracing::info!("no desktop notification ({e})");
+    }
+}
+
+/// The freedesktop notification service, asked over the session bus (on a thread of its own:
+/// D-Bus may be slow or absent).
+#[cfg(target_os = "linux")]
+fn show_notification(_app: &AppHandle, text: &str) -> Result<(), String> {
+    let text = text.to_string();
+    let call = move || -> zbus::Result<()> {
+        let bus = zbus::blocking::Connection::session()?;
+        let hints: std::collections::HashMap<&str, zbus::zvariant::Value<'_>> =
+            std::collections::HashMap::new();
+        bus.call_method(
+            Some("org.freedesktop.Notifications"),
+            "/org/freedesktop/Notifications",
+            Some("org.freedesktop.Notifications"),
+            "Notify",
+            &(
+                "Retract",
+                0u32,
+                "",
+                "Retract",
+                text.as_str(),
+                Vec::<&str>::new(),
+                hints,
+                -1i32,
+            ),
+        )?;
+        Ok(())
+    };
+    std::thread::spawn(move || match call() {
+        Ok(()) => tracing::info!("desktop notification shown"),
+        Err(e) => tracing::info!("no desktop notification ({e})"),
+    });
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn show_notification(app: &AppHandle, text: &str) -> Result<(), String> {
     use tauri_plugin_notification::NotificationExt;
-    if let Err(e) = app
-        .notification()
+    app.notification()
         .builder()
         .title("Retract")
         .body(text)
         .show()
-    {
-        tracing::info!("no desktop notification ({e})");
-    }
+        .map_err(|e| e.to_string())
 }
 
 /// Whether Retract starts at login (off unless the operator turns it on).

@@ -141,3 +141,29 @@ export async function attr(driver, id, name, expected, timeout = 20000) {
   await driver.wait(async () => (await el.getAttribute(name)) === expected, timeout, `${id}[${name}] never became ${expected}`);
   return el;
 }
+
+const AXE_SOURCE = readFileSync(join(import.meta.dirname, "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+/**
+ * Runs axe-core (WCAG 2.1 A and AA rules) on the screen as it is, in both languages; returns
+ * the violations of serious or critical impact, each named with the screen and language.
+ */
+export async function accessibilityProblems(driver, screen) {
+  const problems = [];
+  for (const locale of ["zh-CN", "en"]) {
+    await setLocale(driver, locale);
+    if (!(await driver.executeScript("return typeof window.axe === 'object'"))) await driver.executeScript(AXE_SOURCE);
+    const found = JSON.parse(
+      await driver.executeAsyncScript(`
+        const done = arguments[arguments.length - 1];
+        axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }, resultTypes: ["violations"] })
+          .then((r) => done(JSON.stringify(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) })))))
+          .catch((e) => done(JSON.stringify([{ id: "axe-failed", impact: "critical", help: String(e), nodes: [] }])));`),
+    );
+    for (const v of found) {
+      if (v.impact === "serious" || v.impact === "critical") problems.push({ screen, locale, ...v });
+    }
+  }
+  await setLocale(driver, "zh-CN");
+  return problems;
+}

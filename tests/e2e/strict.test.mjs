@@ -91,9 +91,19 @@ describe("a relay in the middle", () => {
   });
 
   it("one empty page in a full re-sync marks nothing deleted", async () => {
+    // The full re-sync says what it costs and waits for a yes; Cancel sends nothing.
+    const lists = await sim.count(BATCHGET);
+    await (await find(driver, "full-sync-button")).click();
+    const cost = await find(driver, "full-sync-cost");
+    assert.equal(await cost.getAttribute("data-calls"), "2", "30 messages: 2 list calls");
+    assert.match(await cost.getAttribute("data-remain"), /^\d+$/);
+    await shootBoth(driver, "full-sync-confirm");
+    await (await find(driver, "full-sync-cancel")).click();
+    assert.equal(await sim.count(BATCHGET), lists, "cancelled: no list call");
     await sim.fault(BATCHGET, { kind: "pass" }, 1);
     await sim.fault(BATCHGET, relay('{"total_count":0,"item":[]}'), 1);
     await (await find(driver, "full-sync-button")).click();
+    await (await find(driver, "full-sync-confirm")).click();
     await find(driver, "sync-incomplete", 30000);
     assert.equal(await deletedRows(driver), 0, "not one article struck through");
     await shootBoth(driver, "resync-empty-page");

@@ -39,6 +39,8 @@ export const commands = {
 	provideSecret: (id: AccountId, secret: string) => typedError<null, AppError>(__TAURI_INVOKE("provide_secret", { id, secret })),
 	/**  Starts the built-in simulator and opens the demo account on it. */
 	startDemo: () => typedError<Account, AppError>(__TAURI_INVOKE("start_demo")),
+	/**  What a full re-sync would cost (asked before one starts; reads `quota/get` only). */
+	fullSyncCost: (id: AccountId) => typedError<FullSyncCost, AppError>(__TAURI_INVOKE("full_sync_cost", { id })),
 	syncArticles: (id: AccountId, full: boolean) => typedError<SyncReport, AppError>(__TAURI_INVOKE("sync_articles", { id, full })),
 	cancelSync: (id: AccountId) => __TAURI_INVOKE<void>("cancel_sync", { id }),
 	/**  One window of the filtered list; no API call. */
@@ -53,6 +55,8 @@ export const commands = {
 	 */
 	executePlan: (planId: PlanId, nonce: string, phrase: string) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("execute_plan", { planId, nonce, phrase })),
 	queueStatus: (id: AccountId) => typedError<QueueStatus, AppError>(__TAURI_INVOKE("queue_status", { id })),
+	/**  What the check of interrupted runs at start found for this account (handed over once). */
+	startupFindings: (id: AccountId) => __TAURI_INVOKE<Finding[]>("startup_findings", { id }),
 	/**  Settles what a crash or a cut connection left unknown, with getarticle only. */
 	reconcileQueue: (id: AccountId) => typedError<Finding[], AppError>(__TAURI_INVOKE("reconcile_queue", { id })),
 	resumeQueue: (id: AccountId) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("resume_queue", { id })),
@@ -350,6 +354,20 @@ export type Finding = {
 	 *  WeChat — still what it was.
 	 */
 	now: JournalState,
+};
+
+/**
+ *  What a full re-sync will cost, asked before one starts: it walks the whole list again, one
+ *  `batchget` call per 20 messages, from the day's list quota (100 calls on a default account).
+ */
+export type FullSyncCost = {
+	/**  Messages in the local index now. */
+	messages: number,
+	/**  `batchget` calls the walk needs, about (messages published since add pages). */
+	calls: number,
+	/**  Today's list quota, when `quota/get` answered. */
+	listRemain: number | null,
+	listLimit: number | null,
 };
 
 /**  Where one delete request stands. */

@@ -39,6 +39,17 @@ pub struct ArticlePage {
     pub rows: Vec<ArticleRow>,
 }
 
+/// What a full re-sync would cost (asked before one starts; reads `quota/get` only).
+#[tauri::command]
+#[specta::specta]
+pub async fn full_sync_cost(
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<index::FullSyncCost, AppError> {
+    let api = super::account_api(&state, id).await?;
+    Ok(index::full_sync_cost(&api, state.accounts()?.store(), id).await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_articles(

@@ -138,6 +138,18 @@ pub async fn queue_status(
     super::in_background(move || Ok(queue::status(accounts.store(), id)?)).await
 }
 
+/// What the check of interrupted runs at start found for this account (handed over once).
+#[tauri::command]
+#[specta::specta]
+pub fn startup_findings(state: State<'_, AppState>, id: AccountId) -> Vec<Finding> {
+    state
+        .startup_findings
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&id)
+        .unwrap_or_default()
+}
+
 /// Settles what a crash or a cut connection left unknown, with getarticle only.
 #[tauri::command]
 #[specta::specta]

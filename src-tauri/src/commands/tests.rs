@@ -398,3 +398,53 @@ async fn a_pause_for_quota_is_no_news_and_a_stop_for_the_account_is() {
     let text = notice(&ran[0]).expect("a stop is told");
     assert!(text.contains("停止") && text.contains("stopped"), "{text}");
 }
+
+#[tokio::test]
+async fn quota_get_is_asked_once_a_minute_per_account_and_again_after_deletes() {
+    const QUOTA: &str = "/cgi-bin/openapi/quota/get";
+    let h = host(30).await;
+    let id = saved_account(&h).await;
+    let accounts = h.state.accounts().unwrap();
+    let progress = Recorder::default();
+    let mut steps = Vec::new();
+    let mut last = 0;
+    let mut step = |name: &str, sim: &Sim| {
+        let now = sim.count(QUOTA);
+        steps.push(format!("{name}: {}", now - last));
+        last = now;
+        now
+    };
+    // What the window does: the quota meter on opening, a sync, opening again, a plan, the
+    // delete run, the meter after it (twice: the result and the queue panel both refresh).
+    accounts.reverify(id).await.unwrap();
+    assert_eq!(step("open the account", &h.sim), 1);
+    sync_on(&progress, &h.state, id, false).await.unwrap();
+    step("sync (its list quota, asked fresh)", &h.sim);
+    accounts.reverify(id).await.unwrap();
+    accounts.reverify(id).await.unwrap();
+    let after_reopen = step("open it twice more within the minute", &h.sim);
+    assert_eq!(after_reopen, 2, "reopening within a minute asks nothing");
+    let target = h.sim.messages(DEMO_APPID)[0].article_id.clone();
+    let plan = plan_on(
+        &h.state,
+        id,
+        &[Selection::WholeMessage { article_id: target }],
+    )
+    .await
+    .unwrap();
+    step("plan (delete quota kept; getarticle quota asked)", &h.sim);
+    execute_on(&progress, &h.state, plan.id, &plan.nonce, &plan.phrase)
+        .await
+        .unwrap();
+    step("run the delete", &h.sim);
+    accounts.reverify(id).await.unwrap();
+    let after_delete = step("meter after the run", &h.sim);
+    assert_eq!(
+        after_delete,
+        after_reopen + 2,
+        "a delete spends quota: the meter asks again"
+    );
+    accounts.reverify(id).await.unwrap();
+    assert_eq!(step("queue panel refresh", &h.sim), after_delete);
+    println!("quota/get calls per user action: {}", steps.join("; "));
+}

@@ -23,9 +23,37 @@ export function dictionary(locale: Locale): Record<MessageKey, string> {
   return dictionaries[locale];
 }
 
-/** Local date and time as YYYY-MM-DD HH:MM: unambiguous in both locales. */
-export function formatTime(unix: number): string {
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** A local calendar date in the UI's language: 2026年11月25日 / 2026-11-25. */
+export function formatDate(locale: Locale, d: Date): string {
+  return locale === "zh-CN"
+    ? `${d.getFullYear()}年${d.getMonth() + 1}月${d.getDate()}日`
+    : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** Local date and time in the UI's language: 2026年11月25日 20:35 / 2026-11-25 20:35. */
+export function formatTime(locale: Locale, unix: number): string {
   const d = new Date(unix * 1000);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${formatDate(locale, d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** An ISO date (YYYY-MM-DD) as the UI shows it. */
+export function isoToDisplay(locale: Locale, iso: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  return m ? formatDate(locale, new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : "";
+}
+
+/**
+ * A date as operators type it, in either language's form — 2026-11-25, 2026/11/25, 2026.11.25,
+ * 2026年11月25日, 20261125 — as an ISO date; `null` when it is no real calendar date.
+ */
+export function parseDate(text: string): string | null {
+  const s = text.trim();
+  const m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/.exec(s) ?? /^(\d{4})(\d{2})(\d{2})$/.exec(s);
+  if (!m) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(y, mo - 1, d);
+  if (date.getFullYear() !== y || date.getMonth() !== mo - 1 || date.getDate() !== d) return null;
+  return `${y}-${pad(mo)}-${pad(d)}`;
 }

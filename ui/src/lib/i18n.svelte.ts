@@ -1,6 +1,6 @@
 // The current locale as Svelte state: every `t(...)` in a template re-renders on a switch.
 // zh-CN is the default; the choice is remembered on this computer.
-import { format, LOCALES, type Locale, type Params } from "./format";
+import { format, formatTime, LOCALES, type Locale, type Params } from "./format";
 import type { MessageKey } from "./messages";
 
 const STORAGE_KEY = "retract.locale";
@@ -24,4 +24,9 @@ export function setLocale(next: Locale): void {
 
 export function t(key: MessageKey, params?: Params): string {
   return format(state.locale, key, params);
+}
+
+/** A Unix time as a local date and time in the current language. */
+export function time(unix: number): string {
+  return formatTime(state.locale, unix);
 }

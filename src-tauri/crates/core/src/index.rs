@@ -26,6 +26,45 @@ use crate::store::Store;
 
 pub const BATCHGET_PATH: &str = "/cgi-bin/freepublish/batchget";
 
+/// What a full re-sync will cost, asked before one starts: it walks the whole list again, one
+/// `batchget` call per 20 messages, from the day's list quota (100 calls on a default account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FullSyncCost {
+    /// Messages in the local index now.
+    pub messages: u32,
+    /// `batchget` calls the walk needs, about (messages published since add pages).
+    pub calls: u32,
+    /// Today's list quota, when `quota/get` answered.
+    pub list_remain: Option<u32>,
+    pub list_limit: Option<u32>,
+}
+
+/// The cost of a full re-sync: the index's size, and what `quota/get` says is left today.
+pub async fn full_sync_cost(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+) -> Result<FullSyncCost, CoreError> {
+    let messages: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM messages WHERE account_id = ?1",
+            [account],
+            |r| r.get(0),
+        )
+        .map_err(store.err("cannot count the indexed messages"))?;
+    let messages = messages as u32;
+    let quota = api.quota(BATCHGET_PATH).await.ok();
+    Ok(FullSyncCost {
+        messages,
+        calls: messages.div_ceil(PAGE).max(1),
+        list_remain: quota.as_ref().map(|q| q.quota.remain),
+        list_limit: quota.as_ref().map(|q| q.quota.daily_limit),
+    })
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -199,10 +238,14 @@ pub async fn sync(
             )
             .map_err(store.err("cannot record the sync time"))?;
     }
-    let list_quota = api.quota(BATCHGET_PATH).await.ok().map(|q| ListQuota {
-        used: q.quota.used,
-        daily_limit: q.quota.daily_limit,
-    });
+    let list_quota = api
+        .quota_fresh(BATCHGET_PATH)
+        .await
+        .ok()
+        .map(|q| ListQuota {
+            used: q.quota.used,
+            daily_limit: q.quota.daily_limit,
+        });
     let incomplete = full && !cancelled && (!whole_walk || unverified > 0);
     store.audit(
         Some(account),

@@ -209,7 +209,8 @@ impl Keyring {
     pub fn self_test(&self) -> SelfTest {
         let mut report = SelfTest {
             service: self.service.clone(),
-            store: None,
+            // The OS's store by name, even when it does not answer.
+            store: Some(STORE_NAME.to_string()),
             wrote: false,
             read_back: false,
             deleted: false,
@@ -218,9 +219,8 @@ impl Keyring {
         let user = "retract-self-test";
         let canary = SecretString::from(format!("self-test-{}", std::process::id()));
         let outcome = (|| {
-            report.store = Some(keyring_core::api::CredentialStoreApi::vendor(
-                &*self.store()?,
-            ));
+            let vendor = keyring_core::api::CredentialStoreApi::vendor(&*self.store()?);
+            report.store = Some(format!("{STORE_NAME} ({vendor})"));
             self.set(user, &canary)?;
             report.wrote = true;
             let back = self.get(user)?;

@@ -259,7 +259,7 @@ pub async fn run(
     if waiting > 0 {
         // Quota back? `quota/get` is advisory: an answer of 0 keeps everything waiting; no
         // answer (76021, an error) means trying one delete, which 45009 pauses again.
-        let remain = match api.quota(DELETE_CGI_PATH).await {
+        let remain = match api.quota_fresh(DELETE_CGI_PATH).await {
             Ok(q) => Some(q.quota.remain),
             Err(e) => {
                 tracing::debug!(error = %e, "quota/get did not answer; trying the queue");

@@ -52,12 +52,20 @@ impl Backoff {
     }
 }
 
-/// One account's API: a client and that account's token cache. Cheap to clone.
+/// How long one `quota/get` answer is reused by [`Api::quota`]. The call is advisory and has a
+/// daily limit of its own; opening an account, planning and the quota meter all ask for it.
+pub const QUOTA_ANSWER_TTL: Duration = Duration::from_secs(60);
+
+/// One account's API: a client and that account's token cache. Cheap to clone (clones share
+/// the token cache and the `quota/get` answers).
 #[derive(Debug, Clone)]
 pub struct Api {
     client: Client,
     tokens: Arc<TokenCache>,
     backoff: Backoff,
+    quota_answers: Arc<
+        std::sync::Mutex<std::collections::HashMap<String, (std::time::SystemTime, QuotaInfo)>>,
+    >,
 }
 
 enum Kind {
@@ -71,6 +79,7 @@ impl Api {
             client,
             tokens,
             backoff: Backoff::default(),
+            quota_answers: Arc::default(),
         }
     }
 
@@ -98,6 +107,8 @@ impl Api {
             },
         };
         let path = "cgi-bin/freepublish/delete";
+        // Whatever the answer, the delete quota may have changed.
+        self.forget_quota();
         self.with_stages(Kind::Write, |token| {
             let client = &self.client;
             let body = &body;
@@ -204,7 +215,43 @@ impl Api {
     }
 
     /// Daily quota of one API, e.g. [`DELETE_CGI_PATH`]. The path must start with `/`.
+    /// `quota/get`, answered from the last minute's answer for the path when there is one.
+    /// Any delete or `clear_quota` forgets those answers.
     pub async fn quota(&self, cgi_path: &str) -> Result<QuotaInfo, Error> {
+        let now = self.tokens.now();
+        let kept = self.answers().get(cgi_path).and_then(|(at, answer)| {
+            let age = now.duration_since(*at).ok()?;
+            (age < QUOTA_ANSWER_TTL).then(|| answer.clone())
+        });
+        match kept {
+            Some(answer) => Ok(answer),
+            None => self.quota_fresh(cgi_path).await,
+        }
+    }
+
+    /// `quota/get`, always asked (the queue asks this way whether the quota day has come).
+    pub async fn quota_fresh(&self, cgi_path: &str) -> Result<QuotaInfo, Error> {
+        let answer = self.ask_quota(cgi_path).await?;
+        self.answers()
+            .insert(cgi_path.to_string(), (self.tokens.now(), answer.clone()));
+        Ok(answer)
+    }
+
+    /// Forgets the kept `quota/get` answers (after anything that spends or resets quota).
+    pub fn forget_quota(&self) {
+        self.answers().clear();
+    }
+
+    fn answers(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<String, (std::time::SystemTime, QuotaInfo)>,
+    > {
+        self.quota_answers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn ask_quota(&self, cgi_path: &str) -> Result<QuotaInfo, Error> {
         if !cgi_path.starts_with('/') {
             return Err(Error::InvalidInput(format!(
                 "the API path must start with '/', got {cgi_path:?}"
@@ -219,6 +266,7 @@ impl Api {
     /// Only on an explicit, confirmed user action; never resent.
     pub async fn clear_quota(&self, appid: &str) -> Result<(), Error> {
         let body = AppIdRequest { appid };
+        self.forget_quota();
         self.post::<_, WriteAck>("cgi-bin/clear_quota", &body, Kind::Write)
             .await
             .map(|_| ())

@@ -122,6 +122,8 @@ impl Client {
             b.build()
                 .map_err(|e| Error::InvalidInput(format!("cannot set up HTTPS ({e})")))
         };
+        // rustls's provider, once per process (reqwest is built without a default one).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let direct = set_up(builder().no_proxy())?;
         let mut builder = builder();
         if let Some(proxy) = config.proxy.as_deref().filter(|p| !p.trim().is_empty()) {

@@ -11,7 +11,7 @@ pub mod error;
 pub mod token;
 pub mod types;
 
-pub use api::{Api, Backoff, DELETE_CGI_PATH};
+pub use api::{Api, Backoff, DELETE_CGI_PATH, QUOTA_ANSWER_TTL};
 pub use client::{Client, ClientConfig, DEFAULT_API_BASE};
 pub use error::{ApiError, Error, ErrorClass, TransportKind};
 pub use secrecy::SecretString;

@@ -219,6 +219,11 @@ impl std::fmt::Debug for TokenCache {
 }
 
 impl TokenCache {
+    /// The cache's clock (the API keeps other short-lived answers on it too).
+    pub(crate) fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
     /// Refresh this long before expiry by default. WeChat's stable token overlaps old and new
     /// for 5 minutes, so a token refreshed 2 minutes early is never refused for age.
     pub const DEFAULT_MARGIN: Duration = Duration::from_secs(120);

@@ -601,3 +601,40 @@ async fn an_explicit_proxy_carries_remote_traffic_and_never_loopback_traffic() {
     });
     assert!(matches!(bad, Err(Error::InvalidInput(_))));
 }
+
+#[tokio::test]
+async fn a_quota_answer_is_kept_a_minute_and_forgotten_after_a_delete() {
+    const QUOTA: &str = "/cgi-bin/openapi/quota/get";
+    let rig = rig(5).await;
+    let first = rig.api.quota(wechat_mp::DELETE_CGI_PATH).await.unwrap();
+    let again = rig.api.quota(wechat_mp::DELETE_CGI_PATH).await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(
+        rig.sim.count(QUOTA),
+        1,
+        "the second answer came from the last minute's"
+    );
+    // Another path is another answer.
+    rig.api.quota(GETARTICLE).await.unwrap();
+    assert_eq!(rig.sim.count(QUOTA), 2);
+
+    // A delete spends quota: the next question goes to WeChat, and sees it spent.
+    let target = message_with(&rig, 1);
+    rig.api
+        .delete(&id(&target.article_id), DeleteTarget::WholeMessage)
+        .await
+        .unwrap();
+    let after = rig.api.quota(wechat_mp::DELETE_CGI_PATH).await.unwrap();
+    assert_eq!(rig.sim.count(QUOTA), 3);
+    assert_eq!(after.quota.used, first.quota.used + 1);
+
+    // A minute later the kept answer is stale; `quota_fresh` never uses it.
+    rig.clock.advance(wechat_mp::QUOTA_ANSWER_TTL);
+    rig.api.quota(wechat_mp::DELETE_CGI_PATH).await.unwrap();
+    assert_eq!(rig.sim.count(QUOTA), 4);
+    rig.api
+        .quota_fresh(wechat_mp::DELETE_CGI_PATH)
+        .await
+        .unwrap();
+    assert_eq!(rig.sim.count(QUOTA), 5);
+}

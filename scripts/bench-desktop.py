@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Desktop benchmark (not a test): Retract's release build beside a minimal Tauri 2 app built
+with the same profile, in the same run, interleaved round by round.
+
+  bench-desktop.py RETRACT_BIN MINIMAL_BIN SEEDED_DB ROUNDS
+
+Per round and app: a fresh home and data folders (Retract's holds a copy of SEEDED_DB, an
+index of 10,000 articles), then
+- first paint: from spawning the process to the first moment the window shows rendered text
+  (the window's pixels hold at least 16 distinct colours; an empty window has one), polled
+  every 5 ms through X (python3-xlib) under Xvfb;
+- memory: 10 s later, idle, the PSS of the app and all its processes (WebKit's web and
+  network processes), from /proc/PID/smaps_rollup.
+Prints a Markdown table with every round, the medians and the ratios. Needs DISPLAY (Xvfb).
+"""
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from Xlib import X, display
+
+retract_bin, minimal_bin, seeded_db, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+dpy = display.Display()
+root = dpy.screen().root
+
+
+def find_window(title):
+    stack = [root]
+    while stack:
+        w = stack.pop()
+        try:
+            if w.get_wm_name() == title and w.get_attributes().map_state == X.IsViewable:
+                return w
+            stack.extend(w.query_tree().children)
+        except Exception:  # a window that went away while we walked the tree
+            continue
+    return None
+
+
+def colours(window):
+    g = window.get_geometry()
+    image = window.get_image(0, 0, g.width, g.height, X.ZPixmap, 0xFFFFFFFF)
+    data = image.data
+    # Every 7th pixel (4 bytes each) is plenty to see text.
+    return len({data[i:i + 4] for i in range(0, len(data) - 4, 28)})
+
+
+def descendants(pid):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except OSError:
+                continue
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, []))
+    return found
+
+
+def pss_kib(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def run(binary, title, seed):
+    home = tempfile.mkdtemp(prefix="retract-bench-")
+    env = dict(os.environ, HOME=home, XDG_DATA_HOME=f"{home}/data", XDG_CONFIG_HOME=f"{home}/config",
+               XDG_CACHE_HOME=f"{home}/cache")
+    for hook in ("RETRACT_DATA_DIR", "RETRACT_API_BASE"):
+        env.pop(hook, None)
+    if seed:
+        data = f"{home}/data/app.retract.desktop"
+        os.makedirs(data, mode=0o700)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(seeded_db + suffix):
+                shutil.copy(seeded_db + suffix, f"{data}/retract.db{suffix}")
+    start = time.monotonic()
+    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    paint = None
+    while time.monotonic() - start < 30:
+        w = find_window(title)
+        if w is not None:
+            try:
+                if colours(w) >= 16:
+                    paint = time.monotonic() - start
+                    break
+            except Exception:
+                pass
+        time.sleep(0.005)
+    time.sleep(10)
+    pss = pss_kib(descendants(proc.pid))
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    shutil.rmtree(home, ignore_errors=True)
+    if paint is None:
+        sys.exit(f"{title}: no painted window within 30 s")
+    return paint * 1000, pss / 1024
+
+
+results = {"minimal": ([], []), "retract": ([], [])}
+apps = [("minimal", minimal_bin, "bench-minimal", False), ("retract", retract_bin, "Retract", True)]
+run(minimal_bin, "bench-minimal", False)  # one warm-up of each: the OS file cache, not counted
+run(retract_bin, "Retract", True)
+for r in range(rounds):
+    for name, binary, title, seed in (apps if r % 2 == 0 else apps[::-1]):
+        paint, mib = run(binary, title, seed)
+        results[name][0].append(paint)
+        results[name][1].append(mib)
+        print(f"round {r + 1}: {name}: first paint {paint:.0f} ms, PSS {mib:.1f} MiB", file=sys.stderr)
+
+print(f"| app | {' | '.join(f'r{i + 1}' for i in range(rounds))} | median |")
+print(f"|---|{'---|' * rounds}---|")
+for metric, unit, idx in (("first paint", "ms", 0), ("PSS idle", "MiB", 1)):
+    for name in ("minimal", "retract"):
+        values = results[name][idx]
+        cells = " | ".join(f"{v:.0f}" if unit == "ms" else f"{v:.1f}" for v in values)
+        med = statistics.median(values)
+        print(f"| {name}: {metric} ({unit}) | {cells} | **{med:.0f}** |" if unit == "ms"
+              else f"| {name}: {metric} ({unit}) | {cells} | **{med:.1f}** |")
+paint_ratio = statistics.median(results["retract"][0]) / statistics.median(results["minimal"][0])
+extra = statistics.median(results["retract"][1]) - statistics.median(results["minimal"][1])
+print(f"\nfirst paint, Retract / minimal: x{paint_ratio:.2f}; memory, Retract - minimal: {extra:+.1f} MiB")
