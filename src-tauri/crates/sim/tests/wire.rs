@@ -10,12 +10,18 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wechat_sim::{DEMO_APPID, DEMO_SECRET, Fault, Sim, SimConfig};
 
+/// A plain reqwest client (reqwest is built without a default TLS provider: install ring's).
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 async fn post(sim: &Sim, path: &str, token: Option<&str>, body: Value) -> Value {
     let mut url = format!("{}{path}", sim.base_url());
     if let Some(t) = token {
         url.push_str(&format!("?access_token={t}"));
     }
-    reqwest::Client::new()
+    http()
         .post(url)
         .json(&body)
         .send()
@@ -108,7 +114,9 @@ async fn every_error_carries_a_rid_and_unknown_paths_are_loud() {
     let msg = missing["errmsg"].as_str().unwrap();
     let rid = msg.rsplit("rid: ").next().unwrap();
     assert_eq!(rid.len(), 26, "{msg}");
-    let resp = reqwest::get(format!("{}/cgi-bin/message/mass/delete", sim.base_url()))
+    let resp = http()
+        .get(format!("{}/cgi-bin/message/mass/delete", sim.base_url()))
+        .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 404);
@@ -134,8 +142,8 @@ async fn the_plain_token_endpoint_revokes_the_previous_plain_token_as_wechat_doe
         "{}/cgi-bin/token?grant_type=client_credential&appid={DEMO_APPID}&secret={DEMO_SECRET}",
         sim.base_url()
     );
-    let a: Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
-    let b: Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+    let a: Value = http().get(&url).send().await.unwrap().json().await.unwrap();
+    let b: Value = http().get(&url).send().await.unwrap().json().await.unwrap();
     let a = a["access_token"].as_str().unwrap();
     assert_ne!(Some(a), b["access_token"].as_str());
     assert_eq!(list_one(&sim, a).await["errcode"], 40001);
@@ -145,7 +153,7 @@ async fn the_plain_token_endpoint_revokes_the_previous_plain_token_as_wechat_doe
 #[tokio::test]
 async fn faults_can_be_injected_over_http_too() {
     let sim = Sim::start(SimConfig::demo(1)).await.unwrap();
-    let client = reqwest::Client::new();
+    let client = http();
     client
         .post(format!("{}/_sim/fault", sim.base_url()))
         .json(&json!({"path":"/cgi-bin/freepublish/batchget","fault":{"kind":"errcode","code":45011},"times":1}))
@@ -169,7 +177,7 @@ async fn faults_can_be_injected_over_http_too() {
                 && r["query"] == "access_token=***")
     );
     sim.inject("/cgi-bin/freepublish/batchget", Fault::MalformedJson, 1);
-    let raw = reqwest::Client::new()
+    let raw = http()
         .post(format!(
             "{}/cgi-bin/freepublish/batchget?access_token={token}",
             sim.base_url()
@@ -217,7 +225,7 @@ fn the_binary_prints_where_it_listens_and_the_demo_credentials() {
 #[tokio::test]
 async fn accounts_can_be_configured_over_http_for_out_of_process_tests() {
     let sim = Sim::start(SimConfig::demo(1)).await.unwrap();
-    let client = reqwest::Client::new();
+    let client = http();
     let status = client
         .post(format!("{}/_sim/configure", sim.base_url()))
         .json(&json!({"appid": DEMO_APPID, "whitelist": ["198.51.100.1"], "caller_ip": "203.0.113.77"}))
@@ -448,7 +456,7 @@ async fn without_control_endpoints_and_for_a_foreign_host_nothing_is_served() {
         ..SimConfig::demo(2)
     };
     let sim = Sim::start(config).await.unwrap();
-    let client = reqwest::Client::new();
+    let client = http();
     for path in [
         "/_sim/requests",
         "/_sim/fault",
