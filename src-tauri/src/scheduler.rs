@@ -121,8 +121,9 @@ pub(crate) async fn reconcile_all_on(
     done
 }
 
-/// Deletes still queued across all accounts: planned or waiting in confirmed plans, or sent
-/// and not yet settled. What the tray and "quit" talk about.
+/// Deletes waiting for a later quota day across all accounts: the work that continues by
+/// itself, so what keeps Retract in the tray and what "quit" talks about. (Planned work and
+/// unsettled deletes wait for the operator, not for a day; they do not keep the app running.)
 pub(crate) fn still_queued(state: &AppState) -> u32 {
     let Ok(accounts) = state.accounts() else {
         return 0;
@@ -133,7 +134,7 @@ pub(crate) fn still_queued(state: &AppState) -> u32 {
     list.iter()
         .filter_map(|a| queue::status(accounts.store(), a.id).ok())
         .flat_map(|s| s.plans)
-        .map(|p| p.planned + p.waiting + p.unsettled)
+        .map(|p| p.waiting)
         .sum()
 }
 

@@ -26,7 +26,9 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
         return;
     };
     let app = window.app_handle();
-    let state = app.state::<AppState>();
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
     let queued = crate::scheduler::still_queued(&state);
     if queued == 0 {
         return;
