@@ -56,16 +56,12 @@ pub fn install(dir: &Path) -> Result<PathBuf, String> {
 /// The appender creates files with the default mode; the folder is 0700 already, and today's
 /// file (and older ones) are tightened to 0600 here as well.
 fn owner_only(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        use std::os::unix::fs::PermissionsExt;
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(FILE_PREFIX) {
-                let _ =
-                    std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600));
-            }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(FILE_PREFIX) {
+            let _ = retract_core::files::make_private(&entry.path());
         }
     }
-    #[cfg(not(unix))]
-    let _ = dir;
 }

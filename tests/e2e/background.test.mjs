@@ -7,15 +7,11 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attr, byTestId, find, launch, shootBoth } from "./harness.mjs";
+import { attr, byTestId, find, launch, shootBoth, sql } from "./harness.mjs";
 import { addAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
 
-/** SQL on the app's database while it runs (WAL: the app's readers and this writer coexist). */
-function sql(dataDir, statement) {
-  execFileSync("python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); c.execute(sys.argv[2]); c.commit()", join(dataDir, "retract.db"), statement]);
-}
 
 /** The visible, not yet deleted rows' checkboxes, once the list has rendered. */
 async function liveBoxes(driver) {

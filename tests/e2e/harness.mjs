@@ -1,7 +1,7 @@
 // Starts the real app through its own tauri-driver (so each launch gets its own environment
 // and data folder) and offers a few helpers. One app session per driver.
 import { Builder, By, until } from "selenium-webdriver";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -166,4 +166,10 @@ export async function accessibilityProblems(driver, screen) {
   }
   await setLocale(driver, "zh-CN");
   return problems;
+}
+
+/** Runs SQL on the app's database (python3's sqlite3 is on every machine here). While the app
+ * runs too: WAL lets its readers and this writer coexist, and a busy database is waited for. */
+export function sql(dataDir, statement) {
+  execFileSync("python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); c.execute(sys.argv[2]); c.commit()", join(dataDir, "retract.db"), statement]);
 }

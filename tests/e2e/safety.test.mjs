@@ -4,19 +4,14 @@
 // resumes only on the user's click.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { byTestId, attr, find, launch, shootBoth } from "./harness.mjs";
+import { byTestId, attr, find, launch, shootBoth, sql } from "./harness.mjs";
 import { DEMO_SECRET, addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
 
-/** Runs SQL on the app's database while the app is closed (python3's sqlite3 is on every machine here). */
-function sql(dataDir, statement) {
-  execFileSync("python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", join(dataDir, "retract.db"), statement]);
-}
 
 describe("a plan larger than today's quota", () => {
   let world;

@@ -1,6 +1,6 @@
 // The current locale as Svelte state: every `t(...)` in a template re-renders on a switch.
 // zh-CN is the default; the choice is remembered on this computer.
-import { format, formatTime, LOCALES, type Locale, type Params } from "./format";
+import { format, formatDate, formatTime, LOCALES, type Locale, type Params } from "./format";
 import type { MessageKey } from "./messages";
 
 const STORAGE_KEY = "retract.locale";
@@ -29,4 +29,9 @@ export function t(key: MessageKey, params?: Params): string {
 /** A Unix time as a local date and time in the current language. */
 export function time(unix: number): string {
   return formatTime(state.locale, unix);
+}
+
+/** A Unix time as a local calendar date in the current language. */
+export function date(unix: number): string {
+  return formatDate(state.locale, new Date(unix * 1000));
 }

@@ -48,6 +48,12 @@ pub fn private_database(path: &Path) -> std::io::Result<()> {
     options.open(path).map(|_| ())
 }
 
+/// Tightens an existing file to owner-only (files written by others' code, such as the log
+/// appender's, which creates them with the default mode).
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    restrict(path, 0o600)
+}
+
 #[cfg(unix)]
 fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
