@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDate, formatTime, isoToDisplay, parseDate } from "./format";
+import { formatDate, formatTime, formatUnixDate, isoToDisplay, parseDate } from "./format";
 
 describe("dates follow the UI language", () => {
   const day = new Date(2026, 10, 25, 20, 35);
@@ -9,6 +9,8 @@ describe("dates follow the UI language", () => {
     expect(formatDate("en", day)).toBe("2026-11-25");
     expect(formatTime("zh-CN", day.getTime() / 1000)).toBe("2026年11月25日 20:35");
     expect(formatTime("en", day.getTime() / 1000)).toBe("2026-11-25 20:35");
+    expect(formatUnixDate("zh-CN", day.getTime() / 1000)).toBe("2026年11月25日");
+    expect(formatUnixDate("en", day.getTime() / 1000)).toBe("2026-11-25");
     expect(isoToDisplay("zh-CN", "2026-01-05")).toBe("2026年1月5日");
     expect(isoToDisplay("en", "2026-01-05")).toBe("2026-01-05");
     expect(isoToDisplay("en", "")).toBe("");

@@ -33,6 +33,11 @@ export function formatDate(locale: Locale, d: Date): string {
 }
 
 /** Local date and time in the UI's language: 2026年11月25日 20:35 / 2026-11-25 20:35. */
+/** A Unix time as a local calendar date. */
+export function formatUnixDate(locale: Locale, unix: number): string {
+  return formatDate(locale, new Date(unix * 1000));
+}
+
 export function formatTime(locale: Locale, unix: number): string {
   const d = new Date(unix * 1000);
   return `${formatDate(locale, d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;

@@ -1,6 +1,6 @@
 // The current locale as Svelte state: every `t(...)` in a template re-renders on a switch.
 // zh-CN is the default; the choice is remembered on this computer.
-import { format, formatDate, formatTime, LOCALES, type Locale, type Params } from "./format";
+import { format, formatTime, formatUnixDate, LOCALES, type Locale, type Params } from "./format";
 import type { MessageKey } from "./messages";
 
 const STORAGE_KEY = "retract.locale";
@@ -33,5 +33,5 @@ export function time(unix: number): string {
 
 /** A Unix time as a local calendar date in the current language. */
 export function date(unix: number): string {
-  return formatDate(state.locale, new Date(unix * 1000));
+  return formatUnixDate(state.locale, unix);
 }
