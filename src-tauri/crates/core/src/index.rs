@@ -374,36 +374,8 @@ async fn settle_vanished(
     Ok((vanished, candidates.len() as u32 - vanished))
 }
 
-fn filter_sql(filter: &ArticleFilter) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value;
-    let mut sql = String::from(
-        " FROM items i JOIN messages m ON m.account_id = i.account_id AND m.article_id = i.article_id WHERE i.account_id = ?1",
-    );
-    let mut args: Vec<Value> = Vec::new();
-    if let Some(q) = filter
-        .query
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-    {
-        args.push(Value::Text(q.to_lowercase()));
-        let n = args.len() + 1;
-        sql.push_str(&format!(
-            " AND (instr(lower(i.title), ?{n}) > 0 OR instr(lower(i.author), ?{n}) > 0)"
-        ));
-    }
-    if let Some(from) = filter.from {
-        args.push(Value::Integer(from));
-        sql.push_str(&format!(" AND m.update_time >= ?{}", args.len() + 1));
-    }
-    if let Some(to) = filter.to {
-        args.push(Value::Integer(to));
-        sql.push_str(&format!(" AND m.update_time < ?{}", args.len() + 1));
-    }
-    (sql, args)
-}
-
-/// One window of the filtered list (newest first) and the total it is a window of.
+/// One window of the filtered list (newest first) and the total it is a window of. Reads the
+/// account's in-memory search copy (rebuilt when the index changed), then the window's rows.
 pub fn search(
     store: &Store,
     account: AccountId,
@@ -411,30 +383,91 @@ pub fn search(
     offset: u32,
     limit: u32,
 ) -> Result<(u32, Vec<ArticleRow>), CoreError> {
-    let (from_where, args) = filter_sql(filter);
     let conn = store.conn();
-    let mut all: Vec<rusqlite::types::Value> = vec![account.into()];
-    all.extend(args);
+    let snapshot = store
+        .search_cache()
+        .snapshot(&conn, account)
+        .map_err(store.err("cannot search the index"))?;
+    let query = crate::search::fold(filter.query.as_deref().unwrap_or("").trim());
+    let found = snapshot.find(
+        &query,
+        filter.from,
+        filter.to,
+        offset as usize,
+        limit.min(500) as usize,
+    );
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT i.article_id, i.idx, m.item_count, i.title, i.author, i.digest, i.url, m.update_time, i.is_deleted
+             FROM items i JOIN messages m ON m.account_id = i.account_id AND m.article_id = i.article_id
+             WHERE i.rowid = ?1",
+        )
+        .map_err(store.err("cannot search the index"))?;
+    let mut rows = Vec::with_capacity(found.rowids.len());
+    for rowid in found.rowids {
+        // The copy was taken under this same lock at the current revision: every row exists.
+        let row = stmt
+            .query_row([rowid], row_to_article)
+            .map_err(store.err("cannot search the index"))?;
+        rows.push(row);
+    }
+    Ok((found.total, rows))
+}
+
+/// The same answer as [`search`] by a full SQL scan (`instr` on every title and author; ASCII
+/// case-insensitive only): the reference the in-memory search is checked and measured against.
+#[doc(hidden)]
+pub fn search_by_scan(
+    store: &Store,
+    account: AccountId,
+    filter: &ArticleFilter,
+    offset: u32,
+    limit: u32,
+) -> Result<(u32, Vec<ArticleRow>), CoreError> {
+    use rusqlite::types::Value;
+    let mut from_where = String::from(
+        " FROM items i JOIN messages m ON m.account_id = i.account_id AND m.article_id = i.article_id WHERE i.account_id = ?1",
+    );
+    let mut args: Vec<Value> = vec![account.into()];
+    if let Some(q) = filter
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
+        args.push(Value::Text(q.to_lowercase()));
+        let n = args.len();
+        from_where.push_str(&format!(
+            " AND (instr(lower(i.title), ?{n}) > 0 OR instr(lower(i.author), ?{n}) > 0)"
+        ));
+    }
+    if let Some(from) = filter.from {
+        args.push(Value::Integer(from));
+        from_where.push_str(&format!(" AND m.update_time >= ?{}", args.len()));
+    }
+    if let Some(to) = filter.to {
+        args.push(Value::Integer(to));
+        from_where.push_str(&format!(" AND m.update_time < ?{}", args.len()));
+    }
+    let conn = store.conn();
     let total: i64 = conn
         .query_row(
             &format!("SELECT count(*){from_where}"),
-            rusqlite::params_from_iter(all.iter()),
+            rusqlite::params_from_iter(args.iter()),
             |r| r.get(0),
         )
         .map_err(store.err("cannot search the index"))?;
     let sql = format!(
         "SELECT i.article_id, i.idx, m.item_count, i.title, i.author, i.digest, i.url, m.update_time, i.is_deleted{from_where}
-         ORDER BY m.update_time DESC, i.article_id, i.idx LIMIT {} OFFSET {}",
-        limit.min(500),
-        offset
+         ORDER BY m.update_time DESC, i.article_id, i.idx LIMIT {} OFFSET {offset}",
+        limit.min(500)
     );
     let mut stmt = conn
         .prepare(&sql)
         .map_err(store.err("cannot search the index"))?;
     let rows = stmt
-        .query_map(rusqlite::params_from_iter(all.iter()), row_to_article)
-        .map_err(store.err("cannot search the index"))?;
-    let rows = rows
+        .query_map(rusqlite::params_from_iter(args.iter()), row_to_article)
+        .map_err(store.err("cannot search the index"))?
         .collect::<Result<_, _>>()
         .map_err(store.err("cannot search the index"))?;
     Ok((total as u32, rows))

@@ -19,6 +19,8 @@ pub mod observations;
 pub mod plan;
 pub mod queue;
 mod recheck;
+pub mod rules;
+mod search;
 pub mod settle;
 pub mod store;
 pub mod tickets;

@@ -25,7 +25,7 @@ use crate::store::Store;
 pub use crate::ids::PlanId;
 
 /// What the user ticked in the list.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
     rename_all = "camelCase",
     rename_all_fields = "camelCase",
@@ -78,6 +78,38 @@ pub struct Plan {
     pub quota_limit: Option<u32>,
     /// Quota days the plan needs (today counts as the first), when the quota could be read.
     pub days_needed: Option<u32>,
+    /// Messages this plan deletes item by item down to the last live item: each could go as
+    /// one whole-message request instead. Offered in the review, never done silently.
+    pub mergeable: Vec<Mergeable>,
+}
+
+/// A message whose every live item the plan deletes one request at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Mergeable {
+    pub article_id: String,
+    /// The requests the plan spends on it now (one per item); merged, it spends one.
+    pub requests: u32,
+}
+
+/// The messages of `targets` whose item requests cover every live item (two or more).
+fn mergeable(targets: &[PlanTarget], live_counts: &BTreeMap<String, usize>) -> Vec<Mergeable> {
+    let mut per_message: BTreeMap<&str, u32> = BTreeMap::new();
+    for t in targets.iter().filter(|t| t.index.is_some()) {
+        *per_message.entry(&t.article_id).or_default() += 1;
+    }
+    let mut out: Vec<Mergeable> = per_message
+        .into_iter()
+        .filter(|(id, n)| *n >= 2 && live_counts.get(*id) == Some(&(*n as usize)))
+        .map(|(id, n)| Mergeable {
+            article_id: id.to_string(),
+            requests: n,
+        })
+        .collect();
+    // In the plan's order (newest first).
+    out.sort_by_key(|m| targets.iter().position(|t| t.article_id == m.article_id));
+    out
 }
 
 /// Today's remaining quota first, then whole days of `limit`.
@@ -146,6 +178,7 @@ pub async fn create(
         }
     }
     let mut targets = Vec::new();
+    let mut live_counts: BTreeMap<String, usize> = BTreeMap::new();
     for (article_id, which) in &chosen {
         refuse_done(store, account, article_id, which.as_ref())?;
         let items = index::message_items(store, account, article_id)?;
@@ -155,6 +188,7 @@ pub async fn create(
             )));
         }
         let live: Vec<ArticleRow> = items.iter().filter(|i| !i.is_deleted).cloned().collect();
+        live_counts.insert(article_id.clone(), live.len());
         let publish_time = items[0].publish_time;
         match which {
             None => {
@@ -250,7 +284,6 @@ pub async fn create(
         nonce,
         phrase,
         requests: targets.len() as u32,
-        targets,
         articles,
         quota_remain: quota.as_ref().map(|q| q.quota.remain),
         quota_limit: quota.as_ref().map(|q| q.quota.daily_limit),
@@ -263,6 +296,8 @@ pub async fn create(
                 .as_ref()
                 .map(|q| (q.quota.remain, q.quota.daily_limit)),
         ),
+        mergeable: mergeable(&targets, &live_counts),
+        targets,
     })
 }
 

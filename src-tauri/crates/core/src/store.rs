@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::CoreError;
 
-const SCHEMA_VERSION: i32 = 5;
+const SCHEMA_VERSION: i32 = 6;
 
 const SCHEMA: &str = r#"
 CREATE TABLE accounts (
@@ -129,12 +129,21 @@ const MIGRATIONS: &[&str] = &[
          detail     TEXT NOT NULL,
          PRIMARY KEY (account_id, kind)
      );",
+    // 5 -> 6: one revision number for everything search reads; its in-memory copies are
+    // used only while it holds (any writer, any process, bumps it).
+    "CREATE TABLE search_rev (n INTEGER NOT NULL);
+     INSERT INTO search_rev VALUES (1);
+     CREATE TRIGGER search_rev_item_add AFTER INSERT ON items BEGIN UPDATE search_rev SET n = n + 1; END;
+     CREATE TRIGGER search_rev_item_change AFTER UPDATE ON items BEGIN UPDATE search_rev SET n = n + 1; END;
+     CREATE TRIGGER search_rev_item_drop AFTER DELETE ON items BEGIN UPDATE search_rev SET n = n + 1; END;
+     CREATE TRIGGER search_rev_message_change AFTER UPDATE OF update_time ON messages BEGIN UPDATE search_rev SET n = n + 1; END;",
 ];
 
 /// One database file. Operations are short; a mutex serialises them.
 pub struct Store {
     path: PathBuf,
     conn: Mutex<Connection>,
+    search: crate::search::Cache,
 }
 
 impl std::fmt::Debug for Store {
@@ -163,6 +172,7 @@ impl Store {
         let store = Self {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            search: crate::search::Cache::default(),
         };
         store.prepare()?;
         Ok(store)
@@ -228,6 +238,10 @@ impl Store {
     /// The connection, for the modules of this crate.
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn search_cache(&self) -> &crate::search::Cache {
+        &self.search
     }
 
     /// Maps a rusqlite error of this store into a [`CoreError`].

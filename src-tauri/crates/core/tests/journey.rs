@@ -261,6 +261,93 @@ async fn search_finds_chinese_substrings_and_authors_and_filters_dates_without_a
 }
 
 #[tokio::test]
+async fn the_in_memory_search_answers_exactly_what_a_full_scan_answers_and_never_a_stale_list() {
+    let w = world(120).await;
+    let id = synced_account(&w, SecretStorage::Keyring).await.0;
+    let store = w.accounts.store();
+    let all = index::search_by_scan(store, id, &ArticleFilter::default(), 0, 500)
+        .unwrap()
+        .1;
+    let mid = all[all.len() / 2].publish_time;
+    // One- to many-character Chinese and Latin pieces of real titles and authors, with and
+    // without dates, and windows past the first.
+    let mut queries: Vec<String> = vec!["".into(), "不存在的标题".into(), "A".into(), "e".into()];
+    for r in all.iter().step_by(17) {
+        let chars: Vec<char> = r.title.chars().collect();
+        for len in [1, 2, 3, 5] {
+            queries.push(chars.iter().skip(1).take(len).collect());
+        }
+        queries.push(r.author.clone());
+    }
+    let mut compared = 0;
+    for q in &queries {
+        for (from, to) in [
+            (None, None),
+            (Some(mid), None),
+            (None, Some(mid)),
+            (Some(mid - 86_400 * 30), Some(mid + 1)),
+        ] {
+            let filter = ArticleFilter {
+                query: Some(q.clone()),
+                from,
+                to,
+            };
+            for (offset, limit) in [(0, 100), (3, 7)] {
+                let fast = index::search(store, id, &filter, offset, limit).unwrap();
+                let scan = index::search_by_scan(store, id, &filter, offset, limit).unwrap();
+                assert_eq!(
+                    fast, scan,
+                    "query {q:?} from {from:?} to {to:?} window {offset}+{limit}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 200, "{compared}");
+
+    // A change to the index, made by another connection (another process) as much as by this
+    // one, is seen by the next search.
+    let target = &all[0];
+    let filter = ArticleFilter {
+        query: Some(target.title.clone()),
+        ..Default::default()
+    };
+    let before = index::search(store, id, &filter, 0, 10).unwrap().1;
+    assert!(
+        before
+            .iter()
+            .any(|r| r.article_id == target.article_id && !r.is_deleted)
+    );
+    let other = rusqlite::Connection::open(store.path()).unwrap();
+    other
+        .execute(
+            "UPDATE items SET title = 'renamed elsewhere', is_deleted = 1 WHERE article_id = ?1 AND idx = ?2",
+            rusqlite::params![target.article_id, target.index],
+        )
+        .unwrap();
+    let gone = index::search(store, id, &filter, 0, 10).unwrap().1;
+    assert!(
+        !gone
+            .iter()
+            .any(|r| r.article_id == target.article_id && r.index == target.index)
+    );
+    let renamed = index::search(
+        store,
+        id,
+        &ArticleFilter {
+            query: Some("RENAMED else".into()),
+            ..Default::default()
+        },
+        0,
+        10,
+    )
+    .unwrap()
+    .1;
+    assert_eq!(renamed.len(), 1);
+    assert!(renamed[0].is_deleted);
+}
+
+#[tokio::test]
 async fn one_item_goes_only_after_both_confirmations_and_the_plan_is_single_use() {
     let w = world(30).await;
     let id = synced_account(&w, SecretStorage::Keyring).await.0;
