@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 37] = [
+const COMMANDS: [&str; 38] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -19,6 +19,7 @@ const COMMANDS: [&str; 37] = [
     "sync_articles",
     "cancel_sync",
     "list_articles",
+    "select_matching",
     "open_article",
     "plan_deletion",
     "cancel_plan",

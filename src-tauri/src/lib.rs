@@ -53,6 +53,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             articles::sync_articles,
             articles::cancel_sync,
             articles::list_articles,
+            articles::select_matching,
             articles::open_article,
             deletions::plan_deletion,
             deletions::cancel_plan,

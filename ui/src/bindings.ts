@@ -45,6 +45,11 @@ export const commands = {
 	cancelSync: (id: AccountId) => __TAURI_INVOKE<void>("cancel_sync", { id }),
 	/**  One window of the filtered list; no API call. */
 	listArticles: (id: AccountId, filter: FilterInput, offset: number, limit: number) => typedError<ArticlePage, AppError>(__TAURI_INVOKE("list_articles", { id, filter, offset, limit })),
+	/**
+	 *  Every live article matching the filter, as the fewest delete requests, with the quota days
+	 *  they need (reads `quota/get`, cached a minute; nothing is planned or sent).
+	 */
+	selectMatching: (id: AccountId, filter: FilterInput) => typedError<MatchSelection, AppError>(__TAURI_INVOKE("select_matching", { id, filter })),
 	/**  Opens an article in the system browser; its HTML is never rendered inside the app. */
 	openArticle: (url: string) => typedError<null, AppError>(__TAURI_INVOKE("open_article", { url })),
 	planDeletion: (id: AccountId, selection: Selection[]) => typedError<Plan, AppError>(__TAURI_INVOKE("plan_deletion", { id, selection })),
@@ -398,6 +403,31 @@ export type ListQuota = {
 	dailyLimit: number,
 };
 
+export type MatchSelection = {
+	/**  Whole messages first, in list order, then single items. */
+	picks: Pick[],
+	/**  Live articles selected. */
+	articles: number,
+	/**  Delete requests they need (a whole message is one). */
+	requests: number,
+	/**  Messages taken whole because every live item matched. */
+	wholeMessages: number,
+	/**  Live articles that matched in all; more than `articles` when the cap was reached. */
+	matched: number,
+	/**  The cap stopped the selection (at a message boundary). */
+	capped: boolean,
+	cap: number,
+	/**  Quota days the requests need, when the quota could be read. */
+	daysNeeded: number | null,
+};
+
+/**  A message whose every live item the plan deletes one request at a time. */
+export type Mergeable = {
+	articleId: string,
+	/**  The requests the plan spends on it now (one per item); merged, it spends one. */
+	requests: number,
+};
+
 export type Observation = {
 	accountId: AccountId,
 	behaviour: Behaviour,
@@ -427,6 +457,12 @@ export type Outcome =
 /**  Not reached because the run stopped. */
 "notRun";
 
+/**  One request of a rule's selection, with the live articles it removes. */
+export type Pick = {
+	selection: Selection,
+	articles: number,
+};
+
 export type Plan = {
 	id: PlanId,
 	accountId: AccountId,
@@ -442,6 +478,11 @@ export type Plan = {
 	quotaLimit: number | null,
 	/**  Quota days the plan needs (today counts as the first), when the quota could be read. */
 	daysNeeded: number | null,
+	/**
+	 *  Messages this plan deletes item by item down to the last live item: each could go as
+	 *  one whole-message request instead. Offered in the review, never done silently.
+	 */
+	mergeable: Mergeable[],
 };
 
 /**  A deletion plan's row id. */

@@ -2,6 +2,7 @@
 
 use retract_core::accounts::AccountId;
 use retract_core::index::{self, ArticleFilter, ArticleRow, SyncProgress, SyncReport};
+use retract_core::rules::{self, MatchSelection};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::{AppHandle, State};
@@ -29,6 +30,16 @@ pub struct FilterInput {
     pub from: Option<i64>,
     /// Unix seconds, exclusive.
     pub to: Option<i64>,
+}
+
+impl From<FilterInput> for ArticleFilter {
+    fn from(f: FilterInput) -> Self {
+        Self {
+            query: f.query,
+            from: f.from,
+            to: f.to,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Type)]
@@ -111,11 +122,7 @@ pub async fn list_articles(
     limit: u32,
 ) -> Result<ArticlePage, AppError> {
     let accounts = state.accounts()?;
-    let filter = ArticleFilter {
-        query: filter.query,
-        from: filter.from,
-        to: filter.to,
-    };
+    let filter = ArticleFilter::from(filter);
     super::in_background(move || {
         let (total, rows) = index::search(accounts.store(), id, &filter, offset, limit)?;
         Ok(ArticlePage {
@@ -125,6 +132,20 @@ pub async fn list_articles(
         })
     })
     .await
+}
+
+/// Every live article matching the filter, as the fewest delete requests, with the quota days
+/// they need (reads `quota/get`, cached a minute; nothing is planned or sent).
+#[tauri::command]
+#[specta::specta]
+pub async fn select_matching(
+    state: State<'_, AppState>,
+    id: AccountId,
+    filter: FilterInput,
+) -> Result<MatchSelection, AppError> {
+    let accounts = state.accounts()?;
+    let api = super::account_api(&state, id).await?;
+    Ok(rules::select_matching(&api, accounts.store(), id, &filter.into()).await?)
 }
 
 /// Opens an article in the system browser; its HTML is never rendered inside the app.

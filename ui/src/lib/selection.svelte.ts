@@ -2,7 +2,7 @@
 // choice that absorbs the items of that message). Kept out of the component so its rules are
 // tested on their own.
 import { SvelteMap } from "svelte/reactivity";
-import type { ArticleRow, Selection } from "../bindings";
+import type { ArticleRow, Pick, Selection } from "../bindings";
 
 const key = (r: { articleId: string; index: number }) => `${r.articleId}#${r.index}`;
 
@@ -39,6 +39,21 @@ export class ArticleSelection {
     }
     this.#wholes.set(row.articleId, row.itemCount);
     for (const k of [...this.#items.keys()]) if (k.startsWith(`${row.articleId}#`)) this.#items.delete(k);
+  }
+
+  /** Chooses a whole message of `articles` live articles (absorbing its single items). */
+  chooseWhole(articleId: string, articles: number): void {
+    this.#wholes.set(articleId, articles);
+    for (const k of [...this.#items.keys()]) if (k.startsWith(`${articleId}#`)) this.#items.delete(k);
+  }
+
+  /** Replaces the selection with a rule's picks (as `select_matching` returns them). */
+  replaceWith(picks: Pick[]): void {
+    this.clear();
+    for (const p of picks) {
+      if (p.selection.kind === "wholeMessage") this.chooseWhole(p.selection.articleId, p.articles);
+      else this.#items.set(key(p.selection), { articleId: p.selection.articleId, index: p.selection.index });
+    }
   }
 
   clear(): void {

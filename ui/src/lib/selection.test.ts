@@ -31,6 +31,24 @@ describe("the article selection", () => {
     expect(s.toSelections()).toEqual([]);
   });
 
+  it("takes a rule's picks in place of what was ticked, whole messages counting their live articles", () => {
+    const s = new ArticleSelection();
+    s.toggleItem(row("Z", 1, 1));
+    s.replaceWith([
+      { selection: { kind: "wholeMessage", articleId: "A" }, articles: 2 },
+      { selection: { kind: "item", articleId: "B", index: 3 }, articles: 1 },
+    ]);
+    expect(s.counts).toEqual({ articles: 3, requests: 2 });
+    expect(s.isSelected(row("Z", 1, 1))).toBe(false);
+    expect(s.isWhole("A")).toBe(true);
+    expect(s.toSelections()).toEqual([
+      { kind: "wholeMessage", articleId: "A" },
+      { kind: "item", articleId: "B", index: 3 },
+    ]);
+    s.chooseWhole("B", 4);
+    expect(s.counts).toEqual({ articles: 6, requests: 2 });
+  });
+
   it("never ticks an article that is already deleted", () => {
     const s = new ArticleSelection();
     s.toggleItem(row("A", 1, 1, true));

@@ -22,7 +22,7 @@ pub const MATCH_CAP: u32 = 500;
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MatchSelection {
     /// Whole messages first, in list order, then single items.
-    pub selections: Vec<Selection>,
+    pub picks: Vec<Pick>,
     /// Live articles selected.
     pub articles: u32,
     /// Delete requests they need (a whole message is one).
@@ -36,6 +36,22 @@ pub struct MatchSelection {
     pub cap: u32,
     /// Quota days the requests need, when the quota could be read.
     pub days_needed: Option<u32>,
+}
+
+/// One request of a rule's selection, with the live articles it removes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Pick {
+    pub selection: Selection,
+    pub articles: u32,
+}
+
+impl MatchSelection {
+    /// What `plan::create` takes.
+    pub fn selections(&self) -> Vec<Selection> {
+        self.picks.iter().map(|p| p.selection.clone()).collect()
+    }
 }
 
 /// Every live article matching `filter`, as selections.
@@ -84,13 +100,19 @@ pub fn matching(
         }
         articles += count;
         if m.live >= 2 && count == m.live {
-            wholes.push(Selection::WholeMessage {
-                article_id: m.article_id,
+            wholes.push(Pick {
+                selection: Selection::WholeMessage {
+                    article_id: m.article_id,
+                },
+                articles: count,
             });
         } else {
-            items.extend(m.matched.into_iter().map(|index| Selection::Item {
-                article_id: m.article_id.clone(),
-                index,
+            items.extend(m.matched.into_iter().map(|index| Pick {
+                selection: Selection::Item {
+                    article_id: m.article_id.clone(),
+                    index,
+                },
+                articles: 1,
             }));
         }
     }
@@ -98,7 +120,7 @@ pub fn matching(
     let requests = whole_messages + items.len() as u32;
     wholes.extend(items);
     Ok(MatchSelection {
-        selections: wholes,
+        picks: wholes,
         articles,
         requests,
         whole_messages,

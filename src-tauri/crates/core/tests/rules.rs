@@ -62,7 +62,7 @@ async fn a_rule_selects_whole_messages_where_every_live_item_matches_and_items_e
     assert!(!chosen.capped);
     assert_eq!(chosen.days_needed, Some(1), "3 requests fit today's 10");
     assert_eq!(
-        chosen.selections[0],
+        chosen.selections()[0],
         Selection::WholeMessage {
             article_id: whole.article_id.clone()
         }
@@ -77,12 +77,16 @@ async fn a_rule_selects_whole_messages_where_every_live_item_matches_and_items_e
             index: 1,
         },
     ] {
-        assert!(chosen.selections.contains(&item), "{item:?}");
+        assert!(chosen.selections().contains(&item), "{item:?}");
     }
-    assert_eq!(chosen.selections.len(), 3);
+    assert_eq!(chosen.picks.len(), 3);
+    assert_eq!(
+        chosen.picks[0].articles, n,
+        "a whole message counts its live items"
+    );
 
     // The selection plans as it says: 3 requests for n + 2 articles.
-    let planned = plan::create(&api, w.store(), id, &chosen.selections)
+    let planned = plan::create(&api, w.store(), id, &chosen.selections())
         .await
         .unwrap();
     assert_eq!((planned.requests, planned.articles), (3, n + 2));
