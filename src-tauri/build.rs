@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 38] = [
+const COMMANDS: [&str; 39] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -20,6 +20,7 @@ const COMMANDS: [&str; 38] = [
     "cancel_sync",
     "list_articles",
     "select_matching",
+    "find_links",
     "open_article",
     "plan_deletion",
     "cancel_plan",

@@ -54,6 +54,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             articles::cancel_sync,
             articles::list_articles,
             articles::select_matching,
+            articles::find_links,
             articles::open_article,
             deletions::plan_deletion,
             deletions::cancel_plan,

@@ -1,6 +1,7 @@
 // Operator power in the real window: select every article a search matches (whole messages
 // where every live item matches) with its cost stated first, and the review's offer to merge
-// item-by-item requests into one whole-message request.
+// item-by-item requests into one whole-message request; find articles by pasted links, short
+// ones resolved through their pages.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Key } from "selenium-webdriver";
@@ -107,5 +108,58 @@ describe("selecting by rule and spending less quota", () => {
     assert.equal(deletes.length, 1, "one request for the whole message");
     assert.equal(deletes[0].article_id, c.id);
     assert.ok(!deletes[0].index, `a whole-message delete carries no position: ${JSON.stringify(deletes[0])}`);
+  });
+});
+
+describe("finding articles by pasted links", () => {
+  let world;
+  let driver;
+
+  before(async () => {
+    // The index holds long links; the operator pastes short ones too.
+    world = await appWithAccount(40, { quirks: { long_urls: true } });
+    driver = world.driver;
+  });
+
+  after(async () => world?.close());
+
+  it("resolves a short link through its page, reads a long one in any dress, and says why the rest are not found", async () => {
+    const links = await world.sim.links();
+    const [first, second] = [links[links.length - 1], links[links.length - 3]];
+    const biz = new URL(second.long).searchParams.get("__biz");
+    const text = [
+      "请下线以下文章：",
+      `1. ${first.short}?scene=1#rd`,
+      `2. ${second.long.replace("http://", "https://").replaceAll("&", "&amp;")}`,
+      "3. https://example.com/not-wechat",
+      `4. http://mp.weixin.qq.com/s?__biz=${encodeURIComponent(biz)}&mid=2650999999&idx=1&sn=00#rd`,
+    ].join("\n");
+    await world.sim.requests();
+    const before = (await world.sim.requests()).length;
+
+    await (await find(driver, "paste-links")).click();
+    // Line by line, as typed or pasted (a "\n" inside sendKeys is not a key press in WebKit).
+    const lines = text.split("\n");
+    await (await find(driver, "links-input")).sendKeys(...lines.flatMap((line, i) => (i === 0 ? [line] : [Key.ENTER, line])));
+    await (await find(driver, "links-find")).click();
+    const summary = await attr(driver, "links-summary", "data-found", "2");
+    assert.equal(await summary.getAttribute("data-total"), "4");
+    const outcomes = await Promise.all((await driver.findElements(byTestId("link-result"))).map((r) => r.getAttribute("data-outcome")));
+    assert.deepEqual(outcomes, ["found", "found", "notAnArticleLink", "notInIndex"]);
+    await find(driver, "links-sync-hint");
+    const pages = (await world.sim.requests()).slice(before).map((r) => r.path);
+    assert.deepEqual(pages, [`/s/${first.short.split("/s/")[1]}`], "one page read, for the short link the index does not hold");
+    await shootBoth(driver, "paste-links");
+
+    await (await find(driver, "links-select")).click();
+    await attr(driver, "selection-count", "data-requests", "2");
+    await (await find(driver, "delete-button")).click();
+    await find(driver, "confirm-step1");
+    const targets = await Promise.all(
+      (await driver.findElements(byTestId("confirm-target"))).map(async (t) => `${await t.getAttribute("data-article-id")}#${await t.getAttribute("data-index")}`),
+    );
+    assert.deepEqual(targets.sort(), [`${first.article_id}#${first.idx}`, `${second.article_id}#${second.idx}`].sort(), "exactly the two linked articles, item by item");
+    await (await find(driver, "confirm-step1-cancel")).click();
+    assert.equal(await world.sim.count(DELETE), 0, "finding and reviewing sends no delete");
   });
 });

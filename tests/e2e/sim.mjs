@@ -37,6 +37,10 @@ export async function startSim(articles = 120) {
     async count(path) {
       return (await this.requests()).filter((r) => r.path === path).length;
     },
+    /** Every item's short and long link: `{appid, article_id, idx, short, long}`. */
+    async links() {
+      return (await fetch(`${base}/_sim/links`)).json();
+    },
     configure: (settings) => post("/_sim/configure", { appid: DEMO_APPID, ...settings }),
     fault: (path, fault, times = 1) => post("/_sim/fault", { path, fault, times }),
     stop() {

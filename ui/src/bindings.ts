@@ -50,6 +50,11 @@ export const commands = {
 	 *  they need (reads `quota/get`, cached a minute; nothing is planned or sent).
 	 */
 	selectMatching: (id: AccountId, filter: FilterInput) => typedError<MatchSelection, AppError>(__TAURI_INVOKE("select_matching", { id, filter })),
+	/**
+	 *  Finds pasted article links in the index (reads the pages of short links it does not hold as
+	 *  such); selects nothing itself: the window ticks what was found.
+	 */
+	findLinks: (id: AccountId, text: string) => typedError<LinkReport, AppError>(__TAURI_INVOKE("find_links", { id, text })),
 	/**  Opens an article in the system browser; its HTML is never rendered inside the app. */
 	openArticle: (url: string) => typedError<null, AppError>(__TAURI_INVOKE("open_article", { url })),
 	planDeletion: (id: AccountId, selection: Selection[]) => typedError<Plan, AppError>(__TAURI_INVOKE("plan_deletion", { id, selection })),
@@ -396,6 +401,62 @@ export type KeyringReport = {
 	readBack: boolean,
 	deleted: boolean,
 	error: AppError | null,
+};
+
+export type LinkMatch = {
+	/**  The link as pasted (at most 300 characters). */
+	link: string,
+	outcome: LinkOutcome,
+	articleId: string | null,
+	index: number | null,
+	title: string | null,
+	/**  The other Retract account that holds it. */
+	account: string | null,
+	/**  Found by reading the short link's page. */
+	resolved: boolean,
+	/**  Why a page could not be read. */
+	detail: string | null,
+};
+
+/**  What became of one pasted link. */
+export type LinkOutcome = 
+/**  In this account's index, live: selected. */
+"found" | 
+/**  In this account's index, already deleted. */
+"alreadyDeleted" | 
+/**  The same article as an earlier link. */
+"repeated" | 
+/**  In the index of another account of this Retract (named in `account`). */
+"otherAccount" | 
+/**  Its `__biz` is not this account's: another Official Account, not in Retract. */
+"foreignAccount" | 
+/**
+ *  This account's link shape, not in the index: published after the last sync, or
+ *  mass-sent (群发), which the API can neither list nor delete.
+ */
+"notInIndex" | 
+/**
+ *  `__biz`, `mid` and `idx` match an indexed article but the signature (`sn`) differs:
+ *  not selected, so nothing is deleted on a guess.
+ */
+"mismatch" | 
+/**  Its page says the publisher deleted it, or it was taken down. */
+"goneOnWechat" | 
+/**  A short link whose page could not be read or did not say which article it is. */
+"unresolved" | 
+/**  Too many short links in one paste: this one was not looked up. */
+"notLookedUp" | 
+/**  An article link without the parts that name the article. */
+"incomplete" | 
+/**  Not a link to a WeChat article. */
+"notAnArticleLink";
+
+export type LinkReport = {
+	links: LinkMatch[],
+	/**  Links found live in this account: what the paste selects. */
+	found: number,
+	/**  More links were pasted than [`LINKS_CAP`]; the rest were not read. */
+	truncated: boolean,
 };
 
 export type ListQuota = {

@@ -2,7 +2,7 @@
 
 use retract_core::accounts::AccountId;
 use retract_core::index::{self, ArticleFilter, ArticleRow, SyncProgress, SyncReport};
-use retract_core::rules::{self, MatchSelection};
+use retract_core::rules::{self, LinkReport, MatchSelection};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::{AppHandle, State};
@@ -146,6 +146,26 @@ pub async fn select_matching(
     let accounts = state.accounts()?;
     let api = super::account_api(&state, id).await?;
     Ok(rules::select_matching(&api, accounts.store(), id, &filter.into()).await?)
+}
+
+/// Finds pasted article links in the index (reads the pages of short links it does not hold as
+/// such); selects nothing itself: the window ticks what was found.
+#[tauri::command]
+#[specta::specta]
+pub async fn find_links(
+    state: State<'_, AppState>,
+    id: AccountId,
+    text: String,
+) -> Result<LinkReport, AppError> {
+    if text.len() > 256 * 1024 {
+        return Err(AppError::from(retract_core::CoreError::Invalid(
+            "the pasted text is longer than 256 KiB; paste the links in parts".into(),
+        )));
+    }
+    let accounts = state.accounts()?;
+    let api = super::account_api(&state, id).await?;
+    let pages = accounts.pages_base(id)?;
+    Ok(rules::find_links(&api, accounts.store(), id, &text, &pages).await?)
 }
 
 /// Opens an article in the system browser; its HTML is never rendered inside the app.

@@ -130,3 +130,262 @@ pub fn matching(
         days_needed: None,
     })
 }
+
+/// At most this many links are read from one paste, and at most this many short links are
+/// resolved by reading their pages (one HTTPS request each).
+pub const LINKS_CAP: usize = 500;
+pub const RESOLVE_CAP: usize = 50;
+
+/// What became of one pasted link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum LinkOutcome {
+    /// In this account's index, live: selected.
+    Found,
+    /// In this account's index, already deleted.
+    AlreadyDeleted,
+    /// The same article as an earlier link.
+    Repeated,
+    /// In the index of another account of this Retract (named in `account`).
+    OtherAccount,
+    /// Its `__biz` is not this account's: another Official Account, not in Retract.
+    ForeignAccount,
+    /// This account's link shape, not in the index: published after the last sync, or
+    /// mass-sent (群发), which the API can neither list nor delete.
+    NotInIndex,
+    /// `__biz`, `mid` and `idx` match an indexed article but the signature (`sn`) differs:
+    /// not selected, so nothing is deleted on a guess.
+    Mismatch,
+    /// Its page says the publisher deleted it, or it was taken down.
+    GoneOnWechat,
+    /// A short link whose page could not be read or did not say which article it is.
+    Unresolved,
+    /// Too many short links in one paste: this one was not looked up.
+    NotLookedUp,
+    /// An article link without the parts that name the article.
+    Incomplete,
+    /// Not a link to a WeChat article.
+    NotAnArticleLink,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LinkMatch {
+    /// The link as pasted (at most 300 characters).
+    pub link: String,
+    pub outcome: LinkOutcome,
+    pub article_id: Option<String>,
+    pub index: Option<u32>,
+    pub title: Option<String>,
+    /// The other Retract account that holds it.
+    pub account: Option<String>,
+    /// Found by reading the short link's page.
+    pub resolved: bool,
+    /// Why a page could not be read.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LinkReport {
+    pub links: Vec<LinkMatch>,
+    /// Links found live in this account: what the paste selects.
+    pub found: u32,
+    /// More links were pasted than [`LINKS_CAP`]; the rest were not read.
+    pub truncated: bool,
+}
+
+struct Indexed {
+    account: AccountId,
+    account_name: String,
+    article_id: String,
+    idx: u32,
+    title: String,
+    deleted: bool,
+    sn: Option<String>,
+}
+
+/// Finds pasted links in the index. Reads the index, and the pages of short links the index
+/// does not hold as such (from `pages`: `https://mp.weixin.qq.com/`, the simulator in tests).
+pub async fn find_links(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+    text: &str,
+    pages: &url::Url,
+) -> Result<LinkReport, CoreError> {
+    use crate::links::{
+        LinkKey, LinkProblem, PageSays, link_candidates, parse_link, read_article_page,
+    };
+    use std::collections::HashSet;
+
+    let (by_key, own_biz) = index_links(store, account)?;
+    let candidates = link_candidates(text);
+    let truncated = candidates.len() > LINKS_CAP;
+    let mut seen: HashSet<(String, u32)> = HashSet::new();
+    let mut resolved_count = 0;
+    let mut links = Vec::new();
+    for raw in candidates.into_iter().take(LINKS_CAP) {
+        let mut m = LinkMatch {
+            link: raw.chars().take(300).collect(),
+            outcome: LinkOutcome::NotAnArticleLink,
+            article_id: None,
+            index: None,
+            title: None,
+            account: None,
+            resolved: false,
+            detail: None,
+        };
+        let parsed = match parse_link(&raw) {
+            Ok(p) => p,
+            Err(LinkProblem::NotAnArticle) => {
+                links.push(m);
+                continue;
+            }
+            Err(LinkProblem::Incomplete) => {
+                m.outcome = LinkOutcome::Incomplete;
+                links.push(m);
+                continue;
+            }
+        };
+        let mut key = parsed.key.clone();
+        let mut sn = parsed.sn.clone();
+        if matches!(key, LinkKey::Short(_)) && !by_key.contains_key(&key) {
+            if resolved_count >= RESOLVE_CAP {
+                m.outcome = LinkOutcome::NotLookedUp;
+                links.push(m);
+                continue;
+            }
+            resolved_count += 1;
+            let LinkKey::Short(id) = &key else {
+                unreachable!()
+            };
+            let page = pages
+                .join(&format!("s/{id}"))
+                .map_err(|e| CoreError::Invalid(format!("bad article page address: {e}")))?;
+            match api.client().fetch_page(page).await {
+                Ok(html) => match read_article_page(&html) {
+                    PageSays::Article(p) => {
+                        key = p.key;
+                        sn = p.sn;
+                        m.resolved = true;
+                    }
+                    PageSays::Gone => {
+                        m.outcome = LinkOutcome::GoneOnWechat;
+                        links.push(m);
+                        continue;
+                    }
+                    PageSays::Unclear => {
+                        m.outcome = LinkOutcome::Unresolved;
+                        m.detail = Some(
+                            "the page did not say which article it is (a verification page?)"
+                                .into(),
+                        );
+                        links.push(m);
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    m.outcome = LinkOutcome::Unresolved;
+                    m.detail = Some(e.to_string());
+                    links.push(m);
+                    continue;
+                }
+            }
+        }
+        let hits = by_key.get(&key).map(Vec::as_slice).unwrap_or(&[]);
+        let own = hits.iter().find(|h| h.account == account);
+        m.outcome = match (own, hits.first()) {
+            (Some(h), _) => {
+                m.article_id = Some(h.article_id.clone());
+                m.index = Some(h.idx);
+                m.title = Some(h.title.clone());
+                let signed_apart = matches!((&sn, &h.sn), (Some(a), Some(b)) if a != b);
+                if signed_apart {
+                    LinkOutcome::Mismatch
+                } else if h.deleted {
+                    LinkOutcome::AlreadyDeleted
+                } else if !seen.insert((h.article_id.clone(), h.idx)) {
+                    LinkOutcome::Repeated
+                } else {
+                    LinkOutcome::Found
+                }
+            }
+            (None, Some(h)) => {
+                m.account = Some(h.account_name.clone());
+                m.title = Some(h.title.clone());
+                LinkOutcome::OtherAccount
+            }
+            (None, None) => match &key {
+                LinkKey::Long { biz, .. } if !own_biz.is_empty() && !own_biz.contains(biz) => {
+                    LinkOutcome::ForeignAccount
+                }
+                _ => LinkOutcome::NotInIndex,
+            },
+        };
+        links.push(m);
+    }
+    let found = links
+        .iter()
+        .filter(|l| l.outcome == LinkOutcome::Found)
+        .count() as u32;
+    Ok(LinkReport {
+        links,
+        found,
+        truncated,
+    })
+}
+
+type LinkIndex = std::collections::HashMap<crate::links::LinkKey, Vec<Indexed>>;
+
+/// Every indexed article of every account by its link's key (this account's first in each
+/// list), and the `__biz` values of this account's long links.
+fn index_links(
+    store: &Store,
+    account: AccountId,
+) -> Result<(LinkIndex, std::collections::HashSet<String>), CoreError> {
+    use crate::links::{LinkKey, parse_link};
+    let conn = store.conn();
+    let mut stmt = conn
+        .prepare(
+            "SELECT i.account_id, a.name, i.article_id, i.idx, i.title, i.is_deleted, i.url
+             FROM items i JOIN accounts a ON a.id = i.account_id
+             ORDER BY i.account_id != ?1, i.account_id",
+        )
+        .map_err(store.err("cannot read the index"))?;
+    let rows = stmt
+        .query_map([account], |r| {
+            Ok((
+                Indexed {
+                    account: r.get(0)?,
+                    account_name: r.get(1)?,
+                    article_id: r.get(2)?,
+                    idx: r.get(3)?,
+                    title: r.get(4)?,
+                    deleted: r.get(5)?,
+                    sn: None,
+                },
+                r.get::<_, String>(6)?,
+            ))
+        })
+        .map_err(store.err("cannot read the index"))?;
+    let mut by_key = LinkIndex::new();
+    let mut own_biz = std::collections::HashSet::new();
+    for row in rows {
+        let (mut hit, url) = row.map_err(store.err("cannot read the index"))?;
+        let Ok(parsed) = parse_link(&url) else {
+            continue;
+        };
+        if let LinkKey::Long { biz, .. } = &parsed.key
+            && hit.account == account
+        {
+            own_biz.insert(biz.clone());
+        }
+        hit.sn = parsed.sn;
+        by_key.entry(parsed.key).or_default().push(hit);
+    }
+    Ok((by_key, own_biz))
+}

@@ -575,7 +575,9 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TABLE observations; ALTER TABLE accounts DROP COLUMN sync_cursor;
+            "DROP TRIGGER search_rev_item_add; DROP TRIGGER search_rev_item_change;
+             DROP TRIGGER search_rev_item_drop; DROP TRIGGER search_rev_message_change; DROP TABLE search_rev;
+             DROP TABLE observations; ALTER TABLE accounts DROP COLUMN sync_cursor;
              DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
              ALTER TABLE archive DROP COLUMN seq; ALTER TABLE accounts DROP COLUMN queue_paused_until;
              INSERT INTO audit (at, action, detail) VALUES (1, 'from_v1', '{}');
@@ -589,7 +591,11 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
     let version: i32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
+    let rev: i64 = conn
+        .query_row("SELECT n FROM search_rev", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rev, 1, "search's revision starts once");
     conn.execute("UPDATE accounts SET queue_paused_until = 1 WHERE 0", [])
         .unwrap();
     conn.execute("UPDATE archive SET seq = 1 WHERE 0", [])

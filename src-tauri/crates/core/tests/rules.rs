@@ -160,3 +160,118 @@ async fn the_review_offers_one_whole_message_request_for_every_live_item_selecte
     assert_eq!((merged.requests, merged.articles), (2, planned.articles));
     assert!(merged.mergeable.is_empty());
 }
+
+#[tokio::test]
+async fn pasted_links_are_found_in_either_shape_and_every_miss_says_why() {
+    use retract_core::rules::LinkOutcome as O;
+    let w = world(40).await;
+    // The index holds long links (what WeChat is believed to list); operators paste both.
+    w.sim.set_quirks(wechat_sim::Quirks {
+        long_urls: true,
+        ..Default::default()
+    });
+    let (id, api) = synced_account(&w, SecretStorage::Keyring).await;
+    let messages = w.sim.messages(DEMO_APPID);
+    let multi: Vec<_> = messages.iter().filter(|m| m.items.len() >= 2).collect();
+    let (a, b, c, d) = (&multi[0], &multi[1], &multi[2], &multi[3]);
+    // The publisher deleted c's first article on WeChat; the index does not know yet.
+    w.sim
+        .edit_message(DEMO_APPID, &c.article_id, |m| m.items[0].is_deleted = true);
+    let broken_page = d.items[0].url.rsplit('/').next().unwrap().to_string();
+    w.sim.inject(
+        &format!("/s/{broken_page}"),
+        wechat_sim::Fault::BadGateway,
+        1,
+    );
+    // Another account of this Retract holds one article.
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    conn.execute_batch(
+        "INSERT INTO accounts (id, name, appid, token_source, created_at) VALUES (99, '分公司服务号', 'wx0000000000000099', 'pasted', 0);
+         INSERT INTO messages (account_id, article_id, update_time, item_count) VALUES (99, 'other-msg', 1, 1);
+         INSERT INTO items (account_id, article_id, idx, title, author, digest, url) VALUES (99, 'other-msg', 1, '分公司的文章', '', '', 'https://mp.weixin.qq.com/s/OtherAccountArticle01');",
+    )
+    .unwrap();
+
+    let b2 = &b.items[1].long_url;
+    let biz = b2
+        .split("__biz=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let tracked = b2
+        .replace("http://", "https://")
+        .replace('&', "&amp;")
+        .replace("#rd", "&scene=21&sessionid=1700000000#wechat_redirect");
+    let text = format!(
+        "法务要求下线以下文章：\n\
+         1. {a1}?scene=1#rd\n\
+         2. “{tracked}”\n\
+         3. {b2_short}，\n\
+         4. {c1}\n\
+         5. {d1}\n\
+         6. https://mp.weixin.qq.com/s/OtherAccountArticle01\n\
+         7. http://mp.weixin.qq.com/s?__biz=MzkOTHERbiz==&mid=1&idx=1&sn=00#rd\n\
+         8. http://mp.weixin.qq.com/s?__biz={biz}&mid=2650999999&idx=1&sn=00#rd\n\
+         9. {b2_resigned}\n\
+         10. https://mp.weixin.qq.com/s/NoSuchArticle000000000\n\
+         11. https://example.com/not-wechat\n\
+         12. https://mp.weixin.qq.com/s?__biz={biz}&idx=1",
+        a1 = a.items[0].url,
+        b2_short = b.items[1].url,
+        c1 = c.items[0].url,
+        d1 = d.items[0].url,
+        b2_resigned = b2.replace("&sn=", "&sn=ff"),
+    );
+    w.sim.clear_log();
+    let report = rules::find_links(
+        &api,
+        w.store(),
+        id,
+        &text,
+        &url::Url::parse(&format!("{}/", w.sim.base_url())).unwrap(),
+    )
+    .await
+    .unwrap();
+    let outcomes: Vec<O> = report.links.iter().map(|l| l.outcome).collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            O::Found,            // short link, resolved through its page
+            O::Found,            // long link with &amp;, https, tracking, #wechat_redirect
+            O::Repeated,         // the same article again, short
+            O::GoneOnWechat,     // its page says the publisher deleted it
+            O::Unresolved,       // its page answered 502
+            O::OtherAccount,     // in another account's index
+            O::ForeignAccount,   // another __biz
+            O::NotInIndex,       // this __biz, a message the index does not have
+            O::Mismatch,         // this article's position, another signature
+            O::Unresolved,       // a short id with no article behind it
+            O::NotAnArticleLink, // not WeChat
+            O::Incomplete,       // no mid
+        ],
+        "{:#?}",
+        report.links
+    );
+    assert_eq!(report.found, 2);
+    assert!(report.links[0].resolved && !report.links[1].resolved);
+    assert_eq!(
+        (report.links[0].article_id.as_deref(), report.links[0].index),
+        (Some(a.article_id.as_str()), Some(1))
+    );
+    assert_eq!(
+        (report.links[1].article_id.as_deref(), report.links[1].index),
+        (Some(b.article_id.as_str()), Some(2))
+    );
+    assert_eq!(report.links[5].account.as_deref(), Some("分公司服务号"));
+    assert!(
+        report.links[4].detail.as_deref().unwrap().contains("502"),
+        "{:?}",
+        report.links[4].detail
+    );
+    // One page read per short link not in the index as such, and nothing else.
+    let paths: Vec<String> = w.sim.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths.len(), 5, "{paths:?}");
+    assert!(paths.iter().all(|p| p.starts_with("/s/")), "{paths:?}");
+}

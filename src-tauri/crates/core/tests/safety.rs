@@ -54,6 +54,7 @@ fn draw_world(rng: &mut Rng, n: usize) -> Quirks {
         second_delete_errcode: *rng.pick(&[None, Some(-1), Some(53600), Some(0)]),
         quota_get_unknown: rng.chance(30),
         quota_reset_hour: *rng.pick(&[0, 0, 5, 16]),
+        long_urls: rng.chance(50),
     }
 }
 

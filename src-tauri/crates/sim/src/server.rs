@@ -130,6 +130,7 @@ const SERVED: &[&str] = &[
 pub(crate) fn router(state: AppState) -> axum::Router {
     let control = axum::Router::new()
         .route("/_sim/requests", axum::routing::get(requests))
+        .route("/_sim/links", axum::routing::get(links))
         .route("/_sim/advance", axum::routing::post(advance))
         .route("/_sim/fault", axum::routing::post(inject))
         .route("/_sim/configure", axum::routing::post(configure));
@@ -172,6 +173,12 @@ async fn only_own_host(
 
 async fn requests(State(state): State<AppState>) -> impl IntoResponse {
     axum::Json(lock(&state.log).clone())
+}
+
+/// Every item's two links (short and long), for tests that paste links as operators do.
+async fn links(State(state): State<AppState>) -> impl IntoResponse {
+    let world = lock(&state.world);
+    axum::Json(world.links())
 }
 
 #[derive(Deserialize)]
@@ -359,7 +366,12 @@ async fn process(
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or_default().to_string();
     let raw_body = String::from_utf8_lossy(&body).into_owned();
-    let served = SERVED.contains(&path.as_str());
+    // A short link's public page (mp.weixin.qq.com in the real world).
+    let page = path
+        .strip_prefix("/s/")
+        .filter(|id| method == Method::GET && !id.is_empty())
+        .map(str::to_string);
+    let served = SERVED.contains(&path.as_str()) || page.is_some();
     lock(&state.log).push(LoggedRequest {
         method: method.to_string(),
         path: path.clone(),
@@ -416,6 +428,15 @@ async fn process(
                 .into_response();
         }
         _ => {}
+    }
+    if let Some(id) = page {
+        let html = lock(&state.world).article_page(&id);
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response();
     }
 
     let parsed: Value = if raw_body.trim().is_empty() {

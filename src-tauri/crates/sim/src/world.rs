@@ -81,6 +81,9 @@ pub struct Quirks {
     pub quota_get_unknown: bool,
     /// The quota day starts at this hour, Beijing time (default 0: midnight).
     pub quota_reset_hour: u8,
+    /// `batchget` and `getarticle` give each item's link in the long form
+    /// (`s?__biz=…&mid=…&idx=…&sn=…#rd`) instead of the short `s/<id>` one.
+    pub long_urls: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +92,10 @@ pub struct SimItem {
     pub author: String,
     pub digest: String,
     pub content: String,
+    /// The short link, `https://mp.weixin.qq.com/s/<id>`.
     pub url: String,
+    /// The same article's long link (`__biz`, `mid`, `idx`, `sn`), as its page names it.
+    pub long_url: String,
     pub is_deleted: bool,
     /// When a delete was applied (simulated seconds); `None` for items deleted by a test's
     /// edit, which show at once.
@@ -135,7 +141,7 @@ impl SimMessage {
                     "thumb_url": "",
                     "need_open_comment": 0,
                     "only_fans_can_comment": 0,
-                    "url": i.url,
+                    "url": if q.long_urls { &i.long_url } else { &i.url },
                     "is_deleted": i.shows_deleted(now, q.lag_secs),
                 })
             })
@@ -513,6 +519,58 @@ impl World {
         }
     }
 
+    /// `{appid, article_id, idx, short, long}` for every item of every account.
+    pub(crate) fn links(&self) -> Vec<Value> {
+        self.accounts
+            .iter()
+            .flat_map(|(appid, a)| {
+                a.messages.iter().flat_map(move |m| {
+                    m.items.iter().enumerate().map(move |(i, item)| {
+                        json!({"appid": appid, "article_id": m.article_id, "idx": i + 1, "short": item.url, "long": item.long_url})
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// The public page of a short link, as a browser without cookies gets it: the article's
+    /// long identity in `og:url` and script variables, or the notice that it was deleted.
+    /// **[unverified]**: the real page's shape is not documented.
+    pub(crate) fn article_page(&self, short_id: &str) -> String {
+        let suffix = format!("/s/{short_id}");
+        let item = self
+            .accounts
+            .values()
+            .flat_map(|a| a.messages.iter())
+            .flat_map(|m| m.items.iter())
+            .find(|i| i.url.ends_with(&suffix));
+        match item {
+            Some(i) if i.is_deleted => "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title></title></head><body><div class=\"weui-msg\"><h2 class=\"weui-msg__title\">该内容已被发布者删除</h2></div></body></html>".into(),
+            Some(i) => {
+                let escaped = i.long_url.replace('&', "&amp;");
+                // As the page's script has them: raw, not URL-decoded.
+                let query = i.long_url.split(['?', '#']).nth(1).unwrap_or_default();
+                let param = |name: &str| {
+                    query
+                        .split('&')
+                        .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                format!(
+                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\n<meta property=\"og:title\" content=\"{title}\" />\n<meta property=\"og:url\" content=\"{escaped}\" />\n</head><body><h1 id=\"activity-name\">{title}</h1>\n<script>var biz = \"{biz}\"||\"\";\nvar sn = \"{sn}\" || \"\";\nvar mid = \"{mid}\" || \"\";\nvar idx = \"{idx}\" || \"\";\nvar msg_link = \"{escaped}\";</script>\n{content}</body></html>",
+                    title = i.title,
+                    biz = param("__biz"),
+                    sn = param("sn"),
+                    mid = param("mid"),
+                    idx = param("idx"),
+                    content = i.content,
+                )
+            }
+            None => "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body><p class=\"weui-msg__desc\">参数错误</p></body></html>".into(),
+        }
+    }
+
     pub(crate) fn account_mut(&mut self, appid: &str) -> Option<&mut Account> {
         self.accounts.get_mut(appid)
     }
@@ -525,6 +583,29 @@ impl World {
             .copied()
             .unwrap_or(0)
     }
+}
+
+/// A long article link, derived from the account, the message and the short id (the random
+/// stream that makes the sample data is not touched, so the data stays as it was).
+pub fn long_link(appid: &str, serial: usize, idx: usize, short_id: &str) -> String {
+    let hash = |text: &str| {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+        })
+    };
+    // base64 of a ten-digit number, as real `__biz` values are; this one holds a '+'.
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = hash(appid);
+    let biz: String = (0..10)
+        .map(|k| ALPHABET[((b >> (k * 6)) & 63) as usize] as char)
+        .collect();
+    format!(
+        "http://mp.weixin.qq.com/s?__biz=Mz{biz}+A==&mid={}&idx={idx}&sn={:016x}{:016x}&chksm={:08x}#rd",
+        2_650_000_000u64 + serial as u64,
+        hash(short_id),
+        hash(&format!("{short_id}:sn")),
+        hash(&format!("{short_id}:chk")) as u32
+    )
 }
 
 impl Account {
@@ -541,14 +622,19 @@ impl Account {
                     update_time: now.saturating_sub(age) as i64,
                     items: sample_message(&mut rng, serial)
                         .into_iter()
-                        .map(|s| SimItem {
-                            url: format!("https://mp.weixin.qq.com/s/{}", rng.token(22)),
-                            title: s.title,
-                            author: s.author,
-                            digest: s.digest,
-                            content: s.content,
-                            is_deleted: false,
-                            deleted_at: None,
+                        .enumerate()
+                        .map(|(i, s)| {
+                            let id = rng.token(22);
+                            SimItem {
+                                long_url: long_link(&spec.appid, serial, i + 1, &id),
+                                url: format!("https://mp.weixin.qq.com/s/{id}"),
+                                title: s.title,
+                                author: s.author,
+                                digest: s.digest,
+                                content: s.content,
+                                is_deleted: false,
+                                deleted_at: None,
+                            }
                         })
                         .collect(),
                 }

@@ -92,6 +92,11 @@ impl Api {
         &self.tokens
     }
 
+    /// The HTTP client of this account (its proxy settings), for public pages.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Fetches (or reuses) a token: proves the credentials work without spending any API quota.
     pub async fn token(&self) -> Result<AccessToken, Error> {
         self.tokens.get(&self.client).await

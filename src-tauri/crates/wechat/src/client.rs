@@ -22,6 +22,8 @@ pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 pub const API_ANSWER_LIMIT: usize = 16 * 1024 * 1024;
 /// The largest answer read from a token endpoint or token service.
 pub const TOKEN_ANSWER_LIMIT: usize = 64 * 1024;
+/// The most read of a public article page (real ones are a few hundred KiB to a few MiB).
+pub const PAGE_LIMIT: usize = 8 * 1024 * 1024;
 
 /// How to reach the API. Built by the caller, checked by [`Client::new`].
 #[derive(Debug, Clone)]
@@ -201,6 +203,29 @@ impl Client {
         Ok(answer)
     }
 
+    /// Reads a public web page (an article page) as text: GET, no token, no cookies, no
+    /// redirects followed, at most [`PAGE_LIMIT`] bytes. Any status but 200 is an error.
+    pub async fn fetch_page(&self, url: Url) -> Result<String, Error> {
+        let log_path = format!("{}{}", url.host_str().unwrap_or_default(), url.path());
+        let http = if is_loopback(&url) {
+            &self.direct
+        } else {
+            &self.http
+        };
+        let started = std::time::Instant::now();
+        let mut response = http.get(url).send().await.map_err(Error::from_reqwest)?;
+        let status = response.status().as_u16();
+        let body = read_capped(&mut response, PAGE_LIMIT).await?;
+        tracing::info!(path = %log_path, status, bytes = body.len(), ms = started.elapsed().as_millis() as u64, "article page read");
+        if status != 200 {
+            return Err(Error::HttpStatus {
+                status,
+                excerpt: excerpt(&body),
+            });
+        }
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
     fn url(&self, path: &str) -> Result<Url, Error> {
         self.base
             .join(path.trim_start_matches('/'))
@@ -257,30 +282,35 @@ impl Client {
             }
         };
         let status = response.status().as_u16();
-        let too_large = || Error::Decode {
-            detail: format!(
-                "the answer is larger than {} KiB, more than any WeChat answer; it was not read",
-                limit / 1024
-            ),
-            excerpt: String::new(),
-        };
-        // Capped by the announced length, and again while reading (a relay may not announce).
-        if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_capped(&mut response, limit).await?;
         let answer = parse_answer(status, &body);
         log_call(&log_path, status, &answer, started.elapsed());
         let answer = answer?;
         // parse_answer accepted it as JSON, so it is UTF-8.
         Ok((answer, String::from_utf8_lossy(&body).into_owned()))
     }
+}
+
+/// The body, capped by the announced length and again while reading (a relay may not announce).
+async fn read_capped(response: &mut reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
+    let too_large = || Error::Decode {
+        detail: format!(
+            "the answer is larger than {} KiB, more than any WeChat answer; it was not read",
+            limit / 1024
+        ),
+        excerpt: String::new(),
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Error::from_reqwest)? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// One line per API call for the operator's log: host and path, HTTP status, errcode, rid and

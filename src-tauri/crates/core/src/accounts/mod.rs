@@ -239,6 +239,27 @@ impl Accounts {
         Ok(api)
     }
 
+    /// Where the public pages of an account's short links are read: WeChat's article host;
+    /// for the demo its simulator, and under the test hook the hook's base (debug builds).
+    pub fn pages_base(&self, id: AccountId) -> Result<url::Url, CoreError> {
+        let account = self.get(id)?;
+        let base = match (account.is_demo, self.api_base_override.as_deref()) {
+            (true, _) | (false, Some(_)) => api_base_for(
+                &account.profile,
+                account.is_demo,
+                self.api_base_override.as_deref(),
+            ),
+            (false, None) => crate::links::ARTICLE_PAGES.to_string(),
+        };
+        let base = if base.ends_with('/') {
+            base
+        } else {
+            format!("{base}/")
+        };
+        url::Url::parse(&base)
+            .map_err(|e| CoreError::Invalid(format!("bad article page address: {e}")))
+    }
+
     /// A client for `profile` on the API base it should use.
     fn client(
         &self,
