@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 39] = [
+const COMMANDS: [&str; 40] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -15,6 +15,7 @@ const COMMANDS: [&str; 39] = [
     "secret_storage",
     "provide_secret",
     "start_demo",
+    "accounts_overview",
     "full_sync_cost",
     "sync_articles",
     "cancel_sync",

@@ -49,6 +49,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             accounts::secret_storage,
             accounts::provide_secret,
             accounts::start_demo,
+            accounts::accounts_overview,
             articles::full_sync_cost,
             articles::sync_articles,
             articles::cancel_sync,
@@ -165,7 +166,16 @@ pub fn run() {
             };
             let mut state = AppState::new(data_dir, exports, api_base, keyring, accounts);
             state.log = log;
-            if demo && let Err(e) = tauri::async_runtime::block_on(state.start_demo()) {
+            // A demo account kept from an earlier run talks to a simulator that ended with that
+            // run: start a fresh one for it too, or it would only show network errors.
+            let demo_kept = state
+                .accounts()
+                .ok()
+                .and_then(|a| a.list().ok())
+                .is_some_and(|list| list.iter().any(|a| a.is_demo));
+            if (demo || demo_kept)
+                && let Err(e) = tauri::async_runtime::block_on(state.start_demo())
+            {
                 eprintln!("Retract: the demo could not start: {}", e.message);
             }
             app.manage(state);

@@ -1,5 +1,6 @@
 // Accessibility, measured: axe-core (WCAG 2.1 A/AA) on every main screen of the real window —
-// the demo browser, both confirm steps, the activity log, the system check, the wizard — in
+// the demo browser, both confirm steps, find by link, the activity log, all accounts, the system
+// check, the wizard — in
 // both languages, light and dark. No violation of serious or critical impact may remain.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -22,9 +23,18 @@ async function visitAll(driver) {
   await (await driver.switchTo().activeElement()).sendKeys(Key.ESCAPE);
   await driver.wait(async () => (await driver.findElements({ css: '[data-testid="confirm-phrase-input"]' })).length === 0, 5000);
 
+  await (await find(driver, "paste-links")).click();
+  await find(driver, "links-input");
+  problems.push(...(await accessibilityProblems(driver, "find by link")));
+  await (await find(driver, "links-cancel")).click();
+
   await (await find(driver, "tab-audit")).click();
   await find(driver, "audit-this-account");
   problems.push(...(await accessibilityProblems(driver, "activity log")));
+
+  await (await find(driver, "overview-button")).click();
+  await find(driver, "overview-row");
+  problems.push(...(await accessibilityProblems(driver, "all accounts")));
 
   await (await find(driver, "system-check")).click();
   await find(driver, "log-card");

@@ -1,12 +1,12 @@
 // Operator power in the real window: select every article a search matches (whole messages
 // where every live item matches) with its cost stated first, and the review's offer to merge
 // item-by-item requests into one whole-message request; find articles by pasted links, short
-// ones resolved through their pages.
+// ones resolved through their pages; every account at a glance.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Key } from "selenium-webdriver";
-import { attr, byTestId, find, shootBoth, sql } from "./harness.mjs";
-import { appWithAccount } from "./sim.mjs";
+import { attr, byTestId, find, launch, shootBoth, sql } from "./harness.mjs";
+import { addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
 
@@ -161,5 +161,70 @@ describe("finding articles by pasted links", () => {
     assert.deepEqual(targets.sort(), [`${first.article_id}#${first.idx}`, `${second.article_id}#${second.idx}`].sort(), "exactly the two linked articles, item by item");
     await (await find(driver, "confirm-step1-cancel")).click();
     assert.equal(await world.sim.count(DELETE), 0, "finding and reviewing sends no delete");
+  });
+});
+
+describe("every account at a glance", () => {
+  let sim;
+  let app;
+  let driver;
+
+  before(async () => {
+    sim = await startSim(30);
+    await sim.configure({ delete_daily_limit: 1 });
+    app = await launch([], { RETRACT_API_BASE: sim.base });
+    driver = app.driver;
+  });
+
+  after(async () => {
+    await app?.close();
+    sim?.stop();
+  });
+
+  it("lists each account's index, quota, queue and trouble, and opens one with a click", async () => {
+    // The demo account first (the first-run choice), then a real-shaped account on the simulator.
+    await (await find(driver, "wizard-demo")).click();
+    await find(driver, "sync-result", 30000);
+    await (await find(driver, "add-account")).click();
+    await addAccount(driver);
+    // Two deletes on a quota of one: one is done, one waits for the next quota day.
+    const boxes = await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' });
+    for (const box of boxes.slice(0, 2)) await box.click();
+    const totalBefore = Number(await (await find(driver, "article-count")).getAttribute("data-total"));
+    await (await find(driver, "delete-button")).click();
+    await (await find(driver, "confirm-step1-continue")).click();
+    await (await find(driver, "confirm-phrase-input")).sendKeys("2");
+    await (await find(driver, "confirm-delete")).click();
+    await attr(driver, "deletion-results", "data-state", "done", 30000);
+    await (await find(driver, "deletion-done")).click();
+    // Overnight the account's IP is taken off its whitelist (checked on every call), and
+    // Retract is opened again.
+    await sim.configure({ whitelist: ["198.51.100.7"], quirks: { whitelist_on_business_calls: true } });
+    const dataDir = app.dataDir;
+    await app.close();
+    app = await launch([], { RETRACT_API_BASE: sim.base }, { dataDir });
+    driver = app.driver;
+
+    await (await find(driver, "overview-button")).click();
+    await attr(driver, "overview-totals", "data-accounts", "2");
+    const rows = await driver.findElements(byTestId("overview-row"));
+    assert.equal(rows.length, 2);
+    const byName = {};
+    for (const row of rows) byName[(await row.getAttribute("data-demo")) === "true" ? "demo" : "sim"] = row;
+    await driver.wait(async () => (await byName.sim.getAttribute("data-quota")) === "error" && (await byName.demo.getAttribute("data-quota")) !== "loading", 20000, "both quotas answered");
+    assert.equal(await byName.sim.getAttribute("data-waiting"), "1");
+    assert.equal(await byName.sim.getAttribute("data-attention"), "1");
+    assert.match(await byName.sim.getAttribute("textContent"), /203\.0\.113\.45/, "the refused IP is named");
+    assert.equal(await byName.demo.getAttribute("data-attention"), "0");
+    assert.equal(await byName.demo.getAttribute("data-waiting"), "0");
+    assert.equal(await byName.demo.getAttribute("data-quota"), "10");
+    assert.equal(await byName.demo.getAttribute("data-articles"), "0", "the demo starts afresh each run");
+    assert.equal(await byName.sim.getAttribute("data-articles"), String(totalBefore - 1), "the index less the deleted article");
+    await attr(driver, "overview-totals", "data-attention", "1");
+    await shootBoth(driver, "overview");
+
+    await (await byName.demo.findElement(byTestId("overview-open"))).click();
+    await find(driver, "demo-badge");
+    await find(driver, "article-list");
   });
 });

@@ -39,6 +39,11 @@ export const commands = {
 	provideSecret: (id: AccountId, secret: string) => typedError<null, AppError>(__TAURI_INVOKE("provide_secret", { id, secret })),
 	/**  Starts the built-in simulator and opens the demo account on it. */
 	startDemo: () => typedError<Account, AppError>(__TAURI_INVOKE("start_demo")),
+	/**
+	 *  Every account at a glance, from the local database (no API call; the window asks each
+	 *  account's quota with `reverify_account`).
+	 */
+	accountsOverview: () => typedError<AccountSummary[], AppError>(__TAURI_INVOKE("accounts_overview")),
 	/**  What a full re-sync would cost (asked before one starts; reads `quota/get` only). */
 	fullSyncCost: (id: AccountId) => typedError<FullSyncCost, AppError>(__TAURI_INVOKE("full_sync_cost", { id })),
 	syncArticles: (id: AccountId, full: boolean) => typedError<SyncReport, AppError>(__TAURI_INVOKE("sync_articles", { id, full })),
@@ -123,6 +128,29 @@ export type AccountInput = {
 	source: SourceInput,
 	proxy: string | null,
 	apiBase: string | null,
+};
+
+export type AccountSummary = {
+	id: AccountId,
+	name: string,
+	appid: string,
+	isDemo: boolean,
+	/**  Live articles in the local index. */
+	articles: number,
+	/**  Articles the index knows as deleted. */
+	deleted: number,
+	syncedAt: number | null,
+	/**  A sync stopped by the list quota continues from this message on the next quota day. */
+	syncResumeAt: number | null,
+	/**  Delete requests confirmed and not sent yet. */
+	planned: number,
+	/**  Delete requests waiting for a later quota day. */
+	waiting: number,
+	/**  Requests of an interrupted run whose outcome must be checked before anything else. */
+	unsettled: number,
+	pausedUntil: number | null,
+	/**  The secret is in no keyring and not in this session: it must be given again. */
+	secretMissing: boolean,
 };
 
 export type AppError = {

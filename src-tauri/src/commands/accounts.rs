@@ -189,6 +189,17 @@ pub async fn provide_secret(
     super::in_background(move || Ok(accounts.provide_session_secret(id, &secret)?)).await
 }
 
+/// Every account at a glance, from the local database (no API call; the window asks each
+/// account's quota with `reverify_account`).
+#[tauri::command]
+#[specta::specta]
+pub async fn accounts_overview(
+    state: State<'_, AppState>,
+) -> Result<Vec<retract_core::overview::AccountSummary>, AppError> {
+    let accounts = state.accounts()?;
+    blocking(move || Ok(retract_core::overview::summaries(&accounts)?)).await
+}
+
 /// Starts the built-in simulator and opens the demo account on it.
 #[tauri::command]
 #[specta::specta]

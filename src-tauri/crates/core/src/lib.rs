@@ -16,6 +16,7 @@ pub mod journal;
 pub mod keyring;
 pub mod links;
 pub mod observations;
+pub mod overview;
 pub mod plan;
 pub mod queue;
 mod recheck;
