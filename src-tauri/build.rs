@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 40] = [
+const COMMANDS: [&str; 41] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -34,6 +34,7 @@ const COMMANDS: [&str; 40] = [
     "prepare_clear_quota",
     "clear_quota",
     "list_deleted",
+    "restore_draft",
     "export_archive",
     "list_audit",
     "export_audit",

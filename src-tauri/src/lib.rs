@@ -68,6 +68,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             deletions::prepare_clear_quota,
             deletions::clear_quota,
             archive::list_deleted,
+            archive::restore_draft,
             archive::export_archive,
             audit::list_audit,
             audit::export_audit,

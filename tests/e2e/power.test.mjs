@@ -228,3 +228,70 @@ describe("every account at a glance", () => {
     await find(driver, "article-list");
   });
 });
+
+describe("undo by draft", () => {
+  let world;
+  let driver;
+
+  before(async () => {
+    world = await appWithAccount(20);
+    driver = world.driver;
+  });
+
+  after(async () => world?.close());
+
+  async function deleteFirstLive() {
+    await (await find(driver, "tab-browser")).click();
+    const box = (await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' }))[0];
+    await box.click();
+    await (await find(driver, "delete-button")).click();
+    await (await find(driver, "confirm-step1-continue")).click();
+    await (await find(driver, "confirm-phrase-input")).sendKeys("1");
+    await (await find(driver, "confirm-delete")).click();
+    await attr(driver, "deletion-results", "data-state", "done", 30000);
+    await (await find(driver, "deletion-done")).click();
+  }
+
+  it("re-creates a deleted article as a draft after saying what does not come back, and records it", async () => {
+    await deleteFirstLive();
+    await (await find(driver, "tab-deleted")).click();
+    const row = await find(driver, "deleted-row");
+    const [articleId, index] = [await row.getAttribute("data-article-id"), Number(await row.getAttribute("data-index"))];
+    const source = (await world.sim.links()).find((l) => l.article_id === articleId && l.idx === index);
+    await (await row.findElement(byTestId("restore-draft"))).click();
+    await find(driver, "restore-dialog");
+    assert.equal(await (await driver.switchTo().activeElement()).getAttribute("data-testid"), "restore-cancel", "Cancel has the focus");
+    await shootBoth(driver, "restore-draft");
+    await (await find(driver, "restore-confirm")).click();
+    const done = await find(driver, "restore-done");
+    const drafts = await world.sim.drafts();
+    assert.equal(drafts.length, 1);
+    assert.equal(await done.getAttribute("data-media-id"), drafts[0].media_id);
+    assert.equal(drafts[0].articles.length, 1);
+    assert.equal(drafts[0].articles[0].title, source.title);
+    assert.equal(drafts[0].articles[0].thumb_media_id, source.cover);
+    await shootBoth(driver, "restore-draft-done");
+    await (await find(driver, "restore-close")).click();
+    await find(driver, "deleted-restored");
+    // The activity log records it.
+    await (await find(driver, "tab-audit")).click();
+    await driver.wait(async () => (await driver.findElements({ css: '[data-testid="audit-row"][data-action="draft_restored"]' })).length === 1, 10000, "the restore is in the activity log");
+  });
+
+  it("explains a refusal (the cover was deleted from the library since) and makes nothing", async () => {
+    await deleteFirstLive();
+    await (await find(driver, "tab-deleted")).click();
+    await driver.wait(async () => (await driver.findElements(byTestId("deleted-row"))).length === 2, 10000);
+    // Newest first: the article just deleted.
+    const row = (await driver.findElements(byTestId("deleted-row")))[0];
+    const [articleId, index] = [await row.getAttribute("data-article-id"), Number(await row.getAttribute("data-index"))];
+    const source = (await world.sim.links()).find((l) => l.article_id === articleId && l.idx === index);
+    await world.sim.configure({ delete_material: source.cover });
+    await (await row.findElement(byTestId("restore-draft"))).click();
+    await (await find(driver, "restore-confirm")).click();
+    await attr(driver, "restore-failed", "data-errcode", "40007");
+    assert.equal((await world.sim.drafts()).length, 1, "no second draft");
+    assert.equal(await world.sim.count("/cgi-bin/draft/add"), 2, "one request per restore, no retry");
+    await shootBoth(driver, "restore-draft-refused");
+  });
+});

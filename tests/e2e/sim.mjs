@@ -37,9 +37,13 @@ export async function startSim(articles = 120) {
     async count(path) {
       return (await this.requests()).filter((r) => r.path === path).length;
     },
-    /** Every item's short and long link: `{appid, article_id, idx, short, long}`. */
+    /** Every item's links, cover and title: `{appid, article_id, idx, short, long, cover, title}`. */
     async links() {
       return (await fetch(`${base}/_sim/links`)).json();
+    },
+    /** The drafts made through draft/add: `{appid, media_id, articles}`. */
+    async drafts() {
+      return (await fetch(`${base}/_sim/drafts`)).json();
     },
     configure: (settings) => post("/_sim/configure", { appid: DEMO_APPID, ...settings }),
     fault: (path, fault, times = 1) => post("/_sim/fault", { path, fault, times }),

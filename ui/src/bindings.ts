@@ -88,6 +88,8 @@ export const commands = {
 	 */
 	clearQuota: (id: AccountId, ticket: string) => typedError<null, AppError>(__TAURI_INVOKE("clear_quota", { id, ticket })),
 	listDeleted: (id: AccountId) => typedError<DeletedArticle[], AppError>(__TAURI_INVOKE("list_deleted", { id })),
+	/**  Re-creates an archived target as a draft (`draft/add`, sent once); audited either way. */
+	restoreDraft: (id: AccountId, archiveId: number) => typedError<Restored, AppError>(__TAURI_INVOKE("restore_draft", { id, archiveId })),
 	/**  Writes the archive (one JSON per article, one HTML per item) to a new export folder. */
 	exportArchive: (id: AccountId) => typedError<string, AppError>(__TAURI_INVOKE("export_archive", { id })),
 	listAudit: (id: AccountId | null, from: number | null, to: number | null) => typedError<AuditEvent[], AppError>(__TAURI_INVOKE("list_audit", { id, from, to })),
@@ -208,6 +210,8 @@ export type ArticleRow = {
 export type AuditAction = "account_added" | "account_removed" | "sync" | "plan_created" | "plan_confirmed" | "plan_cancelled" | "plan_executed" | "delete_request" | "reconciled" | "queue_cancelled" | "quota_cleared" | 
 /**  A first sighting of WeChat's undocumented behaviour. */
 "observed" | 
+/**  An archived article re-created as a draft (`draft/add`), or the attempt and its error. */
+"draft_restored" | "draft_restore_failed" | 
 /**  A name this build does not know (written by a newer Retract). */
 "unknown";
 
@@ -247,6 +251,9 @@ export type DeletedArticle = {
 	/**  0: the whole message; n: the n-th article. */
 	index: number,
 	titles: string[],
+	/**  The last time it was restored as a draft, and that draft's id. */
+	restoredAt: number | null,
+	draftMediaId: string | null,
 };
 
 /**  Sent as each target of a running plan settles. */
@@ -628,6 +635,12 @@ export type QueueStatus = {
 	plans: PlanProgress[],
 	/**  Unix seconds: no delete is sent before (45009 until the next quota day). */
 	pausedUntil: number | null,
+};
+
+export type Restored = {
+	/**  The new draft's id in the MP console's drafts box. */
+	mediaId: string,
+	titles: string[],
 };
 
 /**

@@ -1,5 +1,5 @@
-//! The archive of deleted articles: the list, the export, and opening an export folder. SQLite
-//! and file work runs off the main thread.
+//! The archive of deleted articles: the list, restore as draft, the export, and opening an
+//! export folder. SQLite and file work runs off the main thread.
 
 use retract_core::accounts::AccountId;
 use retract_core::archive::{self, DeletedArticle};
@@ -17,6 +17,19 @@ pub async fn list_deleted(
 ) -> Result<Vec<DeletedArticle>, AppError> {
     let accounts = state.accounts()?;
     in_background(move || Ok(archive::list(accounts.store(), id)?)).await
+}
+
+/// Re-creates an archived target as a draft (`draft/add`, sent once); audited either way.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_draft(
+    state: State<'_, AppState>,
+    id: AccountId,
+    archive_id: i64,
+) -> Result<retract_core::restore::Restored, AppError> {
+    let accounts = state.accounts()?;
+    let api = super::account_api(&state, id).await?;
+    Ok(retract_core::restore::restore_as_draft(&api, accounts.store(), id, archive_id).await?)
 }
 
 /// Writes the archive (one JSON per article, one HTML per item) to a new export folder.

@@ -27,6 +27,9 @@ pub struct DeletedArticle {
     /// 0: the whole message; n: the n-th article.
     pub index: u32,
     pub titles: Vec<String>,
+    /// The last time it was restored as a draft, and that draft's id.
+    pub restored_at: Option<i64>,
+    pub draft_media_id: Option<String>,
 }
 
 /// One row per target whose delete went through (its latest archived copy), newest first.
@@ -34,9 +37,10 @@ pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, Co
     let conn = store.conn();
     let mut stmt = conn
         .prepare(
-            "SELECT a.id, t.article_id, t.plan_id, a.fetched_at, t.updated_at, t.idx, t.titles
+            "SELECT a.id, t.article_id, t.plan_id, a.fetched_at, t.updated_at, t.idx, t.titles, r.at, json_extract(r.detail, '$.media_id')
              FROM plan_targets t JOIN plans p ON p.id = t.plan_id
              JOIN archive a ON a.id = (SELECT max(id) FROM archive WHERE plan_id = t.plan_id AND seq = t.seq)
+             LEFT JOIN audit r ON r.id = (SELECT max(id) FROM audit WHERE account_id = ?1 AND action = 'draft_restored' AND json_extract(detail, '$.archive') = a.id)
              WHERE p.account_id = ?1 AND t.state = 'done' AND t.outcome = 'deleted'
              ORDER BY t.updated_at DESC, a.id DESC",
         )
@@ -53,6 +57,8 @@ pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, Co
                 deleted_at: r.get(4)?,
                 index: r.get(5)?,
                 titles: titles.into_iter().map(|(t, _)| t).collect(),
+                restored_at: r.get(7)?,
+                draft_media_id: r.get(8)?,
             })
         })
         .map_err(store.err("cannot read the archive"))?;

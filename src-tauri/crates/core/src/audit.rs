@@ -34,12 +34,15 @@ pub enum AuditAction {
     QuotaCleared,
     /// A first sighting of WeChat's undocumented behaviour.
     Observed,
+    /// An archived article re-created as a draft (`draft/add`), or the attempt and its error.
+    DraftRestored,
+    DraftRestoreFailed,
     /// A name this build does not know (written by a newer Retract).
     Unknown,
 }
 
 impl AuditAction {
-    const ALL: [Self; 12] = [
+    const ALL: [Self; 14] = [
         Self::AccountAdded,
         Self::AccountRemoved,
         Self::Sync,
@@ -52,6 +55,8 @@ impl AuditAction {
         Self::QueueCancelled,
         Self::QuotaCleared,
         Self::Observed,
+        Self::DraftRestored,
+        Self::DraftRestoreFailed,
     ];
 
     pub fn as_sql(self) -> &'static str {
@@ -68,6 +73,8 @@ impl AuditAction {
             Self::QueueCancelled => "queue_cancelled",
             Self::QuotaCleared => "quota_cleared",
             Self::Observed => "observed",
+            Self::DraftRestored => "draft_restored",
+            Self::DraftRestoreFailed => "draft_restore_failed",
             Self::Unknown => "unknown",
         }
     }

@@ -20,6 +20,7 @@ pub mod overview;
 pub mod plan;
 pub mod queue;
 mod recheck;
+pub mod restore;
 pub mod rules;
 mod search;
 pub mod settle;

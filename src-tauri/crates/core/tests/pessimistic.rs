@@ -200,6 +200,7 @@ async fn a_whole_message_delete_is_refused_when_an_unreviewed_item_is_live() {
                 content: "<p>新</p>".into(),
                 url: "https://mp.weixin.qq.com/s/new".into(),
                 long_url: "http://mp.weixin.qq.com/s?__biz=MzA=&mid=1&idx=9&sn=0#rd".into(),
+                thumb_media_id: "cover_new".into(),
                 is_deleted: false,
                 deleted_at: None,
             })

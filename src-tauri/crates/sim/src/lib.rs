@@ -161,6 +161,22 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    /// Deletes a permanent material from the account's library (a cover `draft/add` then refuses).
+    pub fn delete_material(&self, appid: &str, media_id: &str) {
+        if let Some(account) = lock(&self.shared.world).account_mut(appid) {
+            account.deleted_materials.push(media_id.to_string());
+        }
+    }
+
+    /// The drafts made through `draft/add`: (media_id, the articles as sent).
+    pub fn drafts(&self, appid: &str) -> Vec<(String, serde_json::Value)> {
+        lock(&self.shared.world)
+            .accounts
+            .get(appid)
+            .map(|a| a.drafts.clone())
+            .unwrap_or_default()
+    }
+
     pub fn set_caller_ip(&self, ip: &str) {
         lock(&self.shared.world).caller_ip = ip.to_string();
     }

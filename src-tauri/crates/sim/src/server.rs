@@ -122,6 +122,7 @@ const SERVED: &[&str] = &[
     "/cgi-bin/freepublish/get",
     "/cgi-bin/openapi/quota/get",
     "/cgi-bin/clear_quota",
+    "/cgi-bin/draft/add",
     "/cgi-bin/openapi/rid/get",
     "/cgi-bin/get_api_domain_ip",
     "/_sim/token-service",
@@ -131,6 +132,7 @@ pub(crate) fn router(state: AppState) -> axum::Router {
     let control = axum::Router::new()
         .route("/_sim/requests", axum::routing::get(requests))
         .route("/_sim/links", axum::routing::get(links))
+        .route("/_sim/drafts", axum::routing::get(drafts))
         .route("/_sim/advance", axum::routing::post(advance))
         .route("/_sim/fault", axum::routing::post(inject))
         .route("/_sim/configure", axum::routing::post(configure));
@@ -173,6 +175,21 @@ async fn only_own_host(
 
 async fn requests(State(state): State<AppState>) -> impl IntoResponse {
     axum::Json(lock(&state.log).clone())
+}
+
+/// Every account's drafts made through `draft/add`.
+async fn drafts(State(state): State<AppState>) -> impl IntoResponse {
+    let world = lock(&state.world);
+    let all: Vec<Value> = world
+        .accounts
+        .iter()
+        .flat_map(|(appid, a)| {
+            a.drafts.iter().map(
+                move |(id, articles)| json!({"appid": appid, "media_id": id, "articles": articles}),
+            )
+        })
+        .collect();
+    axum::Json(all)
 }
 
 /// Every item's two links (short and long), for tests that paste links as operators do.
@@ -225,6 +242,8 @@ struct Configure {
     risky_ip: Option<bool>,
     caller_ip: Option<String>,
     delete_daily_limit: Option<u32>,
+    /// A permanent material deleted from the library since (a cover `draft/add` refuses).
+    delete_material: Option<String>,
     /// The world's answers where WeChat's documentation is silent.
     quirks: Option<crate::world::Quirks>,
 }
@@ -260,6 +279,9 @@ async fn configure(
         };
         if let Some(limit) = c.delete_daily_limit {
             account.set_limit("/cgi-bin/freepublish/delete", limit);
+        }
+        if let Some(id) = c.delete_material {
+            account.deleted_materials.push(id);
         }
         let spec = account.spec_mut();
         if let Some(list) = c.whitelist {

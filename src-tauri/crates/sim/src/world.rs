@@ -96,6 +96,8 @@ pub struct SimItem {
     pub url: String,
     /// The same article's long link (`__biz`, `mid`, `idx`, `sn`), as its page names it.
     pub long_url: String,
+    /// The cover: a permanent image material of the account.
+    pub thumb_media_id: String,
     pub is_deleted: bool,
     /// When a delete was applied (simulated seconds); `None` for items deleted by a test's
     /// edit, which show at once.
@@ -137,7 +139,7 @@ impl SimMessage {
                     "digest": i.digest,
                     "content": if with_content { i.content.as_str() } else { "" },
                     "content_source_url": "",
-                    "thumb_media_id": "",
+                    "thumb_media_id": i.thumb_media_id,
                     "thumb_url": "",
                     "need_open_comment": 0,
                     "only_fans_can_comment": 0,
@@ -174,6 +176,10 @@ pub(crate) struct Account {
     /// Deletes that hit an item (or a message) already deleted: the ground truth of
     /// "deleted twice".
     pub(crate) repeated_deletes: Vec<(String, usize)>,
+    /// Permanent materials deleted from the library since (covers `draft/add` refuses).
+    pub(crate) deleted_materials: Vec<String>,
+    /// Drafts made through `draft/add`: (media_id, the articles as sent).
+    pub(crate) drafts: Vec<(String, Value)>,
 }
 
 #[derive(Debug, Clone)]
@@ -489,6 +495,7 @@ impl World {
             }
             "/cgi-bin/openapi/quota/get" => account.quota(body, day, minute_limit),
             "/cgi-bin/clear_quota" => account.clear_quota(appid, body, now),
+            "/cgi-bin/draft/add" => account.draft_add(body),
             "/cgi-bin/openapi/rid/get" => self.rid_get(body, now),
             "/cgi-bin/get_api_domain_ip" => {
                 Ok(json!({"ip_list": ["101.226.103.0/25", "101.226.233.128/25"]}))
@@ -526,7 +533,7 @@ impl World {
             .flat_map(|(appid, a)| {
                 a.messages.iter().flat_map(move |m| {
                     m.items.iter().enumerate().map(move |(i, item)| {
-                        json!({"appid": appid, "article_id": m.article_id, "idx": i + 1, "short": item.url, "long": item.long_url})
+                        json!({"appid": appid, "article_id": m.article_id, "idx": i + 1, "short": item.url, "long": item.long_url, "cover": item.thumb_media_id, "title": item.title})
                     })
                 })
             })
@@ -585,6 +592,15 @@ impl World {
     }
 }
 
+/// The permanent material id of an item's cover (derived, like the long link, without
+/// touching the random stream).
+pub fn cover_id(short_id: &str) -> String {
+    let h = short_id.bytes().fold(0x8422_2325_cbf2_9ce4u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    format!("cover_{h:016x}{}", &short_id[..short_id.len().min(8)])
+}
+
 /// A long article link, derived from the account, the message and the short id (the random
 /// stream that makes the sample data is not touched, so the data stays as it was).
 pub fn long_link(appid: &str, serial: usize, idx: usize, short_id: &str) -> String {
@@ -627,6 +643,7 @@ impl Account {
                             let id = rng.token(22);
                             SimItem {
                                 long_url: long_link(&spec.appid, serial, i + 1, &id),
+                                thumb_media_id: cover_id(&id),
                                 url: format!("https://mp.weixin.qq.com/s/{id}"),
                                 title: s.title,
                                 author: s.author,
@@ -653,6 +670,8 @@ impl Account {
             force_refreshes: Vec::new(),
             clear_quota_calls: Vec::new(),
             repeated_deletes: Vec::new(),
+            deleted_materials: Vec::new(),
+            drafts: Vec::new(),
         }
     }
 
@@ -848,6 +867,50 @@ impl Account {
             "rate_limit": {"call_count": minute_limit, "refresh_second": 60},
             "component_rate_limit": {"call_count": minute_limit, "refresh_second": 60},
         }))
+    }
+
+    /// `draft/add`: each article needs a title (at most 32 characters), content, and a cover
+    /// that is a permanent image material of this account; author at most 16 characters,
+    /// digest at most 128. The limits are WeChat's documented ones; the errcodes for them are
+    /// **[unverified]** (45003 title, 45110 author, 45004 digest, 44004 empty content, 40007
+    /// an invalid `thumb_media_id`, 44003 no articles).
+    fn draft_add(&mut self, body: &Value) -> Result<Value, (i64, String)> {
+        let Some(articles) = body.get("articles").and_then(Value::as_array) else {
+            return err(47001, "data format error");
+        };
+        if articles.is_empty() {
+            return err(44003, "empty news data");
+        }
+        let known = |id: &str| {
+            !self.deleted_materials.iter().any(|d| d == id)
+                && self
+                    .messages
+                    .iter()
+                    .flat_map(|m| m.items.iter())
+                    .any(|i| i.thumb_media_id == id)
+        };
+        for a in articles {
+            let text = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or_default();
+            if text("title").is_empty() || text("title").chars().count() > 32 {
+                return err(45003, "title size out of limit");
+            }
+            if text("author").chars().count() > 16 {
+                return err(45110, "author size out of limit");
+            }
+            if text("digest").chars().count() > 128 {
+                return err(45004, "description size out of limit");
+            }
+            if text("content").trim().is_empty() {
+                return err(44004, "empty content");
+            }
+            if !known(text("thumb_media_id")) {
+                return err(40007, "invalid media_id");
+            }
+        }
+        let media_id = format!("draft_{:04}_{}", self.drafts.len() + 1, articles.len());
+        self.drafts
+            .push((media_id.clone(), Value::Array(articles.clone())));
+        Ok(json!({"media_id": media_id}))
     }
 
     fn clear_quota(&mut self, appid: &str, body: &Value, now: u64) -> Result<Value, (i64, String)> {

@@ -208,6 +208,25 @@ impl Api {
         .await
     }
 
+    /// Creates a draft from `articles` (`draft/add`); answers its `media_id`. Never resent by
+    /// this function: a lost answer may have made the draft, and a second call a second one.
+    pub async fn draft_add(&self, articles: &[DraftArticle]) -> Result<String, Error> {
+        if articles.is_empty() {
+            return Err(Error::InvalidInput(
+                "a draft needs at least one article".into(),
+            ));
+        }
+        let body = DraftAddRequest { articles };
+        let added: DraftAdded = self.post("cgi-bin/draft/add", &body, Kind::Write).await?;
+        if added.media_id.trim().is_empty() {
+            return Err(Error::Decode {
+                detail: "draft/add answered without a media_id".into(),
+                excerpt: String::new(),
+            });
+        }
+        Ok(added.media_id)
+    }
+
     pub async fn publish_status(&self, publish_id: &str) -> Result<PublishStatus, Error> {
         if publish_id.trim().is_empty() {
             return Err(Error::InvalidInput("the publish id is empty".into()));

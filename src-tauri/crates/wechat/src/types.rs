@@ -76,6 +76,45 @@ pub(crate) struct ArticleIdRequest<'a> {
     pub article_id: &'a str,
 }
 
+/// One article of a new draft (`draft/add`): what an archived article brings back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DraftArticle {
+    pub title: String,
+    pub author: String,
+    pub digest: String,
+    pub content: String,
+    pub content_source_url: String,
+    /// The cover: a permanent image material of the account.
+    pub thumb_media_id: String,
+    pub need_open_comment: u8,
+    pub only_fans_can_comment: u8,
+}
+
+impl From<&NewsItem> for DraftArticle {
+    fn from(item: &NewsItem) -> Self {
+        Self {
+            title: item.title.clone(),
+            author: item.author.clone(),
+            digest: item.digest.clone(),
+            content: item.content.clone(),
+            content_source_url: item.content_source_url.clone(),
+            thumb_media_id: item.thumb_media_id.clone(),
+            need_open_comment: item.need_open_comment,
+            only_fans_can_comment: item.only_fans_can_comment,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct DraftAddRequest<'a> {
+    pub articles: &'a [DraftArticle],
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DraftAdded {
+    pub media_id: String,
+}
+
 #[derive(Debug, Serialize)]
 pub(crate) struct PublishIdRequest<'a> {
     pub publish_id: &'a str,

@@ -1,0 +1,226 @@
+//! Undo by draft against the simulator: what a restore sends to `draft/add` (only what the
+//! delete removed, every field the archive holds), what it records, and how each failure
+//! reaches the operator without a blind retry.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+use retract_core::CoreError;
+use retract_core::accounts::SecretStorage;
+use retract_core::archive;
+use retract_core::execute::{self, ExecOptions};
+use retract_core::plan::Selection;
+use retract_core::restore;
+use wechat_sim::{DEMO_APPID, Fault};
+
+mod common;
+use common::*;
+
+const DRAFT_ADD: &str = "/cgi-bin/draft/add";
+
+/// Deletes `selection` through a confirmed plan; the archive then holds each target.
+async fn delete(
+    w: &World,
+    api: &wechat_mp::Api,
+    account: retract_core::accounts::AccountId,
+    selection: &[Selection],
+) {
+    let p = confirmed(w, api, account, selection).await;
+    execute::execute(api, w.store(), p.id, &ExecOptions::default(), |_| {})
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_restore_re_creates_exactly_what_was_deleted_as_one_draft_and_is_audited() {
+    let w = world(30).await;
+    let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let messages = w.sim.messages(DEMO_APPID);
+    let m = messages.iter().find(|m| m.items.len() >= 3).unwrap();
+    let whole = messages
+        .iter()
+        .find(|o| o.items.len() >= 2 && o.article_id != m.article_id)
+        .unwrap();
+    // Item 2 of m first; then the whole of `whole` after its first item went on its own.
+    delete(
+        &w,
+        &api,
+        id,
+        &[Selection::Item {
+            article_id: m.article_id.clone(),
+            index: 2,
+        }],
+    )
+    .await;
+    delete(
+        &w,
+        &api,
+        id,
+        &[Selection::Item {
+            article_id: whole.article_id.clone(),
+            index: 1,
+        }],
+    )
+    .await;
+    delete(
+        &w,
+        &api,
+        id,
+        &[Selection::WholeMessage {
+            article_id: whole.article_id.clone(),
+        }],
+    )
+    .await;
+    let deleted = archive::list(w.store(), id).unwrap();
+    assert_eq!(deleted.len(), 3);
+    let of = |article: &str, index: u32| {
+        deleted
+            .iter()
+            .find(|d| d.article_id == article && d.index == index)
+            .unwrap()
+            .clone()
+    };
+
+    // One item: that item, every field as WeChat had it.
+    let item = of(&m.article_id, 2);
+    w.sim.clear_log();
+    let restored = restore::restore_as_draft(&api, w.store(), id, item.archive_id)
+        .await
+        .unwrap();
+    let source = &m.items[1];
+    assert_eq!(restored.titles, vec![source.title.clone()]);
+    let drafts = w.sim.drafts(DEMO_APPID);
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0].0, restored.media_id);
+    let sent = &drafts[0].1[0];
+    assert_eq!(sent["title"], source.title.as_str());
+    assert_eq!(sent["author"], source.author.as_str());
+    assert_eq!(sent["digest"], source.digest.as_str());
+    assert_eq!(sent["content"], source.content.as_str());
+    assert_eq!(sent["thumb_media_id"], source.thumb_media_id.as_str());
+    assert_eq!(sent["need_open_comment"], 0);
+    assert!(
+        sent.get("url").is_none() && sent.get("is_deleted").is_none(),
+        "only draft fields: {sent}"
+    );
+    assert_eq!(w.sim.count(DRAFT_ADD), 1);
+
+    // A whole message: only the items still live when it was deleted (item 1 went earlier).
+    let rest = of(&whole.article_id, 0);
+    let restored = restore::restore_as_draft(&api, w.store(), id, rest.archive_id)
+        .await
+        .unwrap();
+    let expected: Vec<String> = whole
+        .items
+        .iter()
+        .skip(1)
+        .map(|i| i.title.clone())
+        .collect();
+    assert_eq!(restored.titles, expected);
+    assert_eq!(
+        w.sim.drafts(DEMO_APPID)[1].1.as_array().unwrap().len(),
+        whole.items.len() - 1
+    );
+
+    // The deleted list and the audit log say so.
+    let listed = of_list(&w, id, item.archive_id);
+    assert_eq!(
+        listed.draft_media_id.as_deref(),
+        Some(w.sim.drafts(DEMO_APPID)[0].0.as_str())
+    );
+    assert!(listed.restored_at.is_some());
+    assert_eq!(
+        w.count("SELECT count(*) FROM audit WHERE action = 'draft_restored'"),
+        2
+    );
+    // The article stays deleted on WeChat: a draft is new, not the old article.
+    assert!(w.sim.message(DEMO_APPID, &m.article_id).unwrap().items[1].is_deleted);
+}
+
+fn of_list(
+    w: &World,
+    id: retract_core::accounts::AccountId,
+    archive_id: i64,
+) -> archive::DeletedArticle {
+    archive::list(w.store(), id)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.archive_id == archive_id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_refused_or_lost_restore_says_why_is_audited_and_is_not_resent() {
+    let w = world(20).await;
+    let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let m = w.sim.messages(DEMO_APPID).into_iter().next().unwrap();
+    delete(
+        &w,
+        &api,
+        id,
+        &[Selection::Item {
+            article_id: m.article_id.clone(),
+            index: 1,
+        }],
+    )
+    .await;
+    let archived = archive::list(w.store(), id).unwrap()[0].archive_id;
+
+    // The cover was deleted from the material library since: 40007, nothing made.
+    w.sim
+        .delete_material(DEMO_APPID, &m.items[0].thumb_media_id);
+    w.sim.clear_log();
+    let err = restore::restore_as_draft(&api, w.store(), id, archived)
+        .await
+        .unwrap_err();
+    match &err {
+        CoreError::Wechat(e) => assert_eq!(e.api().unwrap().code, 40007),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.sim.count(DRAFT_ADD), 1, "a refusal is not retried");
+    assert!(w.sim.drafts(DEMO_APPID).is_empty());
+    assert_eq!(
+        w.count("SELECT count(*) FROM audit WHERE action = 'draft_restore_failed' AND json_extract(detail, '$.errcode') = 40007"),
+        1
+    );
+    assert!(of_list(&w, id, archived).draft_media_id.is_none());
+
+    // An answer lost after WeChat made the draft: reported, never sent again.
+    let w = world(20).await;
+    let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let m = w.sim.messages(DEMO_APPID).into_iter().next().unwrap();
+    delete(
+        &w,
+        &api,
+        id,
+        &[Selection::Item {
+            article_id: m.article_id.clone(),
+            index: 1,
+        }],
+    )
+    .await;
+    let archived = archive::list(w.store(), id).unwrap()[0].archive_id;
+    w.sim.inject(DRAFT_ADD, Fault::LoseResponse, 1);
+    w.sim.clear_log();
+    assert!(
+        restore::restore_as_draft(&api, w.store(), id, archived)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        w.sim.count(DRAFT_ADD),
+        1,
+        "a write whose answer was lost is not resent"
+    );
+    assert_eq!(
+        w.sim.drafts(DEMO_APPID).len(),
+        1,
+        "WeChat made it; the operator is told to look"
+    );
+
+    // Another account's archive entry is not this account's to restore.
+    let other = retract_core::accounts::AccountId(id.0 + 1000);
+    assert!(matches!(
+        restore::restore_as_draft(&api, w.store(), other, archived).await,
+        Err(CoreError::NotFound(_))
+    ));
+}
