@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 41] = [
+const COMMANDS: [&str; 43] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -26,6 +26,8 @@ const COMMANDS: [&str; 41] = [
     "plan_deletion",
     "cancel_plan",
     "execute_plan",
+    "schedule_plan",
+    "run_overdue_plan",
     "queue_status",
     "startup_findings",
     "reconcile_queue",

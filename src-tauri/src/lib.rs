@@ -60,6 +60,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             deletions::plan_deletion,
             deletions::cancel_plan,
             deletions::execute_plan,
+            deletions::schedule_plan,
+            deletions::run_overdue_plan,
             deletions::queue_status,
             deletions::startup_findings,
             deletions::reconcile_queue,

@@ -2,13 +2,15 @@
 //! (or the window) is open:
 //! - at start, every account whose last run left a delete unsettled is checked with WeChat
 //!   (`getarticle` reads only; what is still unclear waits for the operator);
-//! - once a minute, every account whose queue waits for quota and whose pause is over is run
-//!   (the same `queue::run` as the Resume button);
+//! - once a minute, every account whose queue waits for quota and whose pause is over, or
+//!   holds a scheduled plan whose time has come, is run (the same `queue::run` as the Resume
+//!   button; a scheduled plan more than an hour late waits for the operator instead);
 //! - a run the scheduler started that finishes, or stops for an account-level reason, is told
 //!   as a desktop notification; the UI hears about every run through `QueueChangedEvent`.
 //!
-//! Invariant: only quota-waiting work is resumed here; anything left to verify after a crash
-//! waits for the operator's look (`QueueStatus::due_for_resume`). "Pause all" stops the passes.
+//! Invariant: only quota-waiting work and scheduled plans at their time are run here; anything
+//! left to verify after a crash waits for the operator's look (`QueueStatus::due_for_resume`).
+//! "Pause all" stops the passes.
 //! The passes are host-agnostic (`*_on`) and tested with an injected clock and the simulator's
 //! day roll (`commands/tests.rs`).
 
@@ -121,9 +123,10 @@ pub(crate) async fn reconcile_all_on(
     done
 }
 
-/// Deletes waiting for a later quota day across all accounts: the work that continues by
-/// itself, so what keeps Retract in the tray and what "quit" talks about. (Planned work and
-/// unsettled deletes wait for the operator, not for a day; they do not keep the app running.)
+/// Deletes waiting for a later quota day or for their scheduled time, across all accounts: the
+/// work that continues by itself, so what keeps Retract in the tray and what "quit" talks
+/// about. (Other planned work, a scheduled plan that missed its time, and unsettled deletes
+/// wait for the operator; they do not keep the app running.)
 pub(crate) fn still_queued(state: &AppState) -> u32 {
     let Ok(accounts) = state.accounts() else {
         return 0;
@@ -131,10 +134,15 @@ pub(crate) fn still_queued(state: &AppState) -> u32 {
     let Ok(list) = accounts.list() else {
         return 0;
     };
+    let now = state.exec_options().now();
     list.iter()
         .filter_map(|a| queue::status(accounts.store(), a.id).ok())
         .flat_map(|s| s.plans)
-        .map(|p| p.waiting)
+        .map(|p| match p.schedule(now) {
+            // A plan waiting for its time needs Retract running then.
+            queue::Schedule::Later | queue::Schedule::Due => p.waiting + p.planned,
+            _ => p.waiting,
+        })
         .sum()
 }
 

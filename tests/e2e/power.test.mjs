@@ -295,3 +295,84 @@ describe("undo by draft", () => {
     await shootBoth(driver, "restore-draft-refused");
   });
 });
+
+describe("scheduled deletion", () => {
+  let sim;
+  let app;
+  let driver;
+  const pad = (n) => String(n).padStart(2, "0");
+
+  before(async () => {
+    sim = await startSim(20);
+    app = await launch([], { RETRACT_API_BASE: sim.base, RETRACT_SCHEDULER_SECS: "2" });
+    driver = app.driver;
+    await addAccount(driver);
+  });
+
+  after(async () => {
+    await app?.close();
+    sim?.stop();
+  });
+
+  /** Plans the first live article and schedules it for `at` (a Date on this computer's clock). */
+  async function scheduleFirstLive(at) {
+    const box = (await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' }))[0];
+    await box.click();
+    await (await find(driver, "delete-button")).click();
+    await (await find(driver, "when-later")).click();
+    const iso = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
+    await (await find(driver, "when-day")).sendKeys(iso, Key.ENTER);
+    await (await find(driver, "when-clock")).sendKeys(`${pad(at.getHours())}:${pad(at.getMinutes())}`);
+    await attr(driver, "when-at", "data-at", String(Math.floor(at.getTime() / 1000)));
+  }
+
+  it("states the time in both steps, waits in the queue sending nothing, and runs by itself at that time", async () => {
+    // The next whole minute at least 61 seconds away: the earliest a schedule accepts.
+    const at = new Date(Math.ceil((Date.now() + 61_000) / 60_000) * 60_000);
+    await scheduleFirstLive(at);
+    await shootBoth(driver, "schedule-step1");
+    await (await find(driver, "confirm-step1-continue")).click();
+    await find(driver, "confirm-step2-at");
+    await (await find(driver, "confirm-phrase-input")).sendKeys("1");
+    await shootBoth(driver, "schedule-step2");
+    await (await find(driver, "confirm-schedule")).click();
+    await attr(driver, "schedule-result", "data-at", String(at.getTime() / 1000));
+    await (await find(driver, "schedule-done")).click();
+    const line = await find(driver, "queue-scheduled");
+    assert.equal(await line.getAttribute("data-at"), String(at.getTime() / 1000));
+    assert.equal(await line.getAttribute("data-overdue"), "false");
+    await shootBoth(driver, "queue-scheduled");
+    assert.equal(await sim.count(DELETE), 0, "nothing is sent before the time");
+
+    // The time comes: the scheduler (every 2 s here) runs it, with nobody clicking.
+    const wait = at.getTime() - Date.now() + 15_000;
+    await driver.wait(async () => (await sim.count(DELETE)) === 1, wait, "the scheduled delete was sent at its time");
+    const sent = (await sim.requests()).filter((r) => r.path === DELETE);
+    assert.equal(sent.length, 1);
+    await driver.wait(async () => (await driver.findElements(byTestId("queue-scheduled"))).length === 0, 10000, "the queue no longer shows it as scheduled");
+  });
+
+  it("asks the operator about a plan that missed its time while Retract was closed", async () => {
+    const at = new Date(Math.ceil((Date.now() + 3_600_000) / 60_000) * 60_000);
+    await scheduleFirstLive(at);
+    await (await find(driver, "confirm-step1-continue")).click();
+    await (await find(driver, "confirm-phrase-input")).sendKeys("1");
+    await (await find(driver, "confirm-schedule")).click();
+    await (await find(driver, "schedule-done")).click();
+    await find(driver, "queue-scheduled");
+    // Retract was closed; two hours pass; it starts again.
+    const dataDir = app.dataDir;
+    await app.close();
+    sql(dataDir, `UPDATE plans SET not_before = ${Math.floor(Date.now() / 1000) - 2 * 3600} WHERE not_before IS NOT NULL`);
+    app = await launch([], { RETRACT_API_BASE: sim.base, RETRACT_SCHEDULER_SECS: "2" }, { dataDir });
+    driver = app.driver;
+    const line = await attr(driver, "queue-scheduled", "data-overdue", "true");
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.equal(await sim.count(DELETE), 1, "a late plan does not run by itself");
+    assert.ok(line);
+    await shootBoth(driver, "queue-overdue");
+    await (await find(driver, "scheduled-run-now")).click();
+    await driver.wait(async () => (await sim.count(DELETE)) === 2, 20000, "run now sends it");
+    await driver.wait(async () => (await driver.findElements(byTestId("queue-scheduled"))).length === 0, 10000);
+  });
+});

@@ -69,6 +69,16 @@ export const commands = {
 	 *  included) one request at a time.
 	 */
 	executePlan: (planId: PlanId, nonce: string, phrase: string) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("execute_plan", { planId, nonce, phrase })),
+	/**
+	 *  Checks nonce and phrase and confirms the plan for a time (`at`, Unix seconds): it waits in
+	 *  the queue, cancelable, and the scheduler runs it then. Sends nothing now.
+	 */
+	schedulePlan: (planId: PlanId, nonce: string, phrase: string, at: number) => typedError<QueueStatus, AppError>(__TAURI_INVOKE("schedule_plan", { planId, nonce, phrase, at })),
+	/**
+	 *  The operator's "run now" for a scheduled plan that missed its time while Retract was not
+	 *  running; then the queue runs.
+	 */
+	runOverduePlan: (planId: PlanId) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("run_overdue_plan", { planId })),
 	queueStatus: (id: AccountId) => typedError<QueueStatus, AppError>(__TAURI_INVOKE("queue_status", { id })),
 	/**  What the check of interrupted runs at start found for this account (handed over once). */
 	startupFindings: (id: AccountId) => __TAURI_INVOKE<Finding[]>("startup_findings", { id }),
@@ -596,6 +606,11 @@ export type PlanProgress = {
 	unsettled: number,
 	failed: number,
 	skipped: number,
+	/**
+	 *  A scheduled plan: nothing of it is sent before this time (Unix seconds). Cleared when
+	 *  its run starts.
+	 */
+	notBefore: number | null,
 };
 
 /**  One delete request of a plan, with what the user saw. */

@@ -128,6 +128,47 @@ pub(crate) async fn execute_on(
     run_queue(progress, state, account).await
 }
 
+/// Checks nonce and phrase and confirms the plan for a time (`at`, Unix seconds): it waits in
+/// the queue, cancelable, and the scheduler runs it then. Sends nothing now.
+#[tauri::command]
+#[specta::specta]
+pub async fn schedule_plan(
+    state: State<'_, AppState>,
+    plan_id: PlanId,
+    nonce: String,
+    phrase: String,
+    at: i64,
+) -> Result<QueueStatus, AppError> {
+    schedule_on(&state, plan_id, &nonce, &phrase, at)
+}
+
+pub(crate) fn schedule_on(
+    state: &AppState,
+    plan_id: PlanId,
+    nonce: &str,
+    phrase: &str,
+    at: i64,
+) -> Result<QueueStatus, AppError> {
+    let accounts = state.accounts()?;
+    let now = state.exec_options().now();
+    let account = plan::confirm_scheduled(accounts.store(), plan_id, nonce, phrase, at, now)?;
+    Ok(queue::status(accounts.store(), account)?)
+}
+
+/// The operator's "run now" for a scheduled plan that missed its time while Retract was not
+/// running; then the queue runs.
+#[tauri::command]
+#[specta::specta]
+pub async fn run_overdue_plan(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    plan_id: PlanId,
+) -> Result<QueueRunView, AppError> {
+    let now = state.exec_options().now();
+    let account = queue::release_overdue(state.accounts()?.store(), plan_id, now)?;
+    run_queue(&app, &state, account).await
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn queue_status(

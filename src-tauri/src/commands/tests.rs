@@ -323,6 +323,43 @@ async fn waiting_plan(h: &Host, id: retract_core::accounts::AccountId) -> i64 {
 }
 
 #[tokio::test]
+async fn the_scheduler_runs_a_scheduled_plan_at_its_time_and_not_before() {
+    use crate::commands::deletions::schedule_on;
+    use crate::scheduler::{still_queued, tick_on};
+    let h = host(10).await;
+    let id = saved_account(&h).await;
+    let progress = Recorder::default();
+    sync_on(&progress, &h.state, id, false).await.unwrap();
+    let selection = vec![Selection::WholeMessage {
+        article_id: h.sim.messages(DEMO_APPID)[0].article_id.clone(),
+    }];
+    let plan = plan_on(&h.state, id, &selection).await.unwrap();
+    let at = h.state.exec_options().now() + 3 * 3600;
+    // The wrong phrase is refused here too: scheduling is a confirmation like any other.
+    assert!(schedule_on(&h.state, plan.id, &plan.nonce, "999", at).is_err());
+    let status = schedule_on(&h.state, plan.id, &plan.nonce, &plan.phrase, at).unwrap();
+    assert_eq!(status.plans[0].not_before, Some(at));
+    assert_eq!(
+        still_queued(&h.state),
+        1,
+        "a plan waiting for its time keeps Retract in the tray"
+    );
+
+    // An hour before: nothing.
+    h.clock.advance(std::time::Duration::from_secs(2 * 3600));
+    assert!(tick_on(&progress, &h.state).await.is_empty());
+    assert_eq!(h.sim.count(DELETE), 0);
+    // Its time: the scheduler runs it, window or not.
+    h.clock.advance(std::time::Duration::from_secs(3600 + 30));
+    let ran = tick_on(&progress, &h.state).await;
+    assert_eq!(ran.len(), 1);
+    assert!(ran[0].result.as_ref().unwrap().stopped.is_none());
+    assert_eq!(h.sim.count(DELETE), 1);
+    assert_eq!(still_queued(&h.state), 0);
+    assert!(tick_on(&progress, &h.state).await.is_empty());
+}
+
+#[tokio::test]
 async fn the_scheduler_resumes_a_waiting_plan_when_the_quota_day_turns() {
     use crate::scheduler::{notice, still_queued, tick_on};
     use std::sync::atomic::Ordering;

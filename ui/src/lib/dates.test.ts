@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDate, formatTime, formatUnixDate, isoToDisplay, parseDate } from "./format";
+import { formatDate, formatTime, formatUnixDate, isoToDisplay, localUnix, parseClock, parseDate } from "./format";
 
 describe("dates follow the UI language", () => {
   const day = new Date(2026, 10, 25, 20, 35);
@@ -28,5 +28,30 @@ describe("dates follow the UI language", () => {
     for (const typed of ["", "11/25/2026", "2026-02-30", "2026-13-01", "2026-00-10", "二〇二六年", "2026-11", "2026-11-25T00:00", "99999999"]) {
       expect(parseDate(typed), typed).toBeNull();
     }
+  });
+
+  it("reads a time of day in either language's form and refuses what is none", () => {
+    const table: [string, string | null][] = [
+      ["0:00", "00:00"],
+      ["00:00", "00:00"],
+      ["9:30", "09:30"],
+      ["09.30", "09:30"],
+      ["0930", "09:30"],
+      ["21点", "21:00"],
+      ["9点30分", "09:30"],
+      ["23：59", "23:59"],
+      ["7", "07:00"],
+      ["24:00", null],
+      ["12:60", null],
+      ["noon", null],
+      ["", null],
+    ];
+    for (const [typed, expected] of table) expect(parseClock(typed), typed).toBe(expected);
+  });
+
+  it("turns a date and a time into this computer's Unix time", () => {
+    expect(localUnix("2026-12-01", "00:00")).toBe(new Date(2026, 11, 1, 0, 0).getTime() / 1000);
+    expect(localUnix("2026-12-01", "")).toBeNull();
+    expect(localUnix("", "08:00")).toBeNull();
   });
 });

@@ -62,3 +62,25 @@ export function parseDate(text: string): string | null {
   if (date.getFullYear() !== y || date.getMonth() !== mo - 1 || date.getDate() !== d) return null;
   return `${y}-${pad(mo)}-${pad(d)}`;
 }
+
+/**
+ * A time of day as operators type it — 0:00, 09:30, 9.30, 0930, 21点, 9点30分 — as "HH:MM";
+ * `null` when it is no time of day.
+ */
+export function parseClock(text: string): string | null {
+  const s = text.trim().replace("：", ":");
+  const m = /^(\d{1,2})\s*[:.点]\s*(\d{2})\s*分?$/.exec(s) ?? /^(\d{2})(\d{2})$/.exec(s) ?? /^(\d{1,2})\s*点?$/.exec(s);
+  if (!m) return null;
+  const [h, min] = [Number(m[1]), Number(m[2] ?? 0)];
+  if (h > 23 || min > 59) return null;
+  return `${pad(h)}:${pad(min)}`;
+}
+
+/** Unix seconds of an ISO date and "HH:MM" on this computer's clock; `null` if either is bad. */
+export function localUnix(isoDate: string, clock: string): number | null {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate);
+  const c = /^(\d{2}):(\d{2})$/.exec(clock);
+  if (!d || !c) return null;
+  const at = new Date(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(c[1]), Number(c[2]));
+  return Number.isNaN(at.getTime()) ? null : Math.floor(at.getTime() / 1000);
+}

@@ -358,6 +358,42 @@ pub fn confirm(
     nonce: &str,
     typed: &str,
 ) -> Result<AccountId, CoreError> {
+    confirm_for(store, plan, nonce, typed, None)
+}
+
+/// A scheduled plan's time: at least a minute ahead, at most this far.
+pub const SCHEDULE_MAX_AHEAD_SECS: i64 = 90 * 86_400;
+
+/// As [`confirm`], for a plan that waits in the queue until `at` (Unix seconds) and is then
+/// run by the scheduler, with the same journal and checks as any run.
+pub fn confirm_scheduled(
+    store: &Store,
+    plan: PlanId,
+    nonce: &str,
+    typed: &str,
+    at: i64,
+    now: i64,
+) -> Result<AccountId, CoreError> {
+    if at < now + 60 {
+        return Err(CoreError::Invalid(
+            "the scheduled time has passed or is less than a minute away: delete now instead, or pick a later time".into(),
+        ));
+    }
+    if at > now + SCHEDULE_MAX_AHEAD_SECS {
+        return Err(CoreError::Invalid(
+            "a deletion can be scheduled at most 90 days ahead".into(),
+        ));
+    }
+    confirm_for(store, plan, nonce, typed, Some(at))
+}
+
+fn confirm_for(
+    store: &Store,
+    plan: PlanId,
+    nonce: &str,
+    typed: &str,
+    not_before: Option<i64>,
+) -> Result<AccountId, CoreError> {
     let row: Option<(AccountId, String, String, String, i64)> = store
         .conn()
         .query_row(
@@ -397,8 +433,8 @@ pub fn confirm(
     let changed = store
         .conn()
         .execute(
-            "UPDATE plans SET status = 'confirmed', confirmed_at = ?1 WHERE id = ?2 AND status = 'planned'",
-            params![crate::now_unix(), plan],
+            "UPDATE plans SET status = 'confirmed', confirmed_at = ?1, not_before = ?3 WHERE id = ?2 AND status = 'planned'",
+            params![crate::now_unix(), plan, not_before],
         )
         .map_err(store.err("cannot confirm the plan"))?;
     if changed != 1 {
@@ -409,7 +445,7 @@ pub fn confirm(
     store.audit(
         Some(account),
         crate::audit::AuditAction::PlanConfirmed,
-        &serde_json::json!({"plan": plan}),
+        &serde_json::json!({"plan": plan, "not_before": not_before}),
     )?;
     Ok(account)
 }

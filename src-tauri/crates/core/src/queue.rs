@@ -15,7 +15,7 @@
 //! - one runner per account at a time, across processes: a run holds an OS file lock next to
 //!   the database (released by the OS even when the process is killed).
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use wechat_mp::{Api, DELETE_CGI_PATH, Error as WxError};
 
@@ -58,6 +58,42 @@ pub struct PlanProgress {
     pub unsettled: u32,
     pub failed: u32,
     pub skipped: u32,
+    /// A scheduled plan: nothing of it is sent before this time (Unix seconds). Cleared when
+    /// its run starts.
+    pub not_before: Option<i64>,
+}
+
+/// How long after its time a scheduled plan still runs by itself. Later (the app was not
+/// running), it waits for the operator: a take-down hours late may no longer be wanted.
+pub const SCHEDULE_GRACE_SECS: i64 = 3600;
+
+/// Where a plan stands with respect to its schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// Not scheduled, or its run has started.
+    Unscheduled,
+    /// Its time has not come.
+    Later,
+    /// Its time has come, within the grace period: the scheduler runs it.
+    Due,
+    /// Its time passed more than the grace period ago: the operator decides.
+    Overdue,
+}
+
+impl PlanProgress {
+    pub fn schedule(&self, now: i64) -> Schedule {
+        match self.not_before {
+            None => Schedule::Unscheduled,
+            Some(t) if t > now => Schedule::Later,
+            Some(t) if now - t <= SCHEDULE_GRACE_SECS => Schedule::Due,
+            Some(_) => Schedule::Overdue,
+        }
+    }
+
+    /// Whether a run now may send this plan's planned requests.
+    pub fn runnable(&self, now: i64) -> bool {
+        matches!(self.schedule(now), Schedule::Unscheduled | Schedule::Due)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,14 +112,21 @@ impl QueueStatus {
             .any(|p| p.waiting + p.planned + p.unsettled > 0)
     }
 
-    /// Whether quota-waiting work should be tried now, without anyone clicking: something
-    /// waits, nothing is left to verify (that needs the operator's look), and no pause runs.
+    /// Whether the queue should run now, without anyone clicking: something waits for quota
+    /// or a scheduled plan's time has come, nothing is left to verify (that needs the
+    /// operator's look), and no pause runs.
     pub fn due_for_resume(&self, now: i64) -> bool {
         let (waiting, unsettled) = self
             .plans
             .iter()
             .fold((0, 0), |(w, u), p| (w + p.waiting, u + p.unsettled));
-        waiting > 0 && unsettled == 0 && self.paused_until.is_none_or(|until| until <= now)
+        let scheduled = self
+            .plans
+            .iter()
+            .any(|p| p.planned > 0 && p.schedule(now) == Schedule::Due);
+        (waiting > 0 || scheduled)
+            && unsettled == 0
+            && self.paused_until.is_none_or(|until| until <= now)
     }
 }
 
@@ -140,7 +183,8 @@ pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreErro
         .prepare(
             "SELECT p.id, p.created_at, count(*),
                     sum(t.state = 'done'), sum(t.state = 'waiting'), sum(t.state = 'planned'),
-                    sum(t.state IN ('intent', 'sent', 'unknown')), sum(t.state = 'failed'), sum(t.state = 'skipped')
+                    sum(t.state IN ('intent', 'sent', 'unknown')), sum(t.state = 'failed'), sum(t.state = 'skipped'),
+                    p.not_before
              FROM plans p JOIN plan_targets t ON t.plan_id = p.id
              WHERE p.account_id = ?1 AND p.status = 'confirmed'
              GROUP BY p.id ORDER BY p.id",
@@ -158,6 +202,7 @@ pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreErro
                 unsettled: r.get(6)?,
                 failed: r.get(7)?,
                 skipped: r.get(8)?,
+                not_before: r.get(9)?,
             })
         })
         .map_err(store.err("cannot read the queue"))?
@@ -290,8 +335,19 @@ pub async fn run(
     for plan in status(store, account)?
         .plans
         .iter()
-        .filter(|p| p.planned > 0)
+        .filter(|p| p.planned > 0 && p.runnable(now))
     {
+        if plan.not_before.is_some() {
+            // Its time came and its run starts: from here it is an ordinary confirmed plan
+            // (what 45009 leaves waiting resumes on the next quota day like any other).
+            store
+                .conn()
+                .execute(
+                    "UPDATE plans SET not_before = NULL WHERE id = ?1",
+                    [plan.plan_id],
+                )
+                .map_err(store.err("cannot start the scheduled plan"))?;
+        }
         let report = execute::execute(api, store, plan.plan_id, options, |r| {
             on_result(plan.plan_id, r)
         })
@@ -339,6 +395,34 @@ fn pause(store: &Store, account: AccountId, until: Option<i64>) -> Result<(), Co
 }
 
 /// Cancels what was not sent (planned, waiting, intent) in a plan; returns how many.
+/// The operator's "run now" for a scheduled plan that missed its time (the app was not
+/// running): it becomes an ordinary confirmed plan, which the next run sends. Only an overdue
+/// plan: one whose time is still ahead waits for it, or is cancelled.
+pub fn release_overdue(store: &Store, plan: PlanId, now: i64) -> Result<AccountId, CoreError> {
+    let account: Option<AccountId> = store
+        .conn()
+        .query_row(
+            "UPDATE plans SET not_before = NULL
+             WHERE id = ?1 AND status = 'confirmed' AND not_before IS NOT NULL AND not_before < ?2
+             RETURNING account_id",
+            params![plan, now - SCHEDULE_GRACE_SECS],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(store.err("cannot release the scheduled plan"))?;
+    let account = account.ok_or_else(|| {
+        CoreError::Invalid(format!(
+            "plan {plan} is not a scheduled plan that missed its time"
+        ))
+    })?;
+    store.audit(
+        Some(account),
+        crate::audit::AuditAction::PlanConfirmed,
+        &serde_json::json!({"plan": plan, "released_late": true}),
+    )?;
+    Ok(account)
+}
+
 pub fn cancel_unsent(store: &Store, plan: PlanId) -> Result<u32, CoreError> {
     let changed = store
         .conn()
@@ -411,9 +495,31 @@ mod tests {
                 unsettled,
                 failed: 0,
                 skipped: 0,
+                not_before: None,
             }],
             paused_until,
         }
+    }
+
+    #[test]
+    fn a_scheduled_plan_is_due_from_its_time_for_an_hour_then_waits_for_the_operator() {
+        let mut s = status(0, 0, None);
+        s.plans[0].planned = 2;
+        s.plans[0].not_before = Some(1_000);
+        let p = &s.plans[0];
+        assert_eq!(p.schedule(999), Schedule::Later);
+        assert_eq!(p.schedule(1_000), Schedule::Due);
+        assert_eq!(p.schedule(1_000 + SCHEDULE_GRACE_SECS), Schedule::Due);
+        assert_eq!(p.schedule(1_001 + SCHEDULE_GRACE_SECS), Schedule::Overdue);
+        assert!(!p.runnable(999) && p.runnable(1_000) && !p.runnable(1_001 + SCHEDULE_GRACE_SECS));
+        assert!(!s.due_for_resume(999));
+        assert!(s.due_for_resume(1_000));
+        assert!(
+            !s.due_for_resume(1_001 + SCHEDULE_GRACE_SECS),
+            "late: the operator decides"
+        );
+        s.paused_until = Some(2_000);
+        assert!(!s.due_for_resume(1_500), "a quota pause holds it too");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::CoreError;
 
-const SCHEMA_VERSION: i32 = 6;
+const SCHEMA_VERSION: i32 = 7;
 
 const SCHEMA: &str = r#"
 CREATE TABLE accounts (
@@ -137,6 +137,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER search_rev_item_change AFTER UPDATE ON items BEGIN UPDATE search_rev SET n = n + 1; END;
      CREATE TRIGGER search_rev_item_drop AFTER DELETE ON items BEGIN UPDATE search_rev SET n = n + 1; END;
      CREATE TRIGGER search_rev_message_change AFTER UPDATE OF update_time ON messages BEGIN UPDATE search_rev SET n = n + 1; END;",
+    // 6 -> 7: a confirmed plan may wait for a time ("take it down at 00:00 on the 1st").
+    "ALTER TABLE plans ADD COLUMN not_before INTEGER;",
 ];
 
 /// One database file. Operations are short; a mutex serialises them.
