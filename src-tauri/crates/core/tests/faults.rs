@@ -575,7 +575,8 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TRIGGER search_rev_item_add; DROP TRIGGER search_rev_item_change;
+            "ALTER TABLE plans DROP COLUMN not_before;
+             DROP TRIGGER search_rev_item_add; DROP TRIGGER search_rev_item_change;
              DROP TRIGGER search_rev_item_drop; DROP TRIGGER search_rev_message_change; DROP TABLE search_rev;
              DROP TABLE observations; ALTER TABLE accounts DROP COLUMN sync_cursor;
              DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
@@ -591,11 +592,13 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
     let version: i32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
     let rev: i64 = conn
         .query_row("SELECT n FROM search_rev", [], |r| r.get(0))
         .unwrap();
     assert_eq!(rev, 1, "search's revision starts once");
+    conn.execute("UPDATE plans SET not_before = 1 WHERE 0", [])
+        .unwrap();
     conn.execute("UPDATE accounts SET queue_paused_until = 1 WHERE 0", [])
         .unwrap();
     conn.execute("UPDATE archive SET seq = 1 WHERE 0", [])
