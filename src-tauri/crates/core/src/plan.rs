@@ -361,7 +361,7 @@ pub fn confirm(
     confirm_for(store, plan, nonce, typed, None)
 }
 
-/// A scheduled plan's time: at least a minute ahead, at most this far.
+/// How far ahead a plan may be scheduled.
 pub const SCHEDULE_MAX_AHEAD_SECS: i64 = 90 * 86_400;
 
 /// As [`confirm`], for a plan that waits in the queue until `at` (Unix seconds) and is then
@@ -374,9 +374,11 @@ pub fn confirm_scheduled(
     at: i64,
     now: i64,
 ) -> Result<AccountId, CoreError> {
-    if at < now + 60 {
+    // The window asks for a minute ahead; here only a time already past is refused (the
+    // operator may have lingered over step two).
+    if at <= now {
         return Err(CoreError::Invalid(
-            "the scheduled time has passed or is less than a minute away: delete now instead, or pick a later time".into(),
+            "the scheduled time has passed: pick a later time, or delete now".into(),
         ));
     }
     if at > now + SCHEDULE_MAX_AHEAD_SECS {
