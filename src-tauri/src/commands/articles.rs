@@ -145,7 +145,18 @@ pub async fn select_matching(
 ) -> Result<MatchSelection, AppError> {
     let accounts = state.accounts()?;
     let api = super::account_api(&state, id).await?;
-    Ok(rules::select_matching(&api, accounts.store(), id, &filter.into()).await?)
+    let filter = ArticleFilter::from(filter);
+    // The index walk off the async threads (a copy rebuilt after a change takes a moment).
+    let chosen = super::in_background(move || {
+        Ok(rules::matching(
+            accounts.store(),
+            id,
+            &filter,
+            rules::MATCH_CAP,
+        )?)
+    })
+    .await?;
+    Ok(rules::with_days(&api, chosen).await)
 }
 
 /// Finds pasted article links in the index (reads the pages of short links it does not hold as

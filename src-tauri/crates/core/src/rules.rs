@@ -54,14 +54,19 @@ impl MatchSelection {
     }
 }
 
-/// Every live article matching `filter`, as selections.
+/// Every live article matching `filter`, as selections, with the quota days they need.
 pub async fn select_matching(
     api: &Api,
     store: &Store,
     account: AccountId,
     filter: &ArticleFilter,
 ) -> Result<MatchSelection, CoreError> {
-    let mut chosen = matching(store, account, filter, MATCH_CAP)?;
+    let chosen = matching(store, account, filter, MATCH_CAP)?;
+    Ok(with_days(api, chosen).await)
+}
+
+/// Adds the quota days a selection's requests need (`quota/get`, cached a minute).
+pub async fn with_days(api: &Api, mut chosen: MatchSelection) -> MatchSelection {
     let deletes = api.quota(DELETE_CGI_PATH).await.ok();
     let reads = api.quota(GETARTICLE_CGI_PATH).await.ok();
     chosen.days_needed = days_needed_with_reads(
@@ -69,7 +74,7 @@ pub async fn select_matching(
         deletes.map(|q| (q.quota.remain, q.quota.daily_limit)),
         reads.map(|q| (q.quota.remain, q.quota.daily_limit)),
     );
-    Ok(chosen)
+    chosen
 }
 
 /// The selection without the quota: reads the index only.
