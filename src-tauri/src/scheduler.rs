@@ -35,6 +35,17 @@ use crate::state::AppState;
 #[serde(rename_all = "camelCase")]
 pub struct QueueChangedEvent {
     pub account_id: AccountId,
+    pub reason: QueueChange,
+}
+
+/// Why the scheduler changed a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub enum QueueChange {
+    /// The check at start settled what an interrupted run left unknown (reads only).
+    CheckedAtStart,
+    /// The queue ran by itself: its quota day or a scheduled plan's time came.
+    Ran,
 }
 
 /// What one pass did for one account.
@@ -208,7 +219,7 @@ pub fn start(app: AppHandle) {
                 if let Err(e) = result {
                     tracing::info!(account = account.0, kind = ?e.kind, "interrupted run not checked at start");
                 }
-                emit_changed(&app, account);
+                emit_changed(&app, account, QueueChange::CheckedAtStart);
             }
         }
         let every = every();
@@ -222,15 +233,15 @@ pub fn start(app: AppHandle) {
                 if let Some(text) = notice(&ran) {
                     crate::tray::notify(&app, &text);
                 }
-                emit_changed(&app, ran.account.id);
+                emit_changed(&app, ran.account.id, QueueChange::Ran);
             }
             crate::tray::refresh(&app, &state);
         }
     });
 }
 
-fn emit_changed(app: &AppHandle, account_id: AccountId) {
-    if let Err(e) = (QueueChangedEvent { account_id }).emit(app) {
+fn emit_changed(app: &AppHandle, account_id: AccountId, reason: QueueChange) {
+    if let Err(e) = (QueueChangedEvent { account_id, reason }).emit(app) {
         tracing::warn!("cannot send queue change: {e}");
     }
 }

@@ -633,9 +633,17 @@ export type Profile = {
 	proxy: string | null,
 };
 
+/**  Why the scheduler changed a queue. */
+export type QueueChange = 
+/**  The check at start settled what an interrupted run left unknown (reads only). */
+"checkedAtStart" | 
+/**  The queue ran by itself: its quota day or a scheduled plan's time came. */
+"ran";
+
 /**  An account's queue changed without the UI asking (the scheduler ran it). */
 export type QueueChangedEvent = {
 	accountId: AccountId,
+	reason: QueueChange,
 };
 
 /**  What a run of the queue did, with the reason it stopped explained like any other error. */
