@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attr, byTestId, find, launch, shootBoth, sql } from "./harness.mjs";
+import { attr, byTestId, deleteSelection, find, launch, shootBoth, sql } from "./harness.mjs";
 import { addAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -70,12 +70,7 @@ describe("the scheduler, with the account's browser not on screen", () => {
   it("resumes a waiting plan when the quota day comes, and the window hears of it", async () => {
     const rows = await liveBoxes(driver);
     for (const box of rows.slice(0, 2)) await box.click();
-    await (await find(driver, "delete-button")).click();
-    await (await find(driver, "confirm-step1-continue")).click();
-    await (await find(driver, "confirm-phrase-input")).sendKeys("2");
-    await (await find(driver, "confirm-delete")).click();
-    await attr(driver, "deletion-results", "data-state", "done", 30000);
-    await (await find(driver, "deletion-done")).click();
+    await deleteSelection(driver, 2);
     await attr(driver, "queue-status", "data-waiting", "1");
     assert.equal(await sim.count(DELETE), 2, "one deleted, one refused for quota");
 
@@ -106,13 +101,7 @@ describe("the scheduler, with the account's browser not on screen", () => {
     // Articles of messages untouched so far (a message with a fresh delete waits 30 s first).
     const rows = await liveBoxes(driver);
     for (const box of rows.slice(-2)) await box.click();
-    await (await find(driver, "delete-button")).click();
-    await (await find(driver, "confirm-step1-continue")).click();
-    await (await find(driver, "confirm-phrase-input")).sendKeys("2");
-    await (await find(driver, "confirm-delete")).click();
-    await attr(driver, "deletion-results", "data-state", "done", 30000);
-    await find(driver, "deletion-paused");
-    await (await find(driver, "deletion-done")).click();
+    await deleteSelection(driver, 2, () => find(driver, "deletion-paused"));
     const waiting = Number(await (await find(driver, "queue-status")).getAttribute("data-waiting"));
     assert.ok(waiting >= 1, "something waits for tomorrow");
     const sentBefore = await sim.count(DELETE);

@@ -168,6 +168,18 @@ export async function accessibilityProblems(driver, screen) {
   return problems;
 }
 
+/** Deletes what is selected now, through both confirm steps; waits for the results and closes
+ * them. `before` runs on the results, before they close. */
+export async function deleteSelection(driver, phrase, before = async () => {}) {
+  await (await find(driver, "delete-button")).click();
+  await (await find(driver, "confirm-step1-continue")).click();
+  await (await find(driver, "confirm-phrase-input")).sendKeys(String(phrase));
+  await (await find(driver, "confirm-delete")).click();
+  await attr(driver, "deletion-results", "data-state", "done", 30000);
+  await before();
+  await (await find(driver, "deletion-done")).click();
+}
+
 /** Runs SQL on the app's database (python3's sqlite3 is on every machine here). While the app
  * runs too: WAL lets its readers and this writer coexist, and a busy database is waited for. */
 export function sql(dataDir, statement) {

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Key } from "selenium-webdriver";
-import { attr, byTestId, find, launch, shootBoth, sql } from "./harness.mjs";
+import { attr, byTestId, deleteSelection, find, launch, shootBoth, sql } from "./harness.mjs";
 import { addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -191,12 +191,7 @@ describe("every account at a glance", () => {
     const boxes = await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' });
     for (const box of boxes.slice(0, 2)) await box.click();
     const totalBefore = Number(await (await find(driver, "article-count")).getAttribute("data-total"));
-    await (await find(driver, "delete-button")).click();
-    await (await find(driver, "confirm-step1-continue")).click();
-    await (await find(driver, "confirm-phrase-input")).sendKeys("2");
-    await (await find(driver, "confirm-delete")).click();
-    await attr(driver, "deletion-results", "data-state", "done", 30000);
-    await (await find(driver, "deletion-done")).click();
+    await deleteSelection(driver, 2);
     // Overnight the account's IP is taken off its whitelist (checked on every call), and
     // Retract is opened again.
     await sim.configure({ whitelist: ["198.51.100.7"], quirks: { whitelist_on_business_calls: true } });
@@ -244,12 +239,7 @@ describe("undo by draft", () => {
     await (await find(driver, "tab-browser")).click();
     const box = (await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' }))[0];
     await box.click();
-    await (await find(driver, "delete-button")).click();
-    await (await find(driver, "confirm-step1-continue")).click();
-    await (await find(driver, "confirm-phrase-input")).sendKeys("1");
-    await (await find(driver, "confirm-delete")).click();
-    await attr(driver, "deletion-results", "data-state", "done", 30000);
-    await (await find(driver, "deletion-done")).click();
+    await deleteSelection(driver, 1);
   }
 
   it("re-creates a deleted article as a draft after saying what does not come back, and records it", async () => {

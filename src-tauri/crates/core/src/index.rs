@@ -374,6 +374,16 @@ async fn settle_vanished(
     Ok((vanished, candidates.len() as u32 - vanished))
 }
 
+/// What [`row_to_article`] reads, from the join of an item and its message.
+const ARTICLE_COLUMNS: &str = "i.article_id, i.idx, m.item_count, i.title, i.author, i.digest, i.url, m.update_time, i.is_deleted";
+const ARTICLE_JOIN: &str =
+    "FROM items i JOIN messages m ON m.account_id = i.account_id AND m.article_id = i.article_id";
+
+/// `SELECT` of article rows, for a `WHERE` to follow.
+fn article_rows() -> String {
+    format!("SELECT {ARTICLE_COLUMNS} {ARTICLE_JOIN}")
+}
+
 /// One window of the filtered list (newest first) and the total it is a window of. Reads the
 /// account's in-memory search copy (rebuilt when the index changed), then the window's rows.
 pub fn search(
@@ -384,11 +394,7 @@ pub fn search(
     limit: u32,
 ) -> Result<(u32, Vec<ArticleRow>), CoreError> {
     let conn = store.conn();
-    let snapshot = store
-        .search_cache()
-        .snapshot(&conn, account)
-        .map_err(store.err("cannot search the index"))?;
-    let query = crate::search::fold(filter.query.as_deref().unwrap_or("").trim());
+    let (snapshot, query) = crate::search::prepare(store, &conn, account, filter)?;
     let found = snapshot.find(
         &query,
         filter.from,
@@ -397,11 +403,7 @@ pub fn search(
         limit.min(500) as usize,
     );
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT i.article_id, i.idx, m.item_count, i.title, i.author, i.digest, i.url, m.update_time, i.is_deleted
-             FROM items i JOIN messages m ON m.account_id = i.account_id AND m.article_id = i.article_id
-             WHERE i.rowid = ?1",
-        )
+        .prepare_cached(&format!("{} WHERE i.rowid = ?1", article_rows()))
         .map_err(store.err("cannot search the index"))?;
     let mut rows = Vec::with_capacity(found.rowids.len());
     for rowid in found.rowids {
@@ -425,9 +427,7 @@ pub fn search_by_scan(
     limit: u32,
 ) -> Result<(u32, Vec<ArticleRow>), CoreError> {
     use rusqlite::types::Value;
-    let mut from_where = String::from(
-        " FROM items i JOIN messages m ON m.account_id = i.account_id AND m.article_id = i.article_id WHERE i.account_id = ?1",
-    );
+    let mut from_where = format!(" {ARTICLE_JOIN} WHERE i.account_id = ?1");
     let mut args: Vec<Value> = vec![account.into()];
     if let Some(q) = filter
         .query
@@ -458,7 +458,7 @@ pub fn search_by_scan(
         )
         .map_err(store.err("cannot search the index"))?;
     let sql = format!(
-        "SELECT i.article_id, i.idx, m.item_count, i.title, i.author, i.digest, i.url, m.update_time, i.is_deleted{from_where}
+        "SELECT {ARTICLE_COLUMNS}{from_where}
          ORDER BY m.update_time DESC, i.article_id, i.idx LIMIT {} OFFSET {offset}",
         limit.min(500)
     );
@@ -481,11 +481,10 @@ pub fn message_items(
 ) -> Result<Vec<ArticleRow>, CoreError> {
     let conn = store.conn();
     let mut stmt = conn
-        .prepare(
-            "SELECT i.article_id, i.idx, m.item_count, i.title, i.author, i.digest, i.url, m.update_time, i.is_deleted
-             FROM items i JOIN messages m ON m.account_id = i.account_id AND m.article_id = i.article_id
-             WHERE i.account_id = ?1 AND i.article_id = ?2 ORDER BY i.idx",
-        )
+        .prepare(&format!(
+            "{} WHERE i.account_id = ?1 AND i.article_id = ?2 ORDER BY i.idx",
+            article_rows()
+        ))
         .map_err(store.err("cannot read the index"))?;
     let rows = stmt
         .query_map(params![account, article_id], row_to_article)

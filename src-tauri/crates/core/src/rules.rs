@@ -86,11 +86,7 @@ pub fn matching(
 ) -> Result<MatchSelection, CoreError> {
     let found = {
         let conn = store.conn();
-        let snapshot = store
-            .search_cache()
-            .snapshot(&conn, account)
-            .map_err(store.err("cannot search the index"))?;
-        let query = crate::search::fold(filter.query.as_deref().unwrap_or("").trim());
+        let (snapshot, query) = crate::search::prepare(store, &conn, account, filter)?;
         snapshot.live_matches_by_message(&query, filter.from, filter.to)
     };
     let matched: u32 = found.iter().map(|m| m.matched.len() as u32).sum();

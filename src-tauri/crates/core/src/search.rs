@@ -110,6 +110,21 @@ fn build(conn: &Connection, account: AccountId, rev: i64) -> rusqlite::Result<Sn
     Ok(Snapshot { rev, entries })
 }
 
+/// The account's current copy (the caller holds the store's connection) and the filter's text
+/// as the copy compares it.
+pub(crate) fn prepare(
+    store: &crate::store::Store,
+    conn: &Connection,
+    account: AccountId,
+    filter: &crate::index::ArticleFilter,
+) -> Result<(Arc<Snapshot>, String), crate::CoreError> {
+    let snapshot = store
+        .search_cache()
+        .snapshot(conn, account)
+        .map_err(store.err("cannot search the index"))?;
+    Ok((snapshot, fold(filter.query.as_deref().unwrap_or("").trim())))
+}
+
 /// What both sides of a comparison are reduced to: Unicode lower case.
 pub(crate) fn fold(text: &str) -> String {
     text.to_lowercase()

@@ -136,6 +136,27 @@ async fn a_restore_re_creates_exactly_what_was_deleted_as_one_draft_and_is_audit
     assert!(w.sim.message(DEMO_APPID, &m.article_id).unwrap().items[1].is_deleted);
 }
 
+/// A world whose oldest message's first item was deleted: the world, the account, its client,
+/// that message as the simulator had it, and the item's archive id.
+async fn one_item_deleted() -> (
+    World,
+    retract_core::accounts::AccountId,
+    wechat_mp::Api,
+    wechat_sim::SimMessage,
+    i64,
+) {
+    let w = world(20).await;
+    let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let m = w.sim.messages(DEMO_APPID).into_iter().next().unwrap();
+    let item = Selection::Item {
+        article_id: m.article_id.clone(),
+        index: 1,
+    };
+    delete(&w, &api, id, &[item]).await;
+    let archived = archive::list(w.store(), id).unwrap()[0].archive_id;
+    (w, id, api, m, archived)
+}
+
 fn of_list(
     w: &World,
     id: retract_core::accounts::AccountId,
@@ -150,20 +171,7 @@ fn of_list(
 
 #[tokio::test]
 async fn a_refused_or_lost_restore_says_why_is_audited_and_is_not_resent() {
-    let w = world(20).await;
-    let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
-    let m = w.sim.messages(DEMO_APPID).into_iter().next().unwrap();
-    delete(
-        &w,
-        &api,
-        id,
-        &[Selection::Item {
-            article_id: m.article_id.clone(),
-            index: 1,
-        }],
-    )
-    .await;
-    let archived = archive::list(w.store(), id).unwrap()[0].archive_id;
+    let (w, id, api, m, archived) = one_item_deleted().await;
 
     // The cover was deleted from the material library since: 40007, nothing made.
     w.sim
@@ -185,20 +193,7 @@ async fn a_refused_or_lost_restore_says_why_is_audited_and_is_not_resent() {
     assert!(of_list(&w, id, archived).draft_media_id.is_none());
 
     // An answer lost after WeChat made the draft: reported, never sent again.
-    let w = world(20).await;
-    let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
-    let m = w.sim.messages(DEMO_APPID).into_iter().next().unwrap();
-    delete(
-        &w,
-        &api,
-        id,
-        &[Selection::Item {
-            article_id: m.article_id.clone(),
-            index: 1,
-        }],
-    )
-    .await;
-    let archived = archive::list(w.store(), id).unwrap()[0].archive_id;
+    let (w, id, api, _, archived) = one_item_deleted().await;
     w.sim.inject(DRAFT_ADD, Fault::LoseResponse, 1);
     w.sim.clear_log();
     assert!(
