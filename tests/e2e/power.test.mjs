@@ -12,6 +12,7 @@ const DELETE = "/cgi-bin/freepublish/delete";
 
 /** The article ids of messages with at least `min` items, in list order. */
 async function multiItemMessages(driver, min) {
+  await driver.wait(async () => (await driver.findElements(byTestId("article-row"))).length > 0, 15000, "the list shows articles");
   const firsts = await driver.findElements({ css: '[data-testid="article-row"][data-index="1"][data-deleted="false"]' });
   const found = [];
   for (const row of firsts) {
@@ -19,6 +20,13 @@ async function multiItemMessages(driver, min) {
     if (count >= min) found.push({ id: await row.getAttribute("data-article-id"), count });
   }
   return found;
+}
+
+/** The checkbox of the first live article, once the list shows one. */
+async function firstLiveBox(driver) {
+  const live = { css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' };
+  await driver.wait(async () => (await driver.findElements(live)).length > 0, 15000, "the list shows a live article");
+  return (await driver.findElements(live))[0];
 }
 
 async function search(driver, text) {
@@ -237,7 +245,7 @@ describe("undo by draft", () => {
 
   async function deleteFirstLive() {
     await (await find(driver, "tab-browser")).click();
-    const box = (await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' }))[0];
+    const box = await firstLiveBox(driver);
     await box.click();
     await deleteSelection(driver, 1);
   }
@@ -306,7 +314,7 @@ describe("scheduled deletion", () => {
 
   /** Plans the first live article and schedules it for `at` (a Date on this computer's clock). */
   async function scheduleFirstLive(at) {
-    const box = (await driver.findElements({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' }))[0];
+    const box = await firstLiveBox(driver);
     await box.click();
     await (await find(driver, "delete-button")).click();
     await (await find(driver, "when-later")).click();
