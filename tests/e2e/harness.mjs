@@ -168,6 +168,12 @@ export async function accessibilityProblems(driver, screen) {
   return problems;
 }
 
+/** The first element `locator` finds, once there is one (lists render after they load). */
+export async function firstOf(driver, locator, what, timeout = 15000) {
+  await driver.wait(async () => (await driver.findElements(locator)).length > 0, timeout, `no ${what}`);
+  return driver.findElement(locator);
+}
+
 /** Deletes what is selected now, through both confirm steps; waits for the results and closes
  * them. `before` runs on the results, before they close. */
 export async function deleteSelection(driver, phrase, before = async () => {}) {

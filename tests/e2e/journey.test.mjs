@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { byTestId, attr, find, launch, screenshot, setLocale, shootBoth, textOf, until } from "./harness.mjs";
+import { byTestId, attr, find, firstOf, launch, screenshot, setLocale, shootBoth, textOf, until } from "./harness.mjs";
 import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -143,7 +143,8 @@ describe("first run: wizard, sync, search, delete one article", () => {
   });
 
   it("cancelling at step 1, by Escape, and at step 2 sends nothing", async () => {
-    const row = await driver.findElement({ css: '[data-testid="article-row"][data-deleted="false"]' });
+    // The search typed at the end of the last test reloads the list: wait for its rows.
+    const row = await firstOf(driver, { css: '[data-testid="article-row"][data-deleted="false"]' }, "live article in the searched list");
     chosen = { id: await row.getAttribute("data-article-id"), index: await row.getAttribute("data-index") };
     await (await row.findElement(byTestId("select-item"))).click();
     assert.match(await (await find(driver, "selection-count")).getAttribute("data-requests"), /^1$/);

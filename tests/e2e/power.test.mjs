@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Key } from "selenium-webdriver";
-import { attr, byTestId, deleteSelection, find, launch, shootBoth, sql } from "./harness.mjs";
+import { attr, byTestId, deleteSelection, find, firstOf, launch, shootBoth, sql } from "./harness.mjs";
 import { addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -23,10 +23,8 @@ async function multiItemMessages(driver, min) {
 }
 
 /** The checkbox of the first live article, once the list shows one. */
-async function firstLiveBox(driver) {
-  const live = { css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' };
-  await driver.wait(async () => (await driver.findElements(live)).length > 0, 15000, "the list shows a live article");
-  return (await driver.findElements(live))[0];
+function firstLiveBox(driver) {
+  return firstOf(driver, { css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' }, "live article");
 }
 
 async function search(driver, text) {

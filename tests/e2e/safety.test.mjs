@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { byTestId, attr, find, launch, shootBoth, sql } from "./harness.mjs";
+import { byTestId, attr, find, firstOf, launch, shootBoth, sql } from "./harness.mjs";
 import { DEMO_SECRET, addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -110,7 +110,7 @@ describe("after an interrupted run", () => {
     first = await launch([], { RETRACT_API_BASE: sim.base });
     const driver = first.driver;
     await addAccount(driver);
-    const box = await driver.findElement({ css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' });
+    const box = await firstOf(driver, { css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' }, "live article");
     await box.click();
     await (await find(driver, "delete-button")).click();
     await (await find(driver, "confirm-step1-cancel")).click();

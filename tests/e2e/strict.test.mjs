@@ -4,7 +4,7 @@
 // page in a full re-sync marks nothing deleted. Each against the simulator in that world.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { byTestId, attr, find, shootBoth, until } from "./harness.mjs";
+import { byTestId, attr, find, firstOf, shootBoth, until } from "./harness.mjs";
 import { appWithAccount } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -129,7 +129,7 @@ describe("evidence of WeChat's undocumented behaviour", () => {
     await find(driver, "article-list");
     // In this world WeChat shows a delete 20 s late.
     await sim.configure({ quirks: { lag_secs: 20 } });
-    const third = await driver.findElement({ css: '[data-testid="article-row"][data-index="3"][data-deleted="false"]' });
+    const third = await firstOf(driver, { css: '[data-testid="article-row"][data-index="3"][data-deleted="false"]' }, "live third article");
     const id = await third.getAttribute("data-article-id");
     for (const index of ["3", "2"]) {
       const row = await driver.findElement({ css: `[data-testid="article-row"][data-article-id="${id}"][data-index="${index}"]` });
