@@ -32,6 +32,11 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .disable_serde_phases()
         // Row ids and Unix seconds are i64 in Rust and far below 2^53: plain numbers in TS.
         .dangerously_cast_bigints_to_number()
+        // How late a scheduled plan may still run by itself: the queue panel shows the same rule.
+        .constant(
+            "SCHEDULE_GRACE_SECS",
+            retract_core::queue::SCHEDULE_GRACE_SECS,
+        )
         .commands(tauri_specta::collect_commands![
             system::app_info,
             system::keyring_self_test,

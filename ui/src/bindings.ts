@@ -117,6 +117,9 @@ export const events = {
 	syncProgressEvent: makeEvent<SyncProgressEvent, SyncProgressEvent>("sync-progress-event"),
 };
 
+/* Constants */
+export const SCHEDULE_GRACE_SECS = 3600 as const;
+
 /* Types */
 /**  A stored account: everything but secrets. */
 export type Account = {

@@ -254,16 +254,15 @@ pub async fn find_links(
         };
         let mut key = parsed.key.clone();
         let mut sn = parsed.sn.clone();
-        if matches!(key, LinkKey::Short(_)) && !by_key.contains_key(&key) {
+        if let LinkKey::Short(id) = &parsed.key
+            && !by_key.contains_key(&parsed.key)
+        {
             if resolved_count >= RESOLVE_CAP {
                 m.outcome = LinkOutcome::NotLookedUp;
                 links.push(m);
                 continue;
             }
             resolved_count += 1;
-            let LinkKey::Short(id) = &key else {
-                unreachable!()
-            };
             let page = pages
                 .join(&format!("s/{id}"))
                 .map_err(|e| CoreError::Invalid(format!("bad article page address: {e}")))?;
