@@ -37,10 +37,15 @@ pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, Co
     let conn = store.conn();
     let mut stmt = conn
         .prepare(
-            "SELECT a.id, t.article_id, t.plan_id, a.fetched_at, t.updated_at, t.idx, t.titles, r.at, json_extract(r.detail, '$.media_id')
+            // The account's restores are read once (the audit log is long), the last per copy.
+            "WITH last_restore AS (
+                 SELECT json_extract(detail, '$.archive') AS archive_id, max(id) AS audit_id
+                 FROM audit WHERE account_id = ?1 AND action = 'draft_restored' GROUP BY 1)
+             SELECT a.id, t.article_id, t.plan_id, a.fetched_at, t.updated_at, t.idx, t.titles, r.at, json_extract(r.detail, '$.media_id')
              FROM plan_targets t JOIN plans p ON p.id = t.plan_id
              JOIN archive a ON a.id = (SELECT max(id) FROM archive WHERE plan_id = t.plan_id AND seq = t.seq)
-             LEFT JOIN audit r ON r.id = (SELECT max(id) FROM audit WHERE account_id = ?1 AND action = 'draft_restored' AND json_extract(detail, '$.archive') = a.id)
+             LEFT JOIN last_restore l ON l.archive_id = a.id
+             LEFT JOIN audit r ON r.id = l.audit_id
              WHERE p.account_id = ?1 AND t.state = 'done' AND t.outcome = 'deleted'
              ORDER BY t.updated_at DESC, a.id DESC",
         )
