@@ -11,6 +11,9 @@ index of 10,000 articles), then
   every 5 ms through X (python3-xlib) under Xvfb;
 - memory: 10 s later, idle, the PSS of the app and all its processes (WebKit's web and
   network processes), from /proc/PID/smaps_rollup.
+The minimal app runs twice per round: as built (WebKit's default, GPU compositing), and with
+WEBKIT_DISABLE_COMPOSITING_MODE=1, the drawing mode Retract chooses for itself
+(src-tauri/src/rendering.rs), so Retract is compared with both.
 Prints a Markdown table with every round, the medians and the ratios. Needs DISPLAY (Xvfb).
 """
 import os
@@ -81,11 +84,11 @@ def pss_kib(pids):
     return total
 
 
-def run(binary, title, seed):
+def run(binary, title, seed, extra_env=None):
     home = tempfile.mkdtemp(prefix="retract-bench-")
     env = dict(os.environ, HOME=home, XDG_DATA_HOME=f"{home}/data", XDG_CONFIG_HOME=f"{home}/config",
-               XDG_CACHE_HOME=f"{home}/cache")
-    for hook in ("RETRACT_DATA_DIR", "RETRACT_API_BASE"):
+               XDG_CACHE_HOME=f"{home}/cache", **(extra_env or {}))
+    for hook in ("RETRACT_DATA_DIR", "RETRACT_API_BASE", "RETRACT_GPU"):
         env.pop(hook, None)
     if seed:
         data = f"{home}/data/app.retract.desktop"
@@ -117,13 +120,18 @@ def run(binary, title, seed):
     return paint * 1000, pss / 1024
 
 
-results = {"minimal": ([], []), "retract": ([], [])}
-apps = [("minimal", minimal_bin, "bench-minimal", False), ("retract", retract_bin, "Retract", True)]
+NO_COMPOSITING = {"WEBKIT_DISABLE_COMPOSITING_MODE": "1"}
+names = ("minimal", "minimal, no compositing", "retract")
+results = {name: ([], []) for name in names}
+apps = [("minimal", minimal_bin, "bench-minimal", False, None),
+        ("minimal, no compositing", minimal_bin, "bench-minimal", False, NO_COMPOSITING),
+        ("retract", retract_bin, "Retract", True, None)]
 run(minimal_bin, "bench-minimal", False)  # one warm-up of each: the OS file cache, not counted
 run(retract_bin, "Retract", True)
 for r in range(rounds):
-    for name, binary, title, seed in (apps if r % 2 == 0 else apps[::-1]):
-        paint, mib = run(binary, title, seed)
+    order = apps[r % 3:] + apps[:r % 3]  # each app goes first, second and third in turn
+    for name, binary, title, seed, extra in order:
+        paint, mib = run(binary, title, seed, extra)
         results[name][0].append(paint)
         results[name][1].append(mib)
         print(f"round {r + 1}: {name}: first paint {paint:.0f} ms, PSS {mib:.1f} MiB", file=sys.stderr)
@@ -131,12 +139,15 @@ for r in range(rounds):
 print(f"| app | {' | '.join(f'r{i + 1}' for i in range(rounds))} | median |")
 print(f"|---|{'---|' * rounds}---|")
 for metric, unit, idx in (("first paint", "ms", 0), ("PSS idle", "MiB", 1)):
-    for name in ("minimal", "retract"):
+    for name in names:
         values = results[name][idx]
         cells = " | ".join(f"{v:.0f}" if unit == "ms" else f"{v:.1f}" for v in values)
         med = statistics.median(values)
         print(f"| {name}: {metric} ({unit}) | {cells} | **{med:.0f}** |" if unit == "ms"
               else f"| {name}: {metric} ({unit}) | {cells} | **{med:.1f}** |")
-paint_ratio = statistics.median(results["retract"][0]) / statistics.median(results["minimal"][0])
-extra = statistics.median(results["retract"][1]) - statistics.median(results["minimal"][1])
-print(f"\nfirst paint, Retract / minimal: x{paint_ratio:.2f}; memory, Retract - minimal: {extra:+.1f} MiB")
+print()
+for base in ("minimal", "minimal, no compositing"):
+    paint_ratio = statistics.median(results["retract"][0]) / statistics.median(results[base][0])
+    extra = statistics.median(results["retract"][1]) - statistics.median(results[base][1])
+    print(f"against {base}: first paint, Retract / minimal: x{paint_ratio:.2f}; "
+          f"memory, Retract - minimal: {extra:+.1f} MiB")

@@ -55,6 +55,8 @@ log=$(ls "$XDG_DATA_HOME"/app.retract.desktop/logs/retract.*.log 2>/dev/null | h
 [ -n "$log" ] || fail "no log file under $XDG_DATA_HOME/app.retract.desktop/logs"
 grep -q "Retract started" "$log" || fail "the log does not say the app started"
 grep -q "API call" "$log" || fail "the log holds no API call (the demo syncs on open)"
+grep -q "drawing the window without GPU compositing" "$log" \
+  || fail "the installed app did not choose its shipped drawing mode (no GPU compositing)"
 [ -f "$XDG_DATA_HOME/app.retract.desktop/retract.db" ] || fail "no database in the fresh data folder"
 echo "package-test: window up, $colours colours in $shots/package-installed.png, log $(wc -l <"$log") lines, test hook ignored"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""

@@ -8,6 +8,7 @@
 mod commands;
 mod error;
 mod log;
+mod rendering;
 mod scheduler;
 mod state;
 mod tray;
@@ -155,6 +156,7 @@ pub fn run() {
                 ),
                 Err(e) => eprintln!("Retract: running without a log file: {e}"),
             }
+            rendering::apply(app, test_hook("RETRACT_SOFTWARE_RENDERING").is_some());
             let keyring = Arc::new(Keyring::new(service_name(&app.config().identifier)));
             let api_base = test_hook("RETRACT_API_BASE");
             let accounts = Store::open(&data_dir.join("retract.db"))

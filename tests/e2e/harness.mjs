@@ -43,6 +43,9 @@ async function waitForPort(port, ms) {
 /**
  * Launches the app with `args`, a data folder (fresh unless given) and `env` added to its
  * environment.
+ * The window is drawn as shipped (without GPU compositing): under WebDriver Retract would keep
+ * compositing on, so the debug hook RETRACT_SOFTWARE_RENDERING pins the shipped mode; pass it
+ * as "" in `env` to run the WebDriver default instead.
  * Returns the WebDriver session, the data folder and a `close()` that ends both.
  */
 export async function launch(args = [], env = {}, { dataDir = mkdtempSync(join(tmpdir(), "retract-e2e-")) } = {}) {
@@ -55,7 +58,7 @@ export async function launch(args = [], env = {}, { dataDir = mkdtempSync(join(t
   const driverProcess = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     // Its own WebKit storage too (localStorage keeps the chosen language): no launch inherits
     // another's state, whatever ran on this machine before.
-    env: { ...process.env, RETRACT_DATA_DIR: dataDir, XDG_DATA_HOME: join(dataDir, "xdg-data"), XDG_CACHE_HOME: join(dataDir, "xdg-cache"), ...env },
+    env: { ...process.env, RETRACT_DATA_DIR: dataDir, XDG_DATA_HOME: join(dataDir, "xdg-data"), XDG_CACHE_HOME: join(dataDir, "xdg-cache"), RETRACT_SOFTWARE_RENDERING: "1", ...env },
     stdio: ["ignore", log, log],
     detached: true,
   });
@@ -102,10 +105,22 @@ export async function find(driver, id, timeout = 15000) {
   }
 }
 
+// Without compositing (as Retract ships), WebKitGTK 2.50 answers a WebDriver screenshot only
+// after the page paints again, and its full-window screenshot not at all. So a screenshot is
+// the root element's (the whole window), with a 1-pixel dot in the corner toggled between
+// invisible and almost invisible (alpha 1/100) for a second, so that there is a paint to wait for.
+const POKE_PAINT = `
+  const dot = document.createElement("div");
+  dot.style.cssText = "position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647";
+  document.body.append(dot);
+  for (const [ms, alpha] of [[30, 0.01], [150, 0], [400, 0.01], [800, 0]]) setTimeout(() => { dot.style.background = "rgba(0,0,0," + alpha + ")"; }, ms);
+  setTimeout(() => dot.remove(), 1000);`;
+
 /** Saves a PNG of the window, after two animation frames so the last DOM change is painted. */
 export async function screenshot(driver, name) {
   await driver.executeAsyncScript("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));");
-  const png = await driver.takeScreenshot();
+  await driver.executeScript(POKE_PAINT);
+  const png = await driver.findElement(By.css("html")).takeScreenshot();
   const path = join(SHOTS, `${name}.png`);
   writeFileSync(path, png, "base64");
   return path;

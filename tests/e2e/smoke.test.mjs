@@ -1,10 +1,11 @@
 // The real app window, driven through WebDriver: it starts, shows the demo simulator, runs the
-// keyring self-test against the real Secret Service, switches language, and takes screenshots.
+// keyring self-test against the real Secret Service, switches language, and takes screenshots;
+// and how the window is drawn: without GPU compositing as shipped, with it under WebDriver.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { find, launch, screenshot, until } from "./harness.mjs";
@@ -136,5 +137,59 @@ describe("dark mode", () => {
     const whole = await driver.findElements({ css: '[data-testid="confirm-target"][data-whole="true"]' });
     assert.equal(whole.length, 1);
     await screenshot(driver, "confirm-whole-message-dark-zh");
+  });
+});
+
+/** What the app's log files say so far. */
+function logText(dataDir) {
+  const dir = join(dataDir, "logs");
+  return readdirSync(dir).map((f) => readFileSync(join(dir, f), "utf8")).join("");
+}
+
+/** The whole X screen as the user sees it (not a WebDriver snapshot): its PNG's checksum. */
+function screenSum(name) {
+  const path = join(process.env.RETRACT_SCREENSHOTS, `${name}.png`);
+  execFileSync("import", ["-window", "root", path]);
+  return execFileSync("md5sum", [path], { encoding: "utf8" }).split(" ")[0];
+}
+
+describe("how the window is drawn", () => {
+  const DRAWN_IN_SOFTWARE = "drawing the window without GPU compositing";
+
+  it("as shipped, without compositing: the real window repaints what changes", async () => {
+    const app = await launch(["--demo"]);
+    try {
+      await find(app.driver, "demo-badge");
+      assert.ok(logText(app.dataDir).includes(DRAWN_IN_SOFTWARE), "the shipped mode was not chosen");
+      // The demo fills its list by itself; once it has, nothing on screen changes by itself.
+      const count = await find(app.driver, "article-count");
+      await app.driver.wait(async () => Number(await count.getAttribute("data-total")) > 300, 20000, "the demo list stayed empty");
+      await new Promise((r) => setTimeout(r, 1500));
+      const before = screenSum("drawn-in-software-zh");
+      await (await find(app.driver, "lang-switch")).click();
+      await app.driver.wait(until.elementTextIs(await find(app.driver, "demo-badge"), "Demo account"), 5000);
+      // What X shows must follow: poll the screen itself, outside WebDriver and WebKit.
+      let after = before;
+      for (let i = 0; i < 20 && after === before; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        after = screenSum("drawn-in-software-en");
+      }
+      assert.notEqual(after, before, "the window did not repaint after the language switch");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("under WebDriver without the test pin, compositing stays on and a full-window screenshot answers", async () => {
+    const app = await launch(["--demo"], { RETRACT_SOFTWARE_RENDERING: "" });
+    try {
+      await find(app.driver, "demo-badge");
+      assert.ok(!logText(app.dataDir).includes(DRAWN_IN_SOFTWARE), "compositing was turned off under WebDriver");
+      // The WebKitGTK call that never answers without compositing (hence the exception).
+      const png = await Promise.race([app.driver.takeScreenshot(), new Promise((r) => setTimeout(() => r(null), 20000))]);
+      assert.ok(png && png.length > 1000, "the full-window screenshot did not answer within 20 s");
+    } finally {
+      await app.close();
+    }
   });
 });
