@@ -72,9 +72,12 @@ async fn stable_token_is_reused_with_remaining_lifetime_then_rotated_with_overla
     sim.advance(Duration::from_secs(6855));
     let again = stable(&sim, false).await;
     assert_eq!(again["access_token"], first["access_token"]);
-    assert_eq!(
-        again["expires_in"], 345,
-        "the remaining lifetime, as in WeChat's example"
+    // The simulator's clock is the real one moved forward: a second may tick between the two
+    // requests on a loaded machine.
+    let left = again["expires_in"].as_u64().unwrap();
+    assert!(
+        (344..=345).contains(&left),
+        "the remaining lifetime, as in WeChat's example (345): {left}"
     );
     // Inside the last 5 minutes: a new token, and the old one still works until it expires.
     sim.advance(Duration::from_secs(100));
