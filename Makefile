@@ -15,7 +15,7 @@ SCREENSHOTS := $(TARGET_DIR)/screenshots
 # The Makefile's own scratch files.
 SCRATCH := .make
 
-.PHONY: run test setup ui app fmt-check lint ui-test rust-test bindings-check e2e bench sim bindings soak package package-test bench-desktop
+.PHONY: run test setup ui app fmt-check lint ui-test rust-test bindings-check e2e bench sim bindings soak package package-test bench-desktop bench-scroll
 
 setup:
 	@scripts/setup.sh
@@ -82,6 +82,11 @@ test: setup fmt-check lint ui-test rust-test e2e package-test
 bench:
 	cargo bench -p wechat-mp --bench listing --locked
 	cargo bench -p retract-core --bench index --locked
+
+# Scrolling the article list, frame by frame, with and without GPU compositing (debug build).
+bench-scroll: app
+	RETRACT_SCREENSHOTS=$(abspath $(SCREENSHOTS)) RETRACT_APP=$(abspath $(APP)) \
+	  xvfb-run -a -s '-screen 0 1280x800x24' scripts/with-keyring.sh node tests/e2e/scroll.bench.mjs
 
 # Start time and memory of the shipped build beside a minimal Tauri 2 app with the same profile
 # (benches/minimal-app), 7 interleaved rounds; Retract opens an index of 10,000 articles.
