@@ -1,10 +1,11 @@
-const COMMANDS: [&str; 43] = [
+const COMMANDS: [&str; 44] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
     "open_log_folder",
     "autostart_status",
     "set_autostart",
+    "set_language",
     "list_accounts",
     "check_account",
     "verify_account",

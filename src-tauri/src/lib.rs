@@ -11,6 +11,7 @@ mod log;
 mod rendering;
 mod scheduler;
 mod state;
+mod texts;
 mod tray;
 
 use std::path::PathBuf;
@@ -45,6 +46,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             system::open_log_folder,
             system::autostart_status,
             system::set_autostart,
+            system::set_language,
             accounts::list_accounts,
             accounts::check_account,
             accounts::verify_account,

@@ -29,6 +29,7 @@ use crate::commands::Progress;
 use crate::commands::deletions::{self, QueueRunView};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
+use crate::texts::Language;
 
 /// An account's queue changed without the UI asking (the scheduler ran it).
 #[derive(Debug, Clone, Serialize, Deserialize, Type, Event)]
@@ -158,15 +159,12 @@ pub(crate) fn still_queued(state: &AppState) -> u32 {
 }
 
 /// The desktop notification for a run the scheduler started, if it deserves one: the queue
-/// finished, or it stopped for an account-level reason (a pause for quota is no news). In both
-/// languages: the notification does not know which one the window shows.
-pub(crate) fn notice(ran: &Ran) -> Option<String> {
+/// finished, or it stopped for an account-level reason (a pause for quota is no news), in the
+/// window's language.
+pub(crate) fn notice(ran: &Ran, language: Language) -> Option<String> {
     let name = &ran.account.name;
     match &ran.result {
-        Err(e) if e.kind != ErrorKind::Busy => Some(format!(
-            "「{name}」的删除队列停止了，请打开 Retract 查看。\n{name}: the deletion queue stopped; open Retract to see why. ({})",
-            e.message
-        )),
+        Err(e) if e.kind != ErrorKind::Busy => Some(language.queue_stopped(name, &e.message)),
         Err(_) => None,
         Ok(view) => {
             if let Some(stop) = view
@@ -174,10 +172,7 @@ pub(crate) fn notice(ran: &Ran) -> Option<String> {
                 .as_ref()
                 .filter(|e| e.kind != ErrorKind::QuotaExhausted)
             {
-                return Some(format!(
-                    "「{name}」的删除队列停止了，请打开 Retract 查看。\n{name}: the deletion queue stopped; open Retract to see why. ({})",
-                    stop.message
-                ));
+                return Some(language.queue_stopped(name, &stop.message));
             }
             let left = ran.after.as_ref().map(|s| {
                 s.plans
@@ -192,11 +187,7 @@ pub(crate) fn notice(ran: &Ran) -> Option<String> {
                 .flat_map(|r| &r.results)
                 .filter(|r| r.outcome == Outcome::Deleted)
                 .count();
-            (left == 0 && view.paused_until.is_none()).then(|| {
-                format!(
-                    "「{name}」的删除队列已完成，共删除 {deleted} 篇。\n{name}: the deletion queue is done; {deleted} deleted in all."
-                )
-            })
+            (left == 0 && view.paused_until.is_none()).then(|| language.queue_done(name, deleted))
         }
     }
 }
@@ -230,7 +221,7 @@ pub fn start(app: AppHandle) {
                 if let Err(e) = &ran.result {
                     tracing::info!(account = ran.account.id.0, kind = ?e.kind, "scheduled resume did not run");
                 }
-                if let Some(text) = notice(&ran) {
+                if let Some(text) = notice(&ran, state.language()) {
                     crate::tray::notify(&app, &text);
                 }
                 emit_changed(&app, ran.account.id, QueueChange::Ran);

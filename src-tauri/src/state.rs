@@ -37,6 +37,8 @@ pub struct AppState {
     /// What the check of interrupted runs at start found, per account, until the window
     /// shows it (`startup_findings`).
     pub startup_findings: Mutex<HashMap<AccountId, Vec<retract_core::queue::Finding>>>,
+    /// The window's language, for what is said outside it (tray, notifications).
+    language: Mutex<crate::texts::Language>,
 }
 
 pub use retract_core::demo::DEMO_MESSAGES;
@@ -63,7 +65,16 @@ impl AppState {
             clock: Arc::new(wechat_mp::SystemClock),
             paused_all: AtomicBool::new(false),
             startup_findings: Mutex::new(HashMap::new()),
+            language: Mutex::new(Default::default()),
         }
+    }
+
+    pub fn language(&self) -> crate::texts::Language {
+        *self.language.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_language(&self, language: crate::texts::Language) {
+        *self.language.lock().unwrap_or_else(|p| p.into_inner()) = language;
     }
 
     pub fn exports_root(&self) -> PathBuf {

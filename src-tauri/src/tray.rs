@@ -3,7 +3,7 @@
 //! or resumes all queues, and quits — its label says what is still waiting. Also the desktop
 //! notifications of the scheduler, and the optional start at login (off by default).
 //!
-//! Labels are in both languages: the tray does not know which one the window shows.
+//! Everything here is said in the window's language (`texts.rs`).
 
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
@@ -16,9 +16,9 @@ use crate::state::AppState;
 
 const TRAY_ID: &str = "retract";
 
-/// The menu items whose text changes.
+/// The menu items, whose texts change with the queues and the language.
 #[derive(Default)]
-struct Items(Mutex<Option<(MenuItem<Wry>, MenuItem<Wry>)>>);
+struct Items(Mutex<Option<[MenuItem<Wry>; 3]>>);
 
 /// The window asked to close: with deletes still queued, hide it and keep running in the tray.
 pub fn on_window_event(window: &Window, event: &WindowEvent) {
@@ -38,12 +38,7 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
             api.prevent_close();
             let _ = window.hide();
             refresh(app, &state);
-            notify(
-                app,
-                &format!(
-                    "Retract 在托盘中继续运行：还有 {queued} 个删除在队列中。\nRetract keeps running in the tray: {queued} deletes are still queued."
-                ),
-            );
+            notify(app, &state.language().kept_in_tray(queued));
             tracing::info!(
                 queued,
                 "window closed with work queued: running in the tray"
@@ -55,55 +50,22 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
     }
 }
 
-fn quit_label(queued: u32) -> String {
-    if queued == 0 {
-        "退出 / Quit".into()
-    } else {
-        format!("退出（仍有 {queued} 个删除在等待）/ Quit ({queued} deletes still waiting)")
-    }
-}
-
-fn pause_label(paused: bool) -> &'static str {
-    if paused {
-        "继续所有队列 / Resume all queues"
-    } else {
-        "暂停所有队列 / Pause all queues"
-    }
-}
-
 /// Creates the tray icon once.
 fn ensure(app: &AppHandle) -> tauri::Result<()> {
     if app.tray_by_id(TRAY_ID).is_some() {
         return Ok(());
     }
     let state = app.state::<AppState>();
-    let open = MenuItem::with_id(
-        app,
-        "open",
-        "打开 Retract / Open Retract",
-        true,
-        None::<&str>,
-    )?;
-    let pause = MenuItem::with_id(
-        app,
-        "pause",
-        pause_label(state.paused_all.load(Ordering::SeqCst)),
-        true,
-        None::<&str>,
-    )?;
-    let quit = MenuItem::with_id(
-        app,
-        "quit",
-        quit_label(crate::scheduler::still_queued(&state)),
-        true,
-        None::<&str>,
-    )?;
+    let [open, pause, quit] = labels(&state);
+    let open = MenuItem::with_id(app, "open", open, true, None::<&str>)?;
+    let pause = MenuItem::with_id(app, "pause", pause, true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", quit, true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&open, &pause, &quit])?;
     app.manage(Items::default());
     *app.state::<Items>()
         .0
         .lock()
-        .unwrap_or_else(|p| p.into_inner()) = Some((pause.clone(), quit.clone()));
+        .unwrap_or_else(|p| p.into_inner()) = Some([open, pause, quit]);
     let mut tray = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Retract")
         .menu(&menu)
@@ -137,20 +99,36 @@ fn show_window(app: &AppHandle) {
     }
 }
 
-/// Brings the tray's labels up to date (after each scheduler pass and each toggle).
+/// The menu's texts: open, pause or resume all, quit (with what still waits).
+fn labels(state: &AppState) -> [String; 3] {
+    let language = state.language();
+    [
+        language.open().to_string(),
+        language
+            .pause_all(state.paused_all.load(Ordering::SeqCst))
+            .to_string(),
+        language.quit(crate::scheduler::still_queued(state)),
+    ]
+}
+
+/// Brings the tray's labels up to date (after each scheduler pass, each toggle and each change
+/// of language). Without a tray icon (nothing queued yet) there is nothing to do.
 pub fn refresh(app: &AppHandle, state: &AppState) {
     let Some(items) = app.try_state::<Items>() else {
         return;
     };
     let guard = items.0.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((pause, quit)) = guard.as_ref() {
-        let _ = pause.set_text(pause_label(state.paused_all.load(Ordering::SeqCst)));
-        let _ = quit.set_text(quit_label(crate::scheduler::still_queued(state)));
+    if let Some(items) = guard.as_ref() {
+        for (item, text) in items.iter().zip(labels(state)) {
+            let _ = item.set_text(text);
+        }
     }
 }
 
-/// A desktop notification; where the desktop has none, the log says so and nothing else happens.
+/// A desktop notification (its text also goes to the log); where the desktop has none, the log
+/// says so and nothing else happens.
 pub fn notify(app: &AppHandle, text: &str) {
+    tracing::info!(text, "desktop notification");
     if let Err(e) = show_notification(app, text) {
         tracing::info!("no desktop notification ({e})");
     }

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attr, byTestId, deleteSelection, find, launch, shootBoth, sql } from "./harness.mjs";
+import { attr, byTestId, deleteSelection, find, launch, setLocale, shootBoth, sql } from "./harness.mjs";
 import { addAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -105,12 +105,20 @@ describe("the scheduler, with the account's browser not on screen", () => {
     const waiting = Number(await (await find(driver, "queue-status")).getAttribute("data-waiting"));
     assert.ok(waiting >= 1, "something waits for tomorrow");
     const sentBefore = await sim.count(DELETE);
+    const log = () => readdirSync(join(app.dataDir, "logs")).map((f) => readFileSync(join(app.dataDir, "logs", f), "utf8")).join("");
+    // The window shows English: what Retract says outside it (notifications, the tray) follows.
+    // (The earlier test's notification was said in Chinese, the window's language then.)
+    await setLocale(driver, "en");
+    const since = log().length;
+    const saidSince = () => log().slice(since);
     // Close the window as its close button does (the operator goes home). Retract stays, in
     // the tray.
     execFileSync("/usr/bin/python3", [join(import.meta.dirname, "close-window.py"), "Retract"]);
     await new Promise((r) => setTimeout(r, 1500));
-    const log = () => readdirSync(join(app.dataDir, "logs")).map((f) => readFileSync(join(app.dataDir, "logs", f), "utf8")).join("");
     assert.match(log(), new RegExp(`window closed with work queued: running in the tray queued=${waiting}`));
+    const queuedWord = waiting === 1 ? "delete is" : "deletes are";
+    assert.match(saidSince(), new RegExp(`desktop notification text="Retract keeps running in the tray: ${waiting} ${queuedWord} still queued\\."`));
+    assert.doesNotMatch(saidSince(), /desktop notification text="[^"]*托盘/, "said in Chinese while the window shows English");
     // The next quota day: the scheduler, in a process with no window on screen, sends both.
     await sim.configure({ delete_daily_limit: 10 });
     sql(app.dataDir, "UPDATE accounts SET queue_paused_until = strftime('%s','now') - 1 WHERE is_demo = 0");
@@ -118,5 +126,10 @@ describe("the scheduler, with the account's browser not on screen", () => {
     while ((await sim.count(DELETE)) < sentBefore + waiting && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     assert.equal(await sim.count(DELETE), sentBefore + waiting, "the queue did not finish with the window closed");
     assert.match(log(), /scheduler: resuming a queue whose quota day came/);
+    // And when it is done, the notification says so, in English too.
+    const said = Date.now() + 10000;
+    while (!/desktop notification text="[^"]*the deletion queue is done; \d+ deleted in all\."/.test(saidSince()) && Date.now() < said) await new Promise((r) => setTimeout(r, 250));
+    assert.match(saidSince(), /desktop notification text="[^"]*the deletion queue is done; \d+ deleted in all\."/);
+    assert.doesNotMatch(saidSince(), /desktop notification text="[^"]*已完成/);
   });
 });

@@ -19,6 +19,8 @@ export const commands = {
 	autostartStatus: () => typedError<boolean, AppError>(__TAURI_INVOKE("autostart_status")),
 	/**  Turns start at login on or off; answers the setting as it is afterwards. */
 	setAutostart: (on: boolean) => typedError<boolean, AppError>(__TAURI_INVOKE("set_autostart", { on })),
+	/**  The window's language, so the tray and desktop notifications speak it too. */
+	setLanguage: (language: Language) => __TAURI_INVOKE<void>("set_language", { language }),
 	listAccounts: () => typedError<Account[], AppError>(__TAURI_INVOKE("list_accounts")),
 	/**
 	 *  The wizard's live field check: every problem of every field, by Rust's rules (the one
@@ -450,6 +452,8 @@ export type KeyringReport = {
 	deleted: boolean,
 	error: AppError | null,
 };
+
+export type Language = "zh-CN" | "en";
 
 export type LinkMatch = {
 	/**  The link as pasted (at most 300 characters). */

@@ -115,6 +115,18 @@ pub fn autostart_status(app: tauri::AppHandle) -> Result<bool, AppError> {
         .map_err(|e| AppError::internal(format!("cannot read the start-at-login setting: {e}")))
 }
 
+/// The window's language, so the tray and desktop notifications speak it too.
+#[tauri::command]
+#[specta::specta]
+pub fn set_language(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    language: crate::texts::Language,
+) {
+    state.set_language(language);
+    crate::tray::refresh(&app, &state);
+}
+
 /// Turns start at login on or off; answers the setting as it is afterwards.
 #[tauri::command]
 #[specta::specta]

@@ -396,9 +396,16 @@ async fn the_scheduler_resumes_a_waiting_plan_when_the_quota_day_turns() {
         "{outcomes:?}"
     );
     assert_eq!(still_queued(&h.state), 0);
-    let text = notice(&ran[0]).expect("a finished queue is told");
+    // Said in the window's language: Chinese until the window says otherwise, then English.
+    let text = notice(&ran[0], h.state.language()).expect("a finished queue is told");
     assert!(
-        text.contains("已完成") && text.contains("2 deleted in all"),
+        text.contains("已完成") && text.contains("共删除 2 篇"),
+        "{text}"
+    );
+    h.state.set_language(crate::texts::Language::En);
+    let text = notice(&ran[0], h.state.language()).expect("a finished queue is told");
+    assert!(
+        text.contains("2 deleted in all") && !text.contains("已完成"),
         "{text}"
     );
     // Done: the next pass has nothing to do.
@@ -419,7 +426,7 @@ async fn a_pause_for_quota_is_no_news_and_a_stop_for_the_account_is() {
     let ran = tick_on(&Recorder::default(), &h.state).await;
     assert_eq!(ran.len(), 1);
     assert_eq!(
-        notice(&ran[0]),
+        notice(&ran[0], h.state.language()),
         None,
         "{:?}",
         ran[0].result.as_ref().map(|v| &v.stopped)
@@ -432,8 +439,13 @@ async fn a_pause_for_quota_is_no_news_and_a_stop_for_the_account_is() {
     });
     let ran = tick_on(&Recorder::default(), &h.state).await;
     assert_eq!(ran.len(), 1);
-    let text = notice(&ran[0]).expect("a stop is told");
-    assert!(text.contains("停止") && text.contains("stopped"), "{text}");
+    let text = notice(&ran[0], h.state.language()).expect("a stop is told");
+    assert!(text.contains("停止") && !text.contains("stopped"), "{text}");
+    let english = notice(&ran[0], crate::texts::Language::En).expect("a stop is told");
+    assert!(
+        english.contains("stopped") && !english.contains("停止"),
+        "{english}"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,130 @@
+//! What Retract says outside its window — the tray menu and desktop notifications — in the
+//! language the window shows. The window tells Rust its language at start and on every switch
+//! (`set_language`); until it has, Chinese, the window's own default.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Language {
+    pub fn open(self) -> &'static str {
+        match self {
+            Self::ZhCn => "打开 Retract",
+            Self::En => "Open Retract",
+        }
+    }
+
+    pub fn pause_all(self, paused: bool) -> &'static str {
+        match (self, paused) {
+            (Self::ZhCn, false) => "暂停所有队列",
+            (Self::ZhCn, true) => "继续所有队列",
+            (Self::En, false) => "Pause all queues",
+            (Self::En, true) => "Resume all queues",
+        }
+    }
+
+    pub fn quit(self, waiting: u32) -> String {
+        match (self, waiting) {
+            (Self::ZhCn, 0) => "退出".into(),
+            (Self::ZhCn, n) => format!("退出（仍有 {n} 个删除在等待）"),
+            (Self::En, 0) => "Quit".into(),
+            (Self::En, 1) => "Quit (1 delete still waiting)".into(),
+            (Self::En, n) => format!("Quit ({n} deletes still waiting)"),
+        }
+    }
+
+    pub fn kept_in_tray(self, waiting: u32) -> String {
+        match (self, waiting) {
+            (Self::ZhCn, n) => format!("Retract 在托盘中继续运行：还有 {n} 个删除在队列中。"),
+            (Self::En, 1) => "Retract keeps running in the tray: 1 delete is still queued.".into(),
+            (Self::En, n) => {
+                format!("Retract keeps running in the tray: {n} deletes are still queued.")
+            }
+        }
+    }
+
+    pub fn queue_stopped(self, account: &str, why: &str) -> String {
+        match self {
+            Self::ZhCn => format!("「{account}」的删除队列停止了，请打开 Retract 查看。（{why}）"),
+            Self::En => {
+                format!("{account}: the deletion queue stopped; open Retract to see why. ({why})")
+            }
+        }
+    }
+
+    pub fn queue_done(self, account: &str, deleted: usize) -> String {
+        match (self, deleted) {
+            (Self::ZhCn, n) => format!("「{account}」的删除队列已完成，共删除 {n} 篇。"),
+            (Self::En, 1) => format!("{account}: the deletion queue is done; 1 deleted in all."),
+            (Self::En, n) => format!("{account}: the deletion queue is done; {n} deleted in all."),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Language::{self, En, ZhCn};
+
+    fn has_chinese(s: &str) -> bool {
+        s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    fn everything(lang: Language) -> Vec<String> {
+        vec![
+            lang.open().into(),
+            lang.pause_all(false).into(),
+            lang.pause_all(true).into(),
+            lang.quit(0),
+            lang.quit(1),
+            lang.quit(3),
+            lang.kept_in_tray(1),
+            lang.kept_in_tray(3),
+            lang.queue_stopped("Acme", "IP whitelist"),
+            lang.queue_done("Acme", 1),
+            lang.queue_done("Acme", 2),
+        ]
+    }
+
+    #[test]
+    fn each_text_is_in_one_language_only() {
+        for text in everything(En) {
+            assert!(!has_chinese(&text), "English with Chinese in it: {text}");
+        }
+        for text in everything(ZhCn) {
+            assert!(has_chinese(&text), "not Chinese: {text}");
+            assert!(
+                !text.contains(" the ") && !text.contains("Quit"),
+                "Chinese with English in it: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn counts_and_names_are_said() {
+        assert_eq!(En.quit(3), "Quit (3 deletes still waiting)");
+        assert_eq!(En.quit(1), "Quit (1 delete still waiting)");
+        assert_eq!(ZhCn.quit(0), "退出");
+        assert!(
+            ZhCn.queue_done("公司号", 2).contains("「公司号」")
+                && ZhCn.queue_done("公司号", 2).contains('2')
+        );
+        assert!(
+            En.queue_stopped("Acme", "errcode 40164")
+                .ends_with("(errcode 40164)")
+        );
+    }
+
+    #[test]
+    fn the_window_names_its_languages_as_the_ui_does() {
+        assert_eq!(serde_json::to_string(&ZhCn).unwrap(), "\"zh-CN\"");
+        assert_eq!(serde_json::from_str::<Language>("\"en\"").unwrap(), En);
+        assert!(serde_json::from_str::<Language>("\"fr\"").is_err());
+    }
+}
