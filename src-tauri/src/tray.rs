@@ -33,11 +33,10 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
     if queued == 0 {
         return;
     }
-    match ensure(app) {
+    match ensure(app, queued) {
         Ok(()) => {
             api.prevent_close();
             let _ = window.hide();
-            refresh(app, &state);
             notify(app, &state.language().kept_in_tray(queued));
             tracing::info!(
                 queued,
@@ -50,13 +49,14 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
     }
 }
 
-/// Creates the tray icon once.
-fn ensure(app: &AppHandle) -> tauri::Result<()> {
+/// Creates the tray icon once, or brings its labels up to date; `queued` is what still waits.
+fn ensure(app: &AppHandle, queued: u32) -> tauri::Result<()> {
+    let state = app.state::<AppState>();
     if app.tray_by_id(TRAY_ID).is_some() {
+        relabel(app, &state, queued);
         return Ok(());
     }
-    let state = app.state::<AppState>();
-    let [open, pause, quit] = labels(&state);
+    let [open, pause, quit] = labels(&state, queued);
     let open = MenuItem::with_id(app, "open", open, true, None::<&str>)?;
     let pause = MenuItem::with_id(app, "pause", pause, true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", quit, true, None::<&str>)?;
@@ -100,26 +100,32 @@ fn show_window(app: &AppHandle) {
 }
 
 /// The menu's texts: open, pause or resume all, quit (with what still waits).
-fn labels(state: &AppState) -> [String; 3] {
+fn labels(state: &AppState, queued: u32) -> [String; 3] {
     let language = state.language();
     [
         language.open().to_string(),
         language
             .pause_all(state.paused_all.load(Ordering::SeqCst))
             .to_string(),
-        language.quit(crate::scheduler::still_queued(state)),
+        language.quit(queued),
     ]
 }
 
 /// Brings the tray's labels up to date (after each scheduler pass, each toggle and each change
 /// of language). Without a tray icon (nothing queued yet) there is nothing to do.
 pub fn refresh(app: &AppHandle, state: &AppState) {
+    if app.try_state::<Items>().is_some() {
+        relabel(app, state, crate::scheduler::still_queued(state));
+    }
+}
+
+fn relabel(app: &AppHandle, state: &AppState, queued: u32) {
     let Some(items) = app.try_state::<Items>() else {
         return;
     };
     let guard = items.0.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(items) = guard.as_ref() {
-        for (item, text) in items.iter().zip(labels(state)) {
+        for (item, text) in items.iter().zip(labels(state, queued)) {
             let _ = item.set_text(text);
         }
     }
