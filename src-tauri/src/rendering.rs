@@ -11,7 +11,8 @@
 //!   window itself are fine). Tests that must see the shipped mode pin it with the debug-only
 //!   hook `RETRACT_SOFTWARE_RENDERING=1`.
 
-/// Whether the window should be drawn without GPU compositing.
+/// Whether the window should be drawn without GPU compositing (asked on Linux only).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub fn software(gpu_asked: Option<&str>, automated: bool, pinned_by_test: bool) -> bool {
     if pinned_by_test {
         return true;
