@@ -164,7 +164,9 @@ pub(crate) fn still_queued(state: &AppState) -> u32 {
 pub(crate) fn notice(ran: &Ran, language: Language) -> Option<String> {
     let name = &ran.account.name;
     match &ran.result {
-        Err(e) if e.kind != ErrorKind::Busy => Some(language.queue_stopped(name, &e.message)),
+        Err(e) if e.kind != ErrorKind::Busy => {
+            Some(language.queue_stopped(name, &language.stop_reason(e)))
+        }
         Err(_) => None,
         Ok(view) => {
             if let Some(stop) = view
@@ -172,7 +174,7 @@ pub(crate) fn notice(ran: &Ran, language: Language) -> Option<String> {
                 .as_ref()
                 .filter(|e| e.kind != ErrorKind::QuotaExhausted)
             {
-                return Some(language.queue_stopped(name, &stop.message));
+                return Some(language.queue_stopped(name, &language.stop_reason(stop)));
             }
             let left = ran.after.as_ref().map(|s| {
                 s.plans

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{AppError, ErrorKind};
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub enum Language {
     #[default]
@@ -59,6 +61,38 @@ impl Language {
         }
     }
 
+    /// Why a queue stopped, short: the error's message in English (it is English); in Chinese
+    /// the reasons an operator meets most, with the code and IP WeChat gave, else the message.
+    pub fn stop_reason(self, e: &AppError) -> String {
+        if self == Self::En {
+            return e.message.clone();
+        }
+        let code = e
+            .errcode
+            .map(|c| format!("，errcode {c}"))
+            .unwrap_or_default();
+        match e.kind {
+            ErrorKind::IpNotWhitelisted | ErrorKind::PlatformIpNotWhitelisted => match &e.ip {
+                Some(ip) => format!("本机 IP {ip} 不在 IP 白名单中{code}"),
+                None => format!("本机 IP 不在 IP 白名单中{code}"),
+            },
+            ErrorKind::RiskyIp => format!("IP 需要管理员确认或暂被限制{code}"),
+            ErrorKind::InvalidCredentials => format!("AppID 或 AppSecret 不正确{code}"),
+            ErrorKind::Unauthorized => format!("账号无权调用此接口（未认证？）{code}"),
+            ErrorKind::TokenExpired | ErrorKind::TokenRejected => {
+                format!("access_token 无效或已过期{code}")
+            }
+            ErrorKind::SecretMissing | ErrorKind::SecretBoundElsewhere => {
+                "需要重新输入 AppSecret".into()
+            }
+            ErrorKind::KeyringUnavailable | ErrorKind::KeyringLocked => "系统钥匙串不可用".into(),
+            ErrorKind::Network => "网络错误，微信未应答".into(),
+            ErrorKind::OutcomeUnknown | ErrorKind::Unproven => "有删除结果尚未确认".into(),
+            ErrorKind::Storage => "本地数据库无法使用".into(),
+            _ => e.message.clone(),
+        }
+    }
+
     pub fn queue_done(self, account: &str, deleted: usize) -> String {
         match (self, deleted) {
             (Self::ZhCn, n) => format!("「{account}」的删除队列已完成，共删除 {n} 篇。"),
@@ -71,6 +105,7 @@ impl Language {
 #[cfg(test)]
 mod tests {
     use super::Language::{self, En, ZhCn};
+    use crate::error::{AppError, ErrorKind};
 
     fn has_chinese(s: &str) -> bool {
         s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
@@ -104,6 +139,26 @@ mod tests {
                 "Chinese with English in it: {text}"
             );
         }
+    }
+
+    #[test]
+    fn a_stop_is_explained_in_the_language_with_what_wechat_said() {
+        let mut e = AppError::new(
+            ErrorKind::IpNotWhitelisted,
+            "IP 203.0.113.45 is not whitelisted",
+        );
+        e.errcode = Some(40164);
+        e.ip = Some("203.0.113.45".into());
+        let zh = ZhCn.stop_reason(&e);
+        assert!(
+            zh.contains("白名单") && zh.contains("203.0.113.45") && zh.contains("40164"),
+            "{zh}"
+        );
+        assert!(!zh.contains("whitelisted"), "{zh}");
+        assert_eq!(En.stop_reason(&e), "IP 203.0.113.45 is not whitelisted");
+        // A kind without its own words keeps the message rather than saying nothing.
+        let other = AppError::new(ErrorKind::Wechat, "errcode 40007: invalid media_id");
+        assert_eq!(ZhCn.stop_reason(&other), "errcode 40007: invalid media_id");
     }
 
     #[test]

@@ -440,7 +440,10 @@ async fn a_pause_for_quota_is_no_news_and_a_stop_for_the_account_is() {
     let ran = tick_on(&Recorder::default(), &h.state).await;
     assert_eq!(ran.len(), 1);
     let text = notice(&ran[0], h.state.language()).expect("a stop is told");
-    assert!(text.contains("停止") && !text.contains("stopped"), "{text}");
+    assert!(
+        text.contains("停止") && text.contains("白名单") && !text.contains("stopped"),
+        "{text}"
+    );
     let english = notice(&ran[0], crate::texts::Language::En).expect("a stop is told");
     assert!(
         english.contains("stopped") && !english.contains("停止"),
