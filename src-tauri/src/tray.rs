@@ -53,7 +53,9 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
 fn ensure(app: &AppHandle, queued: u32) -> tauri::Result<()> {
     let state = app.state::<AppState>();
     if app.tray_by_id(TRAY_ID).is_some() {
-        relabel(app, &state, queued);
+        if let Some(items) = app.try_state::<Items>() {
+            relabel(&items, &state, queued);
+        }
         return Ok(());
     }
     let [open, pause, quit] = labels(&state, queued);
@@ -114,15 +116,12 @@ fn labels(state: &AppState, queued: u32) -> [String; 3] {
 /// Brings the tray's labels up to date (after each scheduler pass, each toggle and each change
 /// of language). Without a tray icon (nothing queued yet) there is nothing to do.
 pub fn refresh(app: &AppHandle, state: &AppState) {
-    if app.try_state::<Items>().is_some() {
-        relabel(app, state, crate::scheduler::still_queued(state));
+    if let Some(items) = app.try_state::<Items>() {
+        relabel(&items, state, crate::scheduler::still_queued(state));
     }
 }
 
-fn relabel(app: &AppHandle, state: &AppState, queued: u32) {
-    let Some(items) = app.try_state::<Items>() else {
-        return;
-    };
+fn relabel(items: &Items, state: &AppState, queued: u32) {
     let guard = items.0.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(items) = guard.as_ref() {
         for (item, text) in items.iter().zip(labels(state, queued)) {

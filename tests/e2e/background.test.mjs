@@ -4,10 +4,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attr, byTestId, deleteSelection, find, launch, setLocale, shootBoth, sql } from "./harness.mjs";
+import { attr, byTestId, deleteSelection, find, launch, logText, setLocale, shootBoth, sql } from "./harness.mjs";
 import { addAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -105,7 +105,7 @@ describe("the scheduler, with the account's browser not on screen", () => {
     const waiting = Number(await (await find(driver, "queue-status")).getAttribute("data-waiting"));
     assert.ok(waiting >= 1, "something waits for tomorrow");
     const sentBefore = await sim.count(DELETE);
-    const log = () => readdirSync(join(app.dataDir, "logs")).map((f) => readFileSync(join(app.dataDir, "logs", f), "utf8")).join("");
+    const log = () => logText(app.dataDir);
     // The window shows English: what Retract says outside it (notifications, the tray) follows.
     // (The earlier test's notification was said in Chinese, the window's language then.)
     await setLocale(driver, "en");

@@ -2,7 +2,7 @@
 // and data folder) and offers a few helpers. One app session per driver.
 import { Builder, By, until } from "selenium-webdriver";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -181,6 +181,12 @@ export async function accessibilityProblems(driver, screen) {
   }
   await setLocale(driver, "zh-CN");
   return problems;
+}
+
+/** Everything the app's log files in `dataDir` say so far. */
+export function logText(dataDir) {
+  const dir = join(dataDir, "logs");
+  return readdirSync(dir).map((f) => readFileSync(join(dir, f), "utf8")).join("");
 }
 
 /** The first element `locator` finds, once there is one (lists render after they load). */

@@ -5,10 +5,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { byTestId, attr, find, firstOf, launch, screenshot, setLocale, shootBoth, textOf, until } from "./harness.mjs";
+import { byTestId, attr, find, firstOf, launch, logText, screenshot, setLocale, shootBoth, textOf, until } from "./harness.mjs";
 import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -204,7 +204,7 @@ describe("first run: wizard, sync, search, delete one article", () => {
 
   it("writes a log the operator can hand to support: calls and journal, never a secret or token", async () => {
     const dir = join(app.dataDir, "logs");
-    const text = readdirSync(dir).filter((f) => f.startsWith("retract")).map((f) => readFileSync(join(dir, f), "utf8")).join("");
+    const text = logText(app.dataDir);
     assert.match(text, /API call path="127\.0\.0\.1\/cgi-bin\/freepublish\/delete" status=200 errcode=0 ms=\d+/);
     assert.match(text, /journal transition plan=\d+ seq=1 from=intent to="sent"/);
     assert.match(text, /journal transition plan=\d+ seq=1 from=sent to="done" outcome="deleted"/);

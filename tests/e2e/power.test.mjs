@@ -12,7 +12,7 @@ const DELETE = "/cgi-bin/freepublish/delete";
 
 /** The article ids of messages with at least `min` items, in list order. */
 async function multiItemMessages(driver, min) {
-  await driver.wait(async () => (await driver.findElements(byTestId("article-row"))).length > 0, 15000, "the list shows articles");
+  await firstOf(driver, byTestId("article-row"), "article in the list");
   const firsts = await driver.findElements({ css: '[data-testid="article-row"][data-index="1"][data-deleted="false"]' });
   const found = [];
   for (const row of firsts) {

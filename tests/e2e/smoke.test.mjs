@@ -5,10 +5,10 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { find, launch, screenshot, until } from "./harness.mjs";
+import { find, launch, logText, screenshot, until } from "./harness.mjs";
 
 describe("demo mode", () => {
   let driver;
@@ -139,12 +139,6 @@ describe("dark mode", () => {
     await screenshot(driver, "confirm-whole-message-dark-zh");
   });
 });
-
-/** What the app's log files say so far. */
-function logText(dataDir) {
-  const dir = join(dataDir, "logs");
-  return readdirSync(dir).map((f) => readFileSync(join(dir, f), "utf8")).join("");
-}
 
 /** The whole X screen as the user sees it (not a WebDriver snapshot): its PNG's checksum. */
 function screenSum(name) {
