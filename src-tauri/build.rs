@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 44] = [
+const COMMANDS: [&str; 46] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -34,6 +34,8 @@ const COMMANDS: [&str; 44] = [
     "reconcile_queue",
     "resume_queue",
     "cancel_queue",
+    "awaiting_decisions",
+    "decide_request",
     "prepare_clear_quota",
     "clear_quota",
     "list_deleted",

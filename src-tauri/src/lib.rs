@@ -75,6 +75,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             deletions::reconcile_queue,
             deletions::resume_queue,
             deletions::cancel_queue,
+            deletions::awaiting_decisions,
+            deletions::decide_request,
             deletions::prepare_clear_quota,
             deletions::clear_quota,
             archive::list_deleted,

@@ -2,15 +2,18 @@
 //! (or the window) is open:
 //! - at start, every account whose last run left a delete unsettled is checked with WeChat
 //!   (`getarticle` reads only; what is still unclear waits for the operator);
-//! - once a minute, every account whose queue waits for quota and whose pause is over, or
-//!   holds a scheduled plan whose time has come, is run (the same `queue::run` as the Resume
-//!   button; a scheduled plan more than an hour late waits for the operator instead);
+//! - once a minute, every account whose queue waits for quota and whose pause is over, holds
+//!   a scheduled plan whose time has come, or whose own wake time has come, is run (the same
+//!   queue runner as the Resume button; a scheduled plan more than an hour late waits for the
+//!   operator instead);
 //! - a run the scheduler started that finishes, or stops for an account-level reason, is told
 //!   as a desktop notification; the UI hears about every run through `QueueChangedEvent`.
 //!
-//! Invariant: only quota-waiting work and scheduled plans at their time are run here; anything
-//! left to verify after a crash waits for the operator's look (`QueueStatus::due_for_resume`).
-//! "Pause all" stops the passes.
+//! Invariant: only what woke the queue is run here — quota-waiting work whose day came,
+//! scheduled plans at their time, the queue's own wake time (a due check of a possibly-applied
+//! delete, a bounded retry after a passing failure); never a queue whose last run stopped to
+//! ask the operator, and never a held request (`QueueStatus::due_for_resume`, `queue::RunBy`).
+//! A stop that asks the operator is notified once. "Pause all" stops the passes.
 //! The passes are host-agnostic (`*_on`) and tested with an injected clock and the simulator's
 //! day roll (`commands/tests.rs`).
 
@@ -53,6 +56,8 @@ pub enum QueueChange {
 pub(crate) struct Ran {
     pub account: Account,
     pub result: Result<QueueRunView, AppError>,
+    /// Requests held for the operator's word before the run.
+    pub held_before: u32,
     /// The queue after the run (`None` if it could not be read).
     pub after: Option<QueueStatus>,
 }
@@ -72,19 +77,23 @@ pub(crate) async fn tick_on(progress: &impl Progress, state: &AppState) -> Vec<R
     let now = state.exec_options().now();
     let mut ran = Vec::new();
     for account in list {
-        let due = queue::status(accounts.store(), account.id).is_ok_and(|s| s.due_for_resume(now));
-        if !due {
+        let Some(before) = queue::status(accounts.store(), account.id)
+            .ok()
+            .filter(|s| s.due_for_resume(now))
+        else {
             continue;
-        }
+        };
         tracing::info!(
             account = account.id.0,
-            "scheduler: resuming a queue whose quota day came"
+            "scheduler: running a queue whose quota day, scheduled time or check came"
         );
-        let result = deletions::run_queue(progress, state, account.id).await;
+        let result =
+            deletions::run_queue(progress, state, account.id, queue::RunBy::Scheduler).await;
         let after = queue::status(accounts.store(), account.id).ok();
         ran.push(Ran {
             account,
             result,
+            held_before: before.plans.iter().map(|p| p.held).sum(),
             after,
         });
     }
@@ -158,13 +167,15 @@ pub(crate) fn still_queued(state: &AppState) -> u32 {
         .sum()
 }
 
-/// The desktop notification for a run the scheduler started, if it deserves one: the queue
-/// finished, or it stopped for an account-level reason (a pause for quota is no news), in the
-/// window's language.
+/// The desktop notification for a run the scheduler started, if it deserves one, in the
+/// window's language: the queue finished; it stopped to ask the operator (then it does not run
+/// by itself again, so this is said once); or requests were put on hold for the operator's
+/// word. A pause for quota and a passing failure the queue retries by itself are no news.
 pub(crate) fn notice(ran: &Ran, language: Language) -> Option<String> {
     let name = &ran.account.name;
+    let stopped = ran.after.as_ref().is_some_and(|s| s.stopped_at.is_some());
     match &ran.result {
-        Err(e) if e.kind != ErrorKind::Busy => {
+        Err(e) if e.kind != ErrorKind::Busy && stopped => {
             Some(language.queue_stopped(name, &language.stop_reason(e)))
         }
         Err(_) => None,
@@ -172,9 +183,17 @@ pub(crate) fn notice(ran: &Ran, language: Language) -> Option<String> {
             if let Some(stop) = view
                 .stopped
                 .as_ref()
-                .filter(|e| e.kind != ErrorKind::QuotaExhausted)
+                .filter(|e| e.kind != ErrorKind::QuotaExhausted && stopped)
             {
                 return Some(language.queue_stopped(name, &language.stop_reason(stop)));
+            }
+            let held = ran
+                .after
+                .as_ref()
+                .map(|s| s.plans.iter().map(|p| p.held).sum::<u32>())
+                .unwrap_or(0);
+            if held > ran.held_before {
+                return Some(language.needs_decision(name, held - ran.held_before));
             }
             let left = ran.after.as_ref().map(|s| {
                 s.plans

@@ -93,6 +93,22 @@ impl Language {
         }
     }
 
+    /// Requests the queue put on hold for the operator's word (WeChat's answers could not
+    /// settle them); the rest of the queue goes on.
+    pub fn needs_decision(self, account: &str, held: u32) -> String {
+        match (self, held) {
+            (Self::ZhCn, n) => format!(
+                "「{account}」有 {n} 个删除请求无法从微信的回答中确认结果，已暂停等待你的确认；其余删除照常进行。"
+            ),
+            (Self::En, 1) => format!(
+                "{account}: WeChat's answers could not settle 1 delete request; it waits for your decision, the rest goes on."
+            ),
+            (Self::En, n) => format!(
+                "{account}: WeChat's answers could not settle {n} delete requests; they wait for your decision, the rest goes on."
+            ),
+        }
+    }
+
     pub fn queue_done(self, account: &str, deleted: usize) -> String {
         match (self, deleted) {
             (Self::ZhCn, n) => format!("「{account}」的删除队列已完成，共删除 {n} 篇。"),
@@ -124,6 +140,8 @@ mod tests {
             lang.queue_stopped("Acme", "IP whitelist"),
             lang.queue_done("Acme", 1),
             lang.queue_done("Acme", 2),
+            lang.needs_decision("Acme", 1),
+            lang.needs_decision("Acme", 2),
         ]
     }
 

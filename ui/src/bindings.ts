@@ -89,6 +89,14 @@ export const commands = {
 	resumeQueue: (id: AccountId) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("resume_queue", { id })),
 	/**  Cancels what was not sent in a plan; returns how many targets were cancelled. */
 	cancelQueue: (planId: PlanId) => typedError<number, AppError>(__TAURI_INVOKE("cancel_queue", { planId })),
+	/**  The account's requests that wait for the operator's word (held), with what WeChat said. */
+	awaitingDecisions: (id: AccountId) => typedError<AwaitingDecision[], AppError>(__TAURI_INVOKE("awaiting_decisions", { id })),
+	/**
+	 *  The operator's word on one held request: gone (checked in the MP console), send again, or
+	 *  give up. Recorded in the activity log as the operator's. "Send again" only makes it
+	 *  sendable: the next run re-checks it before anything is sent.
+	 */
+	decideRequest: (planId: PlanId, seq: number, decision: Decision) => typedError<QueueStatus, AppError>(__TAURI_INVOKE("decide_request", { planId, seq, decision })),
 	/**
 	 *  Opens the confirmation of a `clear_quota`: a single-use ticket for this account, valid for
 	 *  five minutes. Sends nothing.
@@ -227,6 +235,11 @@ export type AuditAction = "account_added" | "account_removed" | "sync" | "plan_c
 "observed" | 
 /**  An archived article re-created as a draft (`draft/add`), or the attempt and its error. */
 "draft_restored" | "draft_restore_failed" | 
+/**
+ *  The operator's word on a request WeChat's answers could not settle (gone, send again,
+ *  give up): recorded as theirs, never as WeChat's.
+ */
+"operator_decided" | 
 /**  A name this build does not know (written by a newer Retract). */
 "unknown";
 
@@ -243,6 +256,25 @@ export type AuditEvent = {
 	errcode: number | null,
 };
 
+/**  A request waiting for the operator's word, with what WeChat (or the check) last said. */
+export type AwaitingDecision = {
+	planId: PlanId,
+	seq: number,
+	articleId: string,
+	/**  `None`: the whole message. */
+	index: number | null,
+	titles: string[],
+	/**  Why it waits: the last check's finding, as recorded in the journal. */
+	why: string,
+	/**  When it was put on hold (Unix seconds). */
+	since: number,
+	/**
+	 *  Whether a delete request for it may have gone out (it was sent, or its answer was
+	 *  lost): "send again" then risks a second delete if the first one was applied.
+	 */
+	mayHaveBeenSent: boolean,
+};
+
 export type Behaviour = 
 /**
  *  A reviewed item was found at another position: deleted items leave the list and the
@@ -253,6 +285,15 @@ export type Behaviour =
 "lateDelete" | 
 /**  A message known to be published answered 53600 once deleted. */
 "deletedMessage53600";
+
+/**  What the operator says about one request. */
+export type Decision = 
+/**  "I checked in the MP console: it is gone." */
+"gone" | 
+/**  "It is live: send the delete again." */
+"sendAgain" | 
+/**  "Give up on it: send nothing more." */
+"giveUp";
 
 /**  A deleted article as the "deleted articles" view lists it. */
 export type DeletedArticle = {
@@ -269,6 +310,11 @@ export type DeletedArticle = {
 	/**  The last time it was restored as a draft, and that draft's id. */
 	restoredAt: number | null,
 	draftMediaId: string | null,
+	/**
+	 *  Known deleted on the operator's word (checked in the MP console), not WeChat's: the
+	 *  delete's answer was lost and WeChat's answers could not settle it.
+	 */
+	byOperator: boolean,
 };
 
 /**  Sent as each target of a running plan settles. */
@@ -441,7 +487,14 @@ export type JournalState =
 /**  Sent, and the answer did not say what happened: settled later with `getarticle`. */
 "unknown" | "skipped" | 
 /**  Today's quota is used up; runs on a later quota day. */
-"waiting";
+"waiting" | 
+/**
+ *  Waits for the operator's word: WeChat's answers could not settle it (a request that may
+ *  have been applied still looks live after two checks far apart, or an answer proves
+ *  nothing). Nothing sends it or asks WeChat about it again until the operator decides
+ *  ([`crate::decide`]); other requests of the same message wait with it.
+ */
+"held";
 
 export type KeyringReport = {
 	ok: boolean,
@@ -568,7 +621,26 @@ export type Outcome =
 /**  Cancelled by the operator before it was sent. */
 "cancelled" | "failed" | 
 /**  Not reached because the run stopped. */
-"notRun";
+"notRun" | 
+/**  Waits for the operator's word (state `held`): WeChat's answers could not settle it. */
+"held" | 
+/**
+ *  Deleted, on the operator's word ("I checked in the MP console: it is gone"), not
+ *  WeChat's.
+ */
+"operatorSaysGone" | 
+/**  The operator gave up on it: nothing more is sent or checked for it. */
+"givenUp" | 
+/**
+ *  Not sent: the journal shows this position, or its whole message, already deleted by
+ *  another request of Retract's.
+ */
+"deletedEarlier" | 
+/**
+ *  Not sent yet: another request for the same message must be settled first; the queue
+ *  checks again by itself.
+ */
+"waitingForCheck";
 
 /**  One request of a rule's selection, with the live articles it removes. */
 export type Pick = {
@@ -611,11 +683,13 @@ export type PlanProgress = {
 	planned: number,
 	/**  intent, sent or unknown: to be reconciled before anything else. */
 	unsettled: number,
+	/**  Waiting for the operator's word (see [`crate::decide`]); their messages wait with them. */
+	held: number,
 	failed: number,
 	skipped: number,
 	/**
-	 *  A scheduled plan: nothing of it is sent before this time (Unix seconds). Cleared when
-	 *  its run starts.
+	 *  A scheduled plan: nothing of it is sent before this time (Unix seconds). Cleared once
+	 *  a run of it has sent or settled something (a run stopped before that keeps the time).
 	 */
 	notBefore: number | null,
 };
@@ -665,6 +739,17 @@ export type QueueStatus = {
 	plans: PlanProgress[],
 	/**  Unix seconds: no delete is sent before (45009 until the next quota day). */
 	pausedUntil: number | null,
+	/**
+	 *  The queue runs by itself at this time: a check of a possibly-applied delete is due, a
+	 *  request waits for one in its message, or a bounded retry after a passing failure.
+	 */
+	wakeAt: number | null,
+	/**
+	 *  A run stopped for a reason only the operator can clear (whitelist, credentials, answers
+	 *  that cannot be trusted, retries used up): nothing runs by itself until the operator
+	 *  runs the queue.
+	 */
+	stoppedAt: number | null,
 };
 
 export type Restored = {

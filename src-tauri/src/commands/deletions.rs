@@ -4,9 +4,10 @@
 //! same code path the kill-loop test drives in a separate process.
 
 use retract_core::accounts::AccountId;
+use retract_core::decide::{self, AwaitingDecision, Decision};
 use retract_core::execute::{ExecutionReport, Outcome, TargetResult};
 use retract_core::plan::{self, Plan, PlanId, Selection};
-use retract_core::queue::{self, Finding, QueueRun, QueueStatus};
+use retract_core::queue::{self, Finding, QueueRun, QueueStatus, RunBy};
 use retract_core::tickets::TicketAction;
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -51,19 +52,23 @@ impl From<QueueRun> for QueueRunView {
     }
 }
 
+/// Runs the account's queue: for the operator (a click clears a stop that asked for them) or
+/// for the scheduler (nothing when the last run stopped to ask the operator).
 pub(crate) async fn run_queue(
     progress: &impl super::Progress,
     state: &AppState,
     id: AccountId,
+    by: RunBy,
 ) -> Result<QueueRunView, AppError> {
     let _turn = state.queue_turn(id).await;
     let api = super::account_api(state, id).await?;
     let accounts = state.accounts()?;
-    let run = queue::run(
+    let run = queue::run_as(
         &api,
         accounts.store(),
         id,
         &state.exec_options(),
+        by,
         |plan_id, r: &TargetResult| {
             progress.deletion(DeletionProgressEvent {
                 plan_id,
@@ -125,7 +130,7 @@ pub(crate) async fn execute_on(
     phrase: &str,
 ) -> Result<QueueRunView, AppError> {
     let account = plan::confirm(state.accounts()?.store(), plan_id, nonce, phrase)?;
-    run_queue(progress, state, account).await
+    run_queue(progress, state, account, RunBy::Operator).await
 }
 
 /// Checks nonce and phrase and confirms the plan for a time (`at`, Unix seconds): it waits in
@@ -166,7 +171,7 @@ pub async fn run_overdue_plan(
 ) -> Result<QueueRunView, AppError> {
     let now = state.exec_options().now();
     let account = queue::release_overdue(state.accounts()?.store(), plan_id, now)?;
-    run_queue(&app, &state, account).await
+    run_queue(&app, &state, account, RunBy::Operator).await
 }
 
 #[tauri::command]
@@ -210,7 +215,44 @@ pub async fn resume_queue(
     state: State<'_, AppState>,
     id: AccountId,
 ) -> Result<QueueRunView, AppError> {
-    run_queue(&app, &state, id).await
+    run_queue(&app, &state, id, RunBy::Operator).await
+}
+
+/// The account's requests that wait for the operator's word (held), with what WeChat said.
+#[tauri::command]
+#[specta::specta]
+pub async fn awaiting_decisions(
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<Vec<AwaitingDecision>, AppError> {
+    let accounts = state.accounts()?;
+    super::in_background(move || Ok(decide::awaiting(accounts.store(), id)?)).await
+}
+
+/// The operator's word on one held request: gone (checked in the MP console), send again, or
+/// give up. Recorded in the activity log as the operator's. "Send again" only makes it
+/// sendable: the next run re-checks it before anything is sent.
+#[tauri::command]
+#[specta::specta]
+pub async fn decide_request(
+    state: State<'_, AppState>,
+    plan_id: PlanId,
+    seq: u32,
+    decision: Decision,
+) -> Result<QueueStatus, AppError> {
+    decide_on(&state, plan_id, seq, decision).await
+}
+
+pub(crate) async fn decide_on(
+    state: &AppState,
+    plan_id: PlanId,
+    seq: u32,
+    decision: Decision,
+) -> Result<QueueStatus, AppError> {
+    let accounts = state.accounts()?;
+    let now = state.exec_options().now();
+    let account = decide::decide(accounts.store(), plan_id, seq, decision, now)?;
+    Ok(queue::status(accounts.store(), account)?)
 }
 
 /// Cancels what was not sent in a plan; returns how many targets were cancelled.

@@ -431,8 +431,12 @@ async fn a_pause_for_quota_is_no_news_and_a_stop_for_the_account_is() {
         "{:?}",
         ran[0].result.as_ref().map(|v| &v.stopped)
     );
-    // An account-level refusal (the IP whitelist) stops the queue: that is news.
+    // An account-level refusal (the IP whitelist) stops the queue: that is news. WeChat's
+    // day turns, and the token has run out by then (the whitelist is checked when a new one
+    // is fetched: without the token's 7200 s, a day roll that jumps less than that — from
+    // 22:00 Beijing — would delete with the old token and finish instead).
     h.sim.roll_day();
+    h.sim.advance(std::time::Duration::from_secs(7201));
     h.clock.advance(std::time::Duration::from_secs(7200));
     h.sim.configure(DEMO_APPID, |a| {
         a.whitelist = Some(vec!["198.51.100.1".into()])

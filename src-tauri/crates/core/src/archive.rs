@@ -30,9 +30,13 @@ pub struct DeletedArticle {
     /// The last time it was restored as a draft, and that draft's id.
     pub restored_at: Option<i64>,
     pub draft_media_id: Option<String>,
+    /// Known deleted on the operator's word (checked in the MP console), not WeChat's: the
+    /// delete's answer was lost and WeChat's answers could not settle it.
+    pub by_operator: bool,
 }
 
-/// One row per target whose delete went through (its latest archived copy), newest first.
+/// One row per target whose delete went through (its latest archived copy), newest first; a
+/// lost answer the operator settled as gone counts, marked as the operator's word.
 pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, CoreError> {
     let conn = store.conn();
     let mut stmt = conn
@@ -41,12 +45,13 @@ pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, Co
             "WITH last_restore AS (
                  SELECT json_extract(detail, '$.archive') AS archive_id, max(id) AS audit_id
                  FROM audit WHERE account_id = ?1 AND action = 'draft_restored' GROUP BY 1)
-             SELECT a.id, t.article_id, t.plan_id, a.fetched_at, t.updated_at, t.idx, t.titles, r.at, json_extract(r.detail, '$.media_id')
+             SELECT a.id, t.article_id, t.plan_id, a.fetched_at, t.updated_at, t.idx, t.titles, r.at, json_extract(r.detail, '$.media_id'),
+                    t.outcome = 'operatorSaysGone'
              FROM plan_targets t JOIN plans p ON p.id = t.plan_id
              JOIN archive a ON a.id = (SELECT max(id) FROM archive WHERE plan_id = t.plan_id AND seq = t.seq)
              LEFT JOIN last_restore l ON l.archive_id = a.id
              LEFT JOIN audit r ON r.id = l.audit_id
-             WHERE p.account_id = ?1 AND t.state = 'done' AND t.outcome = 'deleted'
+             WHERE p.account_id = ?1 AND t.state = 'done' AND t.outcome IN ('deleted', 'operatorSaysGone')
              ORDER BY t.updated_at DESC, a.id DESC",
         )
         .map_err(store.err("cannot read the archive"))?;
@@ -64,6 +69,7 @@ pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, Co
                 titles: titles.into_iter().map(|(t, _)| t).collect(),
                 restored_at: r.get(7)?,
                 draft_media_id: r.get(8)?,
+                by_operator: r.get(9)?,
             })
         })
         .map_err(store.err("cannot read the archive"))?;

@@ -37,12 +37,15 @@ pub enum AuditAction {
     /// An archived article re-created as a draft (`draft/add`), or the attempt and its error.
     DraftRestored,
     DraftRestoreFailed,
+    /// The operator's word on a request WeChat's answers could not settle (gone, send again,
+    /// give up): recorded as theirs, never as WeChat's.
+    OperatorDecided,
     /// A name this build does not know (written by a newer Retract).
     Unknown,
 }
 
 impl AuditAction {
-    const ALL: [Self; 14] = [
+    const ALL: [Self; 15] = [
         Self::AccountAdded,
         Self::AccountRemoved,
         Self::Sync,
@@ -57,6 +60,7 @@ impl AuditAction {
         Self::Observed,
         Self::DraftRestored,
         Self::DraftRestoreFailed,
+        Self::OperatorDecided,
     ];
 
     pub fn as_sql(self) -> &'static str {
@@ -75,6 +79,7 @@ impl AuditAction {
             Self::Observed => "observed",
             Self::DraftRestored => "draft_restored",
             Self::DraftRestoreFailed => "draft_restore_failed",
+            Self::OperatorDecided => "operator_decided",
             Self::Unknown => "unknown",
         }
     }

@@ -1,21 +1,27 @@
 //! Executes a confirmed plan from its journal, one request at a time.
 //!
 //! For each target, in plan order:
+//! 0. the journal is asked first: a position (or whole message) Retract already deleted is
+//!    never sent again (`deletedEarlier`); a request of the same message that is unsettled,
+//!    held for the operator, or just deleted makes this one wait (`waitingForCheck`, still
+//!    `planned`) — the run goes on with other messages;
 //! 1. `planned → intent` is committed (compare-and-set: a cancelled target stops the run here);
 //! 2. `getarticle` re-checks the target ([`crate::recheck`]) and its answer is archived as
-//!    received; a target that cannot be archived is not sent;
+//!    received; a target that cannot be archived in full is not sent;
 //! 3. `intent → sent` is committed, then the delete request goes out;
 //! 4. the outcome is committed: `done` only on an explicit errcode 0 or when `getarticle`
-//!    proves the item deleted. A delete whose answer never came (or came as something no
-//!    WeChat write answer looks like) is `unknown`: the run stops, and the target is settled
-//!    by [`settle`] no sooner than [`ExecOptions::settle_after`] later, because WeChat may
-//!    show a delete with a lag.
+//!    proves the item deleted. A delete whose answer never came, or came as anything but a
+//!    known refusal, is `unknown`: the run stops, and the target is settled by
+//!    [`crate::settle`] no sooner than [`ExecOptions::settle_after`] later, because WeChat may
+//!    show a delete with a lag. A check that proves nothing puts the target on `held`: it
+//!    waits for the operator's word ([`crate::decide`]), and only its own message waits with
+//!    it.
 //!
 //! Account-level problems (quota used up, IP not whitelisted, unverified account, bad
-//! credentials, the per-minute limit twice, a failed re-check) stop the run; targets not
-//! reached stay `planned` and nothing is lost.
+//! credentials, the per-minute limit twice, a failed re-check, answers that cannot be trusted)
+//! stop the run; targets not reached stay `planned` and nothing is lost.
 //!
-//! Length: about 500 lines, on purpose — one target's run is one state machine, and every
+//! Length: about 550 lines, on purpose — one target's run is one state machine, and every
 //! transition of it is read in one place. Settling lives in `settle`, the proofs in `recheck`.
 
 use std::future::Future;
@@ -35,7 +41,7 @@ use crate::plan::PlanId;
 use crate::recheck::{self, CheckError, RunContext, Verdict};
 use crate::store::Store;
 
-use JournalState::{Done, Failed, Intent, Planned, Sent, Skipped, Unknown, Waiting};
+use JournalState::{Done, Failed, Held, Intent, Planned, Sent, Skipped, Unknown, Waiting};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -65,6 +71,10 @@ pub enum Problem {
     /// The journal changed under the runner: cancelled, or handled by another runner.
     #[error("{0}")]
     Conflict(String),
+    /// Not sent yet, by design: another request of the same message is settled first (the
+    /// queue looks again by itself, or after the operator's word on a held request).
+    #[error("{0}")]
+    Wait(String),
 }
 
 impl From<Problem> for CoreError {
@@ -74,6 +84,7 @@ impl From<Problem> for CoreError {
             Problem::Unproven(why) => CoreError::Unproven(why),
             Problem::Changed(why) => CoreError::Invalid(why),
             Problem::Conflict(why) => CoreError::Conflict(why),
+            Problem::Wait(why) => CoreError::Busy(why),
         }
     }
 }
@@ -89,6 +100,11 @@ pub struct ExecutionReport {
     #[serde(skip)]
     #[cfg_attr(feature = "specta", specta(skip))]
     pub stop: Option<Problem>,
+    /// The earliest time a request of this run that waits for a check of its message can go
+    /// on (the queue wakes itself then).
+    #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
+    pub wake_at: Option<i64>,
 }
 
 /// Waits: the real clock in the app, a recorder in tests (virtual time, no real sleeping).
@@ -166,18 +182,42 @@ fn stops_the_run(e: &WxError) -> bool {
 }
 
 /// Where one target's run ended.
-struct Step {
+struct TargetStep {
     outcome: Outcome,
     problem: Option<Problem>,
+    /// The problem concerns the account (or the runner's trust in its answers): nothing more
+    /// is sent in this run.
     stops: bool,
+    /// A wait for a check of the same message ends then.
+    wake_at: Option<i64>,
 }
 
-impl Step {
+impl TargetStep {
     fn ok(outcome: Outcome) -> Self {
         Self {
             outcome,
             problem: None,
             stops: false,
+            wake_at: None,
+        }
+    }
+
+    fn stop(outcome: Outcome, problem: Problem) -> Self {
+        Self {
+            outcome,
+            problem: Some(problem),
+            stops: true,
+            wake_at: None,
+        }
+    }
+
+    /// Not this one (this message), but the run goes on with the others.
+    fn aside(outcome: Outcome, problem: Problem) -> Self {
+        Self {
+            outcome,
+            problem: Some(problem),
+            stops: false,
+            wake_at: None,
         }
     }
 }
@@ -205,6 +245,7 @@ pub async fn execute(
     let mut ctx = RunContext::default();
     let mut results = Vec::new();
     let mut stop: Option<Problem> = None;
+    let mut wake_at: Option<i64> = None;
     for t in &targets {
         let result = if stop.is_some() || t.state != Planned {
             result_of(t, settled_outcome(t), None)
@@ -212,14 +253,16 @@ pub async fn execute(
             let step = match run_one(api, store, account, plan, t, options, &mut ctx).await {
                 Ok(step) => step,
                 // Cancelled or taken by another runner since it was loaded: nothing sent.
-                Err(CoreError::Conflict(why)) => Step {
-                    outcome: Outcome::NotRun,
-                    problem: Some(Problem::Conflict(why)),
-                    stops: true,
-                },
+                Err(CoreError::Conflict(why)) => {
+                    TargetStep::stop(Outcome::NotRun, Problem::Conflict(why))
+                }
                 Err(e) => return Err(e),
             };
             let result = result_of(t, step.outcome, step.problem.as_ref());
+            wake_at = match (wake_at, step.wake_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             if step.stops {
                 stop = step.problem;
             }
@@ -228,12 +271,7 @@ pub async fn execute(
         on_result(&result);
         results.push(result);
     }
-    let finished = results.iter().all(|r| {
-        !matches!(
-            r.outcome,
-            Outcome::NotRun | Outcome::WaitingForQuota | Outcome::Unknown | Outcome::Unproven
-        )
-    });
+    let finished = results.iter().all(|r| !r.outcome.is_open());
     if finished {
         store
             .conn()
@@ -249,7 +287,23 @@ pub async fn execute(
         plan_id: plan,
         results,
         stop,
+        wake_at,
     })
+}
+
+impl Outcome {
+    /// Whether the request still has a way to go (the plan is not finished while one has).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Self::NotRun
+                | Self::WaitingForQuota
+                | Self::Unknown
+                | Self::Unproven
+                | Self::Held
+                | Self::WaitingForCheck
+        )
+    }
 }
 
 /// The outcome to show for a target this run did not touch, from its journal state.
@@ -257,11 +311,22 @@ fn settled_outcome(t: &Target) -> Outcome {
     match (t.state, t.outcome) {
         (Planned, _) => Outcome::NotRun,
         (Waiting, _) => Outcome::WaitingForQuota,
-        (Done, Some(o @ (Outcome::AlreadyGone | Outcome::Deleted))) => o,
+        (Done, Some(o @ (Outcome::AlreadyGone | Outcome::Deleted | Outcome::OperatorSaysGone))) => {
+            o
+        }
         (Done, _) => Outcome::Deleted,
-        (Skipped, Some(o @ (Outcome::TitleMismatch | Outcome::Cancelled))) => o,
+        (
+            Skipped,
+            Some(
+                o @ (Outcome::TitleMismatch
+                | Outcome::Cancelled
+                | Outcome::GivenUp
+                | Outcome::DeletedEarlier),
+            ),
+        ) => o,
         (Skipped, _) => Outcome::NotRun,
         (Unknown | Sent | Intent, _) => Outcome::Unknown,
+        (Held, _) => Outcome::Held,
         (Failed, _) => Outcome::Failed,
     }
 }
@@ -291,13 +356,25 @@ async fn run_one(
     t: &Target,
     options: &ExecOptions,
     ctx: &mut RunContext,
-) -> Result<Step, CoreError> {
+) -> Result<TargetStep, CoreError> {
     let seq = t.seq;
-    if let Some(why) = crate::settle::unsettled_sibling(store, account, plan, t, options)? {
-        return Ok(Step {
-            outcome: Outcome::NotRun,
-            problem: Some(Problem::Unproven(why)),
-            stops: true,
+    // The journal first: a position (or message) Retract already deleted is never sent again,
+    // whatever a lagging `getarticle` still shows.
+    if let Some((p, s)) = crate::settle::already_deleted(store, account, plan, t)? {
+        let why = format!(
+            "request {s} of plan {p} already deleted this (see the activity log); nothing was sent"
+        );
+        Transition::new(plan, seq, &[Planned], Skipped, options.now())
+            .outcome(Outcome::DeletedEarlier)
+            .note(&why)
+            .commit(store)?;
+        return Ok(TargetStep::ok(Outcome::DeletedEarlier));
+    }
+    if let Some(wait) = crate::settle::message_wait(store, account, plan, t, options)? {
+        // Left `planned`: this message waits, the others go on.
+        return Ok(TargetStep {
+            wake_at: wait.until,
+            ..TargetStep::aside(Outcome::WaitingForCheck, Problem::Wait(wait.why))
         });
     }
     Transition::new(plan, seq, &[Planned], Intent, options.now()).commit(store)?;
@@ -308,12 +385,13 @@ async fn run_one(
                 .outcome(Outcome::AlreadyGone)
                 .commit(store)?;
             index::mark_deleted(store, account, &t.article_id, t.index)?;
-            return Ok(Step::ok(Outcome::AlreadyGone));
+            return Ok(TargetStep::ok(Outcome::AlreadyGone));
         }
         Ok(Verdict::Changed(why)) => return changed(store, plan, seq, Intent, why, options),
         Ok(Verdict::Unproven(why) | Verdict::Moved(why)) => {
-            return unproven(store, plan, seq, Intent, why, options);
+            return hold(store, plan, seq, Intent, why, options);
         }
+        Ok(Verdict::Untrusted(why)) => return untrusted(store, plan, seq, why, options),
         Err(CheckError::Wechat(e)) => return not_sent(store, plan, seq, Intent, e, options),
         Err(CheckError::Core(e)) => {
             // The archive (or the index) could not be written: nothing is sent.
@@ -334,7 +412,7 @@ async fn run_one(
                     .outcome(Outcome::Deleted)
                     .commit(store)?;
                 index::mark_deleted(store, account, &t.article_id, t.index)?;
-                return Ok(Step::ok(Outcome::Deleted));
+                return Ok(TargetStep::ok(Outcome::Deleted));
             }
             Err(e) => e,
         };
@@ -347,10 +425,9 @@ async fn run_one(
                     .outcome(Outcome::Unknown)
                     .wechat_error(&e, &text)
                     .commit(store)?;
-                return Ok(Step {
-                    outcome: Outcome::Unknown,
-                    problem: Some(Problem::Wechat(e)),
-                    stops: true,
+                return Ok(TargetStep {
+                    wake_at: Some(options.now() + options.settle_after.as_secs() as i64),
+                    ..TargetStep::stop(Outcome::Unknown, Problem::Wechat(e))
                 });
             }
             _ if e.class() == Some(&ErrorClass::MinuteLimit) && !waited_a_minute => {
@@ -369,41 +446,49 @@ async fn run_one(
                             .outcome(Outcome::AlreadyGone)
                             .commit(store)?;
                         index::mark_deleted(store, account, &t.article_id, t.index)?;
-                        Ok(Step::ok(Outcome::AlreadyGone))
+                        Ok(TargetStep::ok(Outcome::AlreadyGone))
                     }
-                    Ok(Verdict::Changed(why)) => changed(store, plan, seq, Sent, why, options),
-                    Ok(Verdict::Unproven(why) | Verdict::Moved(why)) => {
-                        unproven(store, plan, seq, Sent, why, options)
+                    // After an answer, a changed position proves nothing: it may have moved
+                    // because of this very request.
+                    Ok(Verdict::Changed(why) | Verdict::Unproven(why) | Verdict::Moved(why)) => {
+                        hold(store, plan, seq, Sent, why, options)
+                    }
+                    Ok(Verdict::Untrusted(why)) => {
+                        hold(store, plan, seq, Sent, why, options).map(|step| TargetStep {
+                            stops: true,
+                            ..step
+                        })
                     }
                     Ok(Verdict::Present) => {
                         Transition::new(plan, seq, &[Sent], Failed, options.now())
                             .outcome(Outcome::Failed)
                             .wechat_error(&e, &text)
                             .commit(store)?;
-                        Ok(Step {
-                            outcome: Outcome::Failed,
-                            problem: Some(Problem::Wechat(e)),
-                            stops: false,
-                        })
+                        Ok(TargetStep::aside(Outcome::Failed, Problem::Wechat(e)))
                     }
-                    Err(CheckError::Wechat(check_error)) => {
-                        not_sent(store, plan, seq, Sent, check_error, options)
+                    Err(CheckError::Wechat(_)) => {
+                        // The check failed: whether the 53600 was WeChat's last word is unknown.
+                        Transition::new(plan, seq, &[Sent], Unknown, options.now())
+                            .outcome(Outcome::Unknown)
+                            .wechat_error(&e, &text)
+                            .commit(store)?;
+                        Ok(TargetStep {
+                            wake_at: Some(options.now() + options.settle_after.as_secs() as i64),
+                            ..TargetStep::stop(Outcome::Unknown, Problem::Wechat(e))
+                        })
                     }
                     Err(CheckError::Core(core)) => Err(core),
                 };
             }
             _ if stops_the_run(&e) => return not_sent(store, plan, seq, Sent, e, options),
             _ => {
-                // WeChat refused this delete for a reason of its own (answered, so not applied).
+                // A known refusal of WeChat's for this request (answered, so not applied).
+                // Anything else was made "outcome unknown" by the client.
                 Transition::new(plan, seq, &[Sent], Failed, options.now())
                     .outcome(Outcome::Failed)
                     .wechat_error(&e, &text)
                     .commit(store)?;
-                return Ok(Step {
-                    outcome: Outcome::Failed,
-                    problem: Some(Problem::Wechat(e)),
-                    stops: false,
-                });
+                return Ok(TargetStep::aside(Outcome::Failed, Problem::Wechat(e)));
             }
         }
     }
@@ -434,7 +519,7 @@ fn audit_request(
     )
 }
 
-/// The article changed since the review: this target is skipped, nothing is sent for it.
+/// The article changed since the review, and nothing was sent: this target is skipped.
 fn changed(
     store: &Store,
     plan: PlanId,
@@ -442,37 +527,48 @@ fn changed(
     from: JournalState,
     why: String,
     options: &ExecOptions,
-) -> Result<Step, CoreError> {
+) -> Result<TargetStep, CoreError> {
     Transition::new(plan, seq, &[from], Skipped, options.now())
         .outcome(Outcome::TitleMismatch)
         .note(&why)
         .commit(store)?;
-    Ok(Step {
-        outcome: Outcome::TitleMismatch,
-        problem: Some(Problem::Changed(why)),
-        stops: false,
-    })
+    Ok(TargetStep::aside(
+        Outcome::TitleMismatch,
+        Problem::Changed(why),
+    ))
 }
 
-/// The answers cannot prove what is live: nothing is sent, the target stays sendable and the
-/// run stops so the operator can look.
-fn unproven(
+/// The answers cannot settle this target: it waits for the operator's word (`held`), and so
+/// does the rest of its message; the run goes on with other messages.
+fn hold(
     store: &Store,
     plan: PlanId,
     seq: u32,
     from: JournalState,
     why: String,
     options: &ExecOptions,
-) -> Result<Step, CoreError> {
-    Transition::new(plan, seq, &[from], Planned, options.now())
+) -> Result<TargetStep, CoreError> {
+    Transition::new(plan, seq, &[from], Held, options.now())
+        .outcome(Outcome::Held)
+        .note(&why)
+        .commit(store)?;
+    Ok(TargetStep::aside(Outcome::Held, Problem::Unproven(why)))
+}
+
+/// The account's answers cannot be trusted (see [`Verdict::Untrusted`]): nothing was sent,
+/// the target stays sendable, and the run stops for the operator.
+fn untrusted(
+    store: &Store,
+    plan: PlanId,
+    seq: u32,
+    why: String,
+    options: &ExecOptions,
+) -> Result<TargetStep, CoreError> {
+    Transition::new(plan, seq, &[Intent], Planned, options.now())
         .outcome(Outcome::Unproven)
         .note(&why)
         .commit(store)?;
-    Ok(Step {
-        outcome: Outcome::Unproven,
-        problem: Some(Problem::Unproven(why)),
-        stops: true,
-    })
+    Ok(TargetStep::stop(Outcome::Unproven, Problem::Unproven(why)))
 }
 
 /// Nothing was applied (the re-check failed, or WeChat refused the whole account for now): the
@@ -485,7 +581,7 @@ fn not_sent(
     from: JournalState,
     e: WxError,
     options: &ExecOptions,
-) -> Result<Step, CoreError> {
+) -> Result<TargetStep, CoreError> {
     let text = e.to_string();
     let (state, outcome) = if e.class() == Some(&ErrorClass::DailyQuota) {
         (Waiting, Outcome::WaitingForQuota)
@@ -496,9 +592,5 @@ fn not_sent(
         .outcome(outcome)
         .wechat_error(&e, &text)
         .commit(store)?;
-    Ok(Step {
-        outcome,
-        problem: Some(Problem::Wechat(e)),
-        stops: true,
-    })
+    Ok(TargetStep::stop(outcome, Problem::Wechat(e)))
 }

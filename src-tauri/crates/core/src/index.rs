@@ -139,8 +139,12 @@ const VANISH_CHECKS: usize = 20;
 
 /// Fetches the list into the index. `on_progress` is called after every stored page.
 ///
-/// Holds the account's queue lock: a sync and a delete run never overlap. A walk stopped by
-/// 45009 keeps its place (`sync_cursor`) and the next sync continues there.
+/// Holds the account's queue lock: a sync and a delete run never overlap. A full walk (or an
+/// account's first sync) stopped by 45009 keeps its place (`sync_cursor`); the next sync
+/// reads the top of the list first (what was published since), then continues one page
+/// before that place (whole-message deletes made in between move every later message up;
+/// pages are stored idempotently, so the overlap is harmless). An incremental walk keeps no
+/// place: it always starts at the top and stops at the first page it already knows.
 pub async fn sync(
     api: &Api,
     store: &Store,
@@ -159,9 +163,20 @@ pub async fn sync(
         )
         .map_err(store.err("cannot read the account"))?;
     let resuming = cursor.is_some();
+    // The first sync of an account walks the whole list like a full one (and may resume).
+    let first_sync = !store
+        .conn()
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE account_id = ?1)",
+            [account],
+            |r| r.get::<_, bool>(0),
+        )
+        .map_err(store.err("cannot read the index"))?;
     let mut progress = SyncProgress::default();
     let mut seen = HashSet::new();
-    let mut offset = cursor.unwrap_or(0);
+    let mut offset = cursor.map(|c| c.saturating_sub(PAGE)).unwrap_or(0);
+    // A resumed walk reads the top page first, then goes on from its place.
+    let mut top_first = resuming && offset > 0;
     let mut cancelled = false;
     let mut resume_at = None;
     let mut first_total: Option<u32> = None;
@@ -171,10 +186,19 @@ pub async fn sync(
             cancelled = true;
             break;
         }
-        let page = match api.batchget(offset, PAGE).await {
+        let at = if top_first { 0 } else { offset };
+        let page = match api.batchget(at, PAGE).await {
             Ok(page) => page,
-            Err(e) if e.class() == Some(&wechat_mp::ErrorClass::DailyQuota) && offset > 0 => {
-                resume_at = Some(offset);
+            Err(e)
+                if e.class() == Some(&wechat_mp::ErrorClass::DailyQuota)
+                    && (full || first_sync || resuming)
+                    && (at > 0 || top_first) =>
+            {
+                resume_at = Some(if top_first {
+                    cursor.unwrap_or(offset)
+                } else {
+                    offset
+                });
                 break;
             }
             Err(e) => {
@@ -201,6 +225,10 @@ pub async fn sync(
         progress.messages += page.item.len() as u32;
         seen.extend(page.item.iter().map(|m| m.article_id.as_str().to_string()));
         on_progress(&progress);
+        if top_first {
+            top_first = false;
+            continue;
+        }
         let expected = page.total_count.unwrap_or(0);
         if page.item.is_empty() {
             // An empty page before the end is not the end of the list.

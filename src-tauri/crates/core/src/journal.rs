@@ -35,6 +35,11 @@ pub enum JournalState {
     Skipped,
     /// Today's quota is used up; runs on a later quota day.
     Waiting,
+    /// Waits for the operator's word: WeChat's answers could not settle it (a request that may
+    /// have been applied still looks live after two checks far apart, or an answer proves
+    /// nothing). Nothing sends it or asks WeChat about it again until the operator decides
+    /// ([`crate::decide`]); other requests of the same message wait with it.
+    Held,
 }
 
 impl JournalState {
@@ -48,6 +53,7 @@ impl JournalState {
             Self::Unknown => "unknown",
             Self::Skipped => "skipped",
             Self::Waiting => "waiting",
+            Self::Held => "held",
         }
     }
 
@@ -61,6 +67,7 @@ impl JournalState {
             Self::Unknown,
             Self::Skipped,
             Self::Waiting,
+            Self::Held,
         ]
         .into_iter()
         .find(|s| s.as_sql() == text)
@@ -89,6 +96,19 @@ pub enum Outcome {
     Failed,
     /// Not reached because the run stopped.
     NotRun,
+    /// Waits for the operator's word (state `held`): WeChat's answers could not settle it.
+    Held,
+    /// Deleted, on the operator's word ("I checked in the MP console: it is gone"), not
+    /// WeChat's.
+    OperatorSaysGone,
+    /// The operator gave up on it: nothing more is sent or checked for it.
+    GivenUp,
+    /// Not sent: the journal shows this position, or its whole message, already deleted by
+    /// another request of Retract's.
+    DeletedEarlier,
+    /// Not sent yet: another request for the same message must be settled first; the queue
+    /// checks again by itself.
+    WaitingForCheck,
 }
 
 impl Outcome {
@@ -103,6 +123,11 @@ impl Outcome {
             Self::Cancelled => "cancelled",
             Self::Failed => "failed",
             Self::NotRun => "notRun",
+            Self::Held => "held",
+            Self::OperatorSaysGone => "operatorSaysGone",
+            Self::GivenUp => "givenUp",
+            Self::DeletedEarlier => "deletedEarlier",
+            Self::WaitingForCheck => "waitingForCheck",
         }
     }
 
@@ -117,6 +142,11 @@ impl Outcome {
             Self::Cancelled,
             Self::Failed,
             Self::NotRun,
+            Self::Held,
+            Self::OperatorSaysGone,
+            Self::GivenUp,
+            Self::DeletedEarlier,
+            Self::WaitingForCheck,
         ]
         .into_iter()
         .find(|o| o.as_sql() == text)
@@ -134,6 +164,9 @@ pub(crate) struct Target {
     pub state: JournalState,
     pub outcome: Option<Outcome>,
     pub updated_at: i64,
+    /// When a check after a possibly-applied delete first found it still live (the second
+    /// check, far enough later, decides).
+    pub seen_live_at: Option<i64>,
 }
 
 impl Target {
@@ -159,7 +192,7 @@ pub(crate) fn load(store: &Store, plan: PlanId) -> Result<(AccountId, Vec<Target
         })
         .map_err(store.err("cannot read the plan"))?;
     let mut stmt = conn
-        .prepare("SELECT seq, article_id, idx, titles, state, outcome, updated_at FROM plan_targets WHERE plan_id = ?1 ORDER BY seq")
+        .prepare("SELECT seq, article_id, idx, titles, state, outcome, updated_at, seen_live_at FROM plan_targets WHERE plan_id = ?1 ORDER BY seq")
         .map_err(store.err("cannot read the plan"))?;
     let rows = stmt
         .query_map([plan], |r| {
@@ -188,6 +221,7 @@ pub(crate) fn load(store: &Store, plan: PlanId) -> Result<(AccountId, Vec<Target
                     None => None,
                 },
                 updated_at: r.get(6)?,
+                seen_live_at: r.get(7)?,
             })
         })
         .map_err(store.err("cannot read the plan"))?;
@@ -288,7 +322,8 @@ impl<'a> Transition<'a> {
         let changed = tx
             .execute(
                 &format!(
-                    "UPDATE plan_targets SET state = ?3, outcome = ?4, errcode = ?5, errmsg = ?6, rid = ?7, updated_at = ?8
+                    "UPDATE plan_targets SET state = ?3, outcome = ?4, errcode = ?5, errmsg = ?6, rid = ?7, updated_at = ?8,
+                         seen_live_at = CASE WHEN ?3 IN ('sent', 'unknown', 'held') THEN seen_live_at END
                      WHERE plan_id = ?1 AND seq = ?2 AND state IN ({placeholders})"
                 ),
                 rusqlite::params_from_iter(args),
@@ -335,6 +370,31 @@ impl<'a> Transition<'a> {
     }
 }
 
+/// Records the first check that found a possibly-applied delete still live (`sent` or
+/// `unknown`, state unchanged): the queue asks once more no sooner than
+/// [`crate::settle::second_check_after`] later, and never sends it by itself.
+pub(crate) fn mark_seen_live(
+    store: &Store,
+    plan: PlanId,
+    seq: u32,
+    at: i64,
+) -> Result<(), CoreError> {
+    let changed = store
+        .conn()
+        .execute(
+            "UPDATE plan_targets SET seen_live_at = ?3
+             WHERE plan_id = ?1 AND seq = ?2 AND state IN ('sent', 'unknown') AND seen_live_at IS NULL",
+            params![plan, seq, at],
+        )
+        .map_err(store.err("cannot write the journal"))?;
+    if changed != 1 {
+        return Err(CoreError::Conflict(format!(
+            "request {seq} of plan {plan} changed while it was being checked; nothing was sent"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +410,7 @@ mod tests {
             JournalState::Unknown,
             JournalState::Skipped,
             JournalState::Waiting,
+            JournalState::Held,
         ] {
             assert_eq!(JournalState::from_sql(s.as_sql()), Some(s));
             // The UI reads the same words.
@@ -361,6 +422,11 @@ mod tests {
             Outcome::AlreadyGone,
             Outcome::Unproven,
             Outcome::NotRun,
+            Outcome::Held,
+            Outcome::OperatorSaysGone,
+            Outcome::GivenUp,
+            Outcome::DeletedEarlier,
+            Outcome::WaitingForCheck,
         ] {
             assert_eq!(Outcome::from_sql(o.as_sql()), Some(o));
             assert_eq!(serde_json::to_value(o).unwrap_or_default(), o.as_sql());

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod archive;
 pub mod audit;
+pub mod decide;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod error;

@@ -88,6 +88,23 @@ pub(crate) fn record(
     }
 }
 
+/// Whether `account` has shown `behaviour`.
+pub(crate) fn seen(
+    store: &Store,
+    account: AccountId,
+    behaviour: Behaviour,
+) -> Result<bool, CoreError> {
+    store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM observations WHERE account_id = ?1 AND kind = ?2",
+            params![account, behaviour.as_sql()],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)
+        .map_err(store.err("cannot read the observations"))
+}
+
 /// Every first sighting, newest first.
 pub fn list(store: &Store) -> Result<Vec<Observation>, CoreError> {
     let conn = store.conn();

@@ -181,6 +181,11 @@ pub async fn create(
     let mut live_counts: BTreeMap<String, usize> = BTreeMap::new();
     for (article_id, which) in &chosen {
         refuse_done(store, account, article_id, which.as_ref())?;
+        if let Some(clash) = live_clash(&store.conn(), account, article_id, which.as_ref(), None)
+            .map_err(store.err("cannot read the journal"))?
+        {
+            return Err(CoreError::Invalid(clash));
+        }
         let items = index::message_items(store, account, article_id)?;
         if items.is_empty() {
             return Err(CoreError::Invalid(format!(
@@ -336,6 +341,65 @@ fn refuse_done(
     Ok(())
 }
 
+/// The first request of another confirmed plan that is still under way (planned, waiting,
+/// intent, sent, unknown, held) for the same position of `article_id`, for any of its
+/// positions when `which` is the whole message, or for the whole message: one live request
+/// per article position, or the second could delete an article nobody reviewed (positions
+/// may compact). Described for the operator.
+fn live_clash(
+    conn: &rusqlite::Connection,
+    account: AccountId,
+    article_id: &str,
+    which: Option<&BTreeSet<u32>>,
+    besides: Option<PlanId>,
+) -> Result<Option<String>, rusqlite::Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.plan_id, t.idx, t.titles, t.state, p.not_before FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+         WHERE p.account_id = ?1 AND p.status = 'confirmed' AND t.article_id = ?2 AND p.id IS NOT ?3
+           AND t.state IN ('planned', 'waiting', 'intent', 'sent', 'unknown', 'held')
+         ORDER BY t.plan_id, t.seq",
+    )?;
+    let rows = stmt
+        .query_map(params![account, article_id, besides], |r| {
+            Ok((
+                r.get::<_, PlanId>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .find(|(_, idx, ..)| match which {
+            None => true,
+            Some(set) => *idx == 0 || set.contains(idx),
+        })
+        .map(|(plan, idx, titles, state, not_before)| {
+            let title = serde_json::from_str::<Vec<(String, u32)>>(&titles)
+                .ok()
+                .and_then(|t| t.into_iter().next())
+                .map(|(t, _)| t)
+                .unwrap_or_default();
+            let what = if idx == 0 {
+                "its whole message".to_string()
+            } else {
+                format!("\"{title}\"")
+            };
+            let when = match (state.as_str(), not_before) {
+                (_, Some(_)) => "scheduled",
+                ("waiting", _) => "waiting for quota",
+                ("held", _) => "waiting for your decision",
+                ("sent" | "unknown" | "intent", _) => "being checked with WeChat",
+                _ => "waiting to run",
+            };
+            format!(
+                "plan {plan} already deletes {what} from message {article_id} ({when}); one request per article at a time. Cancel that plan first, or leave this article out"
+            )
+        }))
+}
+
 /// A plan must be confirmed within this many seconds of being made (the review may be stale).
 pub const PLAN_TTL_SECS: i64 = 15 * 60;
 
@@ -432,13 +496,41 @@ fn confirm_for(
             "the typed number does not match the number of articles in the plan".into(),
         ));
     }
-    let changed = store
-        .conn()
-        .execute(
-            "UPDATE plans SET status = 'confirmed', confirmed_at = ?1, not_before = ?3 WHERE id = ?2 AND status = 'planned'",
-            params![crate::now_unix(), plan, not_before],
-        )
-        .map_err(store.err("cannot confirm the plan"))?;
+    let changed = {
+        // Checked and written in one write transaction: two windows (or processes) confirming
+        // overlapping plans at once cannot both win.
+        let mut conn = store.conn();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(store.err("cannot confirm the plan"))?;
+        let targets: Vec<(String, u32)> = {
+            let mut stmt = tx
+                .prepare("SELECT article_id, idx FROM plan_targets WHERE plan_id = ?1")
+                .map_err(store.err("cannot read the plan"))?;
+            stmt.query_map([plan], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(store.err("cannot read the plan"))?
+                .collect::<Result<_, _>>()
+                .map_err(store.err("cannot read the plan"))?
+        };
+        for (article_id, idx) in &targets {
+            let which = (*idx > 0).then(|| BTreeSet::from([*idx]));
+            if let Some(clash) = live_clash(&tx, account, article_id, which.as_ref(), Some(plan))
+                .map_err(store.err("cannot read the journal"))?
+            {
+                return Err(CoreError::ConfirmationRejected(format!(
+                    "{clash}. Nothing was confirmed: review the selection again"
+                )));
+            }
+        }
+        let changed = tx
+            .execute(
+                "UPDATE plans SET status = 'confirmed', confirmed_at = ?1, not_before = ?3 WHERE id = ?2 AND status = 'planned'",
+                params![crate::now_unix(), plan, not_before],
+            )
+            .map_err(store.err("cannot confirm the plan"))?;
+        tx.commit().map_err(store.err("cannot confirm the plan"))?;
+        changed
+    };
     if changed != 1 {
         return Err(CoreError::ConfirmationRejected(format!(
             "plan {plan} was confirmed elsewhere"

@@ -56,10 +56,12 @@ pub struct PlanProgress {
     pub planned: u32,
     /// intent, sent or unknown: to be reconciled before anything else.
     pub unsettled: u32,
+    /// Waiting for the operator's word (see [`crate::decide`]); their messages wait with them.
+    pub held: u32,
     pub failed: u32,
     pub skipped: u32,
-    /// A scheduled plan: nothing of it is sent before this time (Unix seconds). Cleared when
-    /// its run starts.
+    /// A scheduled plan: nothing of it is sent before this time (Unix seconds). Cleared once
+    /// a run of it has sent or settled something (a run stopped before that keeps the time).
     pub not_before: Option<i64>,
 }
 
@@ -103,6 +105,13 @@ pub struct QueueStatus {
     pub plans: Vec<PlanProgress>,
     /// Unix seconds: no delete is sent before (45009 until the next quota day).
     pub paused_until: Option<i64>,
+    /// The queue runs by itself at this time: a check of a possibly-applied delete is due, a
+    /// request waits for one in its message, or a bounded retry after a passing failure.
+    pub wake_at: Option<i64>,
+    /// A run stopped for a reason only the operator can clear (whitelist, credentials, answers
+    /// that cannot be trusted, retries used up): nothing runs by itself until the operator
+    /// runs the queue.
+    pub stopped_at: Option<i64>,
 }
 
 impl QueueStatus {
@@ -113,20 +122,23 @@ impl QueueStatus {
     }
 
     /// Whether the queue should run now, without anyone clicking: something waits for quota
-    /// or a scheduled plan's time has come, nothing is left to verify (that needs the
-    /// operator's look), and no pause runs.
+    /// (its pause is over), a scheduled plan's time has come, or the queue's own wake time has
+    /// come (a check, or a bounded retry). Never while a run by itself stopped to ask the
+    /// operator, and a retry set for later holds the rest back until then. Held requests
+    /// never wake it: they wait for the operator.
     pub fn due_for_resume(&self, now: i64) -> bool {
-        let (waiting, unsettled) = self
-            .plans
-            .iter()
-            .fold((0, 0), |(w, u), p| (w + p.waiting, u + p.unsettled));
+        if self.stopped_at.is_some() || self.paused_until.is_some_and(|until| until > now) {
+            return false;
+        }
+        if let Some(wake) = self.wake_at {
+            return wake <= now;
+        }
+        let waiting: u32 = self.plans.iter().map(|p| p.waiting).sum();
         let scheduled = self
             .plans
             .iter()
             .any(|p| p.planned > 0 && p.schedule(now) == Schedule::Due);
-        (waiting > 0 || scheduled)
-            && unsettled == 0
-            && self.paused_until.is_none_or(|until| until <= now)
+        waiting > 0 || scheduled
     }
 }
 
@@ -172,11 +184,11 @@ pub fn next_quota_day(now_unix: i64) -> i64 {
 
 pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreError> {
     let conn = store.conn();
-    let paused_until: Option<i64> = conn
+    let (paused_until, wake_at, stopped_at): (Option<i64>, Option<i64>, Option<i64>) = conn
         .query_row(
-            "SELECT queue_paused_until FROM accounts WHERE id = ?1",
+            "SELECT queue_paused_until, queue_wake_at, queue_stopped_at FROM accounts WHERE id = ?1",
             [account],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .map_err(store.err("cannot read the queue"))?;
     let mut stmt = conn
@@ -184,7 +196,7 @@ pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreErro
             "SELECT p.id, p.created_at, count(*),
                     sum(t.state = 'done'), sum(t.state = 'waiting'), sum(t.state = 'planned'),
                     sum(t.state IN ('intent', 'sent', 'unknown')), sum(t.state = 'failed'), sum(t.state = 'skipped'),
-                    p.not_before
+                    p.not_before, sum(t.state = 'held')
              FROM plans p JOIN plan_targets t ON t.plan_id = p.id
              WHERE p.account_id = ?1 AND p.status = 'confirmed'
              GROUP BY p.id ORDER BY p.id",
@@ -203,6 +215,7 @@ pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreErro
                 failed: r.get(7)?,
                 skipped: r.get(8)?,
                 not_before: r.get(9)?,
+                held: r.get(10)?,
             })
         })
         .map_err(store.err("cannot read the queue"))?
@@ -211,6 +224,8 @@ pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreErro
     Ok(QueueStatus {
         plans,
         paused_until,
+        wake_at,
+        stopped_at,
     })
 }
 
@@ -280,18 +295,66 @@ pub struct QueueRun {
     pub paused_until: Option<i64>,
 }
 
+/// Who started a run: the operator's click clears a stop that asked for them; the scheduler
+/// never runs a queue whose last run stopped to ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunBy {
+    Operator,
+    Scheduler,
+}
+
+/// Passing failures are retried by the queue itself this many times, these many seconds
+/// apart; then it stops and asks the operator.
+pub const RETRY_DELAYS_SECS: [i64; 3] = [60, 300, 900];
+
 /// Reconciles, then runs every confirmed plan of the account, oldest first, one request at a
-/// time. The app calls this on "Resume" and when a paused queue's quota day has come.
+/// time. The operator's Resume and the confirmations call this.
 pub async fn run(
     api: &Api,
     store: &Store,
     account: AccountId,
     options: &ExecOptions,
-    mut on_result: impl FnMut(PlanId, &TargetResult),
+    on_result: impl FnMut(PlanId, &TargetResult),
+) -> Result<QueueRun, CoreError> {
+    run_as(api, store, account, options, RunBy::Operator, on_result).await
+}
+
+/// [`run`], started by the scheduler: nothing if the last run stopped to ask the operator.
+pub async fn run_as(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+    options: &ExecOptions,
+    by: RunBy,
+    on_result: impl FnMut(PlanId, &TargetResult),
 ) -> Result<QueueRun, CoreError> {
     let _lock = RunLock::try_acquire(store, account)?;
-    let now = options.now();
     let before = status(store, account)?;
+    match by {
+        RunBy::Operator => set_wake(store, account, None, 0, None)?,
+        RunBy::Scheduler if before.stopped_at.is_some() => {
+            return Ok(QueueRun {
+                findings: Vec::new(),
+                reports: Vec::new(),
+                paused_until: None,
+            });
+        }
+        RunBy::Scheduler => {}
+    }
+    let result = run_locked(api, store, account, options, &before, on_result).await;
+    after_run(store, account, options, &result)?;
+    result
+}
+
+async fn run_locked(
+    api: &Api,
+    store: &Store,
+    account: AccountId,
+    options: &ExecOptions,
+    before: &QueueStatus,
+    mut on_result: impl FnMut(PlanId, &TargetResult),
+) -> Result<QueueRun, CoreError> {
+    let now = options.now();
     if let Some(until) = before.paused_until.filter(|u| *u > now) {
         return Ok(QueueRun {
             findings: Vec::new(),
@@ -337,9 +400,18 @@ pub async fn run(
         .iter()
         .filter(|p| p.planned > 0 && p.runnable(now))
     {
-        if plan.not_before.is_some() {
-            // Its time came and its run starts: from here it is an ordinary confirmed plan
-            // (what 45009 leaves waiting resumes on the next quota day like any other).
+        let report = execute::execute(api, store, plan.plan_id, options, |r| {
+            on_result(plan.plan_id, r)
+        })
+        .await?;
+        let moved = report
+            .results
+            .iter()
+            .any(|r| !matches!(r.outcome, Outcome::NotRun | Outcome::WaitingForCheck));
+        if plan.not_before.is_some() && moved {
+            // Its run has sent or settled something: from here it is an ordinary confirmed
+            // plan (what 45009 leaves waiting resumes on the next quota day like any other).
+            // Stopped before that, it keeps its time and its grace hour.
             store
                 .conn()
                 .execute(
@@ -348,10 +420,6 @@ pub async fn run(
                 )
                 .map_err(store.err("cannot start the scheduled plan"))?;
         }
-        let report = execute::execute(api, store, plan.plan_id, options, |r| {
-            on_result(plan.plan_id, r)
-        })
-        .await?;
         let stop = report.stop.clone();
         reports.push(report);
         if let Some(problem) = stop {
@@ -370,6 +438,120 @@ pub async fn run(
         reports,
         paused_until,
     })
+}
+
+/// A failure that passes by itself (the network, WeChat busy, the per-minute limit, an answer
+/// lost on the way): the queue tries again by itself, a bounded number of times.
+fn passing(e: &WxError) -> bool {
+    matches!(
+        e,
+        WxError::Transport { .. }
+            | WxError::HttpStatus { .. }
+            | WxError::Decode { .. }
+            | WxError::DeleteOutcomeUnknown { .. }
+    ) || matches!(
+        e.class(),
+        Some(wechat_mp::ErrorClass::Busy | wechat_mp::ErrorClass::MinuteLimit)
+    )
+}
+
+/// Where a run leaves the queue's own wake time: the next check a possibly-applied delete (or
+/// a request waiting for one) needs; a bounded retry after a passing failure; or, for a stop
+/// only the operator can clear (or retries used up), stopped.
+fn after_run(
+    store: &Store,
+    account: AccountId,
+    options: &ExecOptions,
+    result: &Result<QueueRun, CoreError>,
+) -> Result<(), CoreError> {
+    let now = options.now();
+    let retries = current_retries(store, account)?;
+    let stop: Option<Result<&WxError, ()>> = match result {
+        Err(CoreError::Wechat(e)) => Some(Ok(e)),
+        // Another runner, or the operator cancelling under this one: nothing to ask.
+        Err(CoreError::Busy(_) | CoreError::Conflict(_)) => None,
+        Err(_) => Some(Err(())),
+        Ok(run) => run.reports.iter().find_map(|r| match &r.stop {
+            Some(execute::Problem::Wechat(e)) => Some(Ok(e)),
+            Some(execute::Problem::Conflict(_)) | None => None,
+            Some(_) => Some(Err(())),
+        }),
+    };
+    let checks = next_checks(store, account, options)?;
+    let waits = match result {
+        Ok(run) => run.reports.iter().filter_map(|r| r.wake_at).min(),
+        Err(_) => None,
+    };
+    let soonest = [checks, waits].into_iter().flatten().min();
+    match stop {
+        Some(Ok(e)) if e.class() == Some(&wechat_mp::ErrorClass::DailyQuota) => {
+            set_wake(store, account, soonest, 0, None)
+        }
+        Some(Ok(e)) if passing(e) => match RETRY_DELAYS_SECS.get(retries as usize) {
+            Some(delay) => {
+                let at = (now + delay).max(soonest.unwrap_or(0));
+                set_wake(store, account, Some(at), retries + 1, None)
+            }
+            None => set_wake(store, account, None, retries, Some(now)),
+        },
+        Some(_) => set_wake(store, account, None, 0, Some(now)),
+        None => set_wake(store, account, soonest, 0, None),
+    }
+}
+
+fn current_retries(store: &Store, account: AccountId) -> Result<u32, CoreError> {
+    store
+        .conn()
+        .query_row(
+            "SELECT queue_retries FROM accounts WHERE id = ?1",
+            [account],
+            |r| r.get(0),
+        )
+        .map_err(store.err("cannot read the queue"))
+}
+
+/// The earliest time a `sent` or `unknown` target of the account may be asked about.
+fn next_checks(
+    store: &Store,
+    account: AccountId,
+    options: &ExecOptions,
+) -> Result<Option<i64>, CoreError> {
+    let rows: Vec<(i64, Option<i64>)> = {
+        let conn = store.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT t.updated_at, t.seen_live_at FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+                 WHERE p.account_id = ?1 AND p.status = 'confirmed' AND t.state IN ('sent', 'unknown')",
+            )
+            .map_err(store.err("cannot read the journal"))?;
+        stmt.query_map([account], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(store.err("cannot read the journal"))?
+            .collect::<Result<_, _>>()
+            .map_err(store.err("cannot read the journal"))?
+    };
+    let settle_after = options.settle_after.as_secs() as i64;
+    let gap = crate::settle::gap_for(store, account)?;
+    Ok(rows
+        .into_iter()
+        .map(|(updated, seen)| crate::settle::next_check(updated, seen, settle_after, gap))
+        .min())
+}
+
+fn set_wake(
+    store: &Store,
+    account: AccountId,
+    wake_at: Option<i64>,
+    retries: u32,
+    stopped_at: Option<i64>,
+) -> Result<(), CoreError> {
+    store
+        .conn()
+        .execute(
+            "UPDATE accounts SET queue_wake_at = ?2, queue_retries = ?3, queue_stopped_at = ?4 WHERE id = ?1",
+            params![account, wake_at, retries, stopped_at],
+        )
+        .map(|_| ())
+        .map_err(store.err("cannot record the queue's next run"))
 }
 
 /// When a queue refused for quota tries again. Normally at the next quota day (midnight,
@@ -493,11 +675,14 @@ mod tests {
                 waiting,
                 planned: 0,
                 unsettled,
+                held: 0,
                 failed: 0,
                 skipped: 0,
                 not_before: None,
             }],
             paused_until,
+            wake_at: None,
+            stopped_at: None,
         }
     }
 
@@ -523,15 +708,37 @@ mod tests {
     }
 
     #[test]
-    fn waiting_work_resumes_by_itself_only_after_its_pause_and_with_nothing_to_verify() {
+    fn waiting_work_resumes_by_itself_after_its_pause_unless_a_stop_asks_the_operator() {
         assert!(status(2, 0, None).due_for_resume(100));
         assert!(status(2, 0, Some(100)).due_for_resume(100));
         assert!(!status(2, 0, Some(101)).due_for_resume(100), "still paused");
         assert!(
-            !status(2, 1, None).due_for_resume(100),
-            "the operator verifies first"
+            status(2, 1, None).due_for_resume(100),
+            "a delete to verify blocks its own message, not the queue (the run settles it first)"
         );
         assert!(!status(0, 0, None).due_for_resume(100), "nothing waits");
+        let mut stopped = status(2, 0, None);
+        stopped.stopped_at = Some(50);
+        assert!(
+            !stopped.due_for_resume(100),
+            "a run by itself stopped to ask the operator: nothing runs by itself again"
+        );
+    }
+
+    #[test]
+    fn the_queue_wakes_itself_at_its_wake_time_and_a_retry_set_later_holds_the_rest() {
+        let mut s = status(0, 1, None);
+        s.wake_at = Some(130);
+        assert!(!s.due_for_resume(129), "a check is due at 130, not before");
+        assert!(s.due_for_resume(130));
+        let mut s = status(2, 0, None);
+        s.wake_at = Some(400);
+        assert!(
+            !s.due_for_resume(100),
+            "a retry after a passing failure waits for its time, even with quota-waiting work"
+        );
+        s.paused_until = Some(500);
+        assert!(!s.due_for_resume(450), "a quota pause holds the wake time");
     }
 
     #[test]

@@ -9,8 +9,9 @@
 //!   answers normally in the same run (a token of another account answers 53600 for everything)
 //!   and the target answers 53600 again after it (a one-off 53600 proves nothing);
 //! - a whole-message delete is refused when a live item exists that the operator did not review;
-//! - the archive keeps the `getarticle` body exactly as received; if it cannot be written, the
-//!   target is not sent.
+//! - the archive keeps the `getarticle` body exactly as received; if it cannot be written, or
+//!   the answer lacks the content (HTML) of a live item the request removes, the target is not
+//!   sent.
 
 use rusqlite::{OptionalExtension, params};
 use wechat_mp::{Api, Article, ArticleId, Error as WxError, ErrorClass};
@@ -34,9 +35,13 @@ pub(crate) enum Verdict {
     Changed(String),
     /// The answer cannot decide: stop the run and ask the operator.
     Unproven(String),
-    /// The reviewed title is live at another position: positions moved (stops, like
-    /// `Unproven`, and is recorded as evidence of compaction).
+    /// The reviewed title is live at another position: positions moved (like `Unproven`, and
+    /// recorded as evidence of compaction).
     Moved(String),
+    /// The account's answers cannot be trusted at all (a control article known to be live
+    /// answers 53600, or comes back empty): the token probably belongs to another account.
+    /// Every request of the account waits; the run stops.
+    Untrusted(String),
 }
 
 /// What one run learned once and reuses: whether 53600 can be trusted for this account.
@@ -45,8 +50,9 @@ pub(crate) struct RunContext {
     control_answered: bool,
 }
 
-/// A live article of the account that no confirmed plan is deleting, to tell "this id is gone"
-/// from "this token belongs to another account".
+/// A live article of the account with no delete under way or in doubt, to tell "this id is
+/// gone" from "this token belongs to another account". (A message that only waits in a plan
+/// is as live as any: nothing was sent for it.)
 fn control_article(
     store: &Store,
     account: AccountId,
@@ -58,7 +64,7 @@ fn control_article(
             "SELECT i.article_id FROM items i
              WHERE i.account_id = ?1 AND i.is_deleted = 0 AND i.article_id <> ?2
                AND i.article_id NOT IN (SELECT t.article_id FROM plan_targets t JOIN plans p ON p.id = t.plan_id
-                                        WHERE p.account_id = ?1 AND p.status = 'confirmed')
+                                        WHERE p.account_id = ?1 AND t.state IN ('intent', 'sent', 'unknown', 'held'))
              ORDER BY i.article_id LIMIT 1",
             params![account, besides],
             |r| r.get(0),
@@ -67,20 +73,28 @@ fn control_article(
         .map_err(store.err("cannot read the index"))
 }
 
+/// Why a control article could not vouch for a 53600.
+enum Control {
+    /// No other live article to ask: this target cannot be proven (the rest of the account can).
+    Missing(String),
+    /// The control itself answered wrongly: nothing of the account's answers can be trusted.
+    Untrusted(String),
+}
+
 async fn control_answers(
     api: &Api,
     store: &Store,
     account: AccountId,
     target: &str,
     ctx: &mut RunContext,
-) -> Result<Result<(), String>, CheckError> {
+) -> Result<Result<(), Control>, CheckError> {
     if ctx.control_answered {
         return Ok(Ok(()));
     }
     let Some(control) = control_article(store, account, target)? else {
-        return Ok(Err(
+        return Ok(Err(Control::Missing(
             "WeChat answered 53600 (invalid article id), and there is no other live article of this account to check the token against; check the article in the MP console".into(),
-        ));
+        )));
     };
     let id = ArticleId::parse(&control).map_err(CheckError::Wechat)?;
     match api.get_article(&id).await {
@@ -88,12 +102,14 @@ async fn control_answers(
             ctx.control_answered = true;
             Ok(Ok(()))
         }
-        Ok(_) => Ok(Err(format!(
+        Ok(_) => Ok(Err(Control::Untrusted(format!(
             "WeChat answered 53600 (invalid article id), and article {control}, known to be live, came back without live items: the answers cannot be trusted; check the token source and the MP console"
-        ))),
-        Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => Ok(Err(format!(
-            "WeChat answers 53600 (invalid article id) even for article {control}, which is known to be live: the token probably belongs to another account; check the token source"
-        ))),
+        )))),
+        Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
+            Ok(Err(Control::Untrusted(format!(
+                "WeChat answers 53600 (invalid article id) even for article {control}, which is known to be live: the token probably belongs to another account; check the token source"
+            ))))
+        }
         Err(e) => Err(CheckError::Wechat(e)),
     }
 }
@@ -157,8 +173,10 @@ pub(crate) async fn prove(
     let (article, raw) = match api.get_article_raw(&id).await {
         Ok(answer) => answer,
         Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
-            if let Err(why) = control_answers(api, store, account, &t.article_id, ctx).await? {
-                return Ok(Verdict::Unproven(why));
+            match control_answers(api, store, account, &t.article_id, ctx).await? {
+                Ok(()) => {}
+                Err(Control::Missing(why)) => return Ok(Verdict::Unproven(why)),
+                Err(Control::Untrusted(why)) => return Ok(Verdict::Untrusted(why)),
             }
             // The token is the account's. A one-off 53600 (from a relay, a hiccup) must not
             // end an article: it counts only when WeChat says it again.
@@ -194,6 +212,14 @@ pub(crate) async fn prove(
         }
         other => other,
     };
+    if archive
+        && verdict == Verdict::Present
+        && let Some(title) = without_content(&article, t)
+    {
+        return Ok(Verdict::Unproven(format!(
+            "WeChat's answer (or a relay's) holds no text for \"{title}\": without a full copy in the archive nothing is sent"
+        )));
+    }
     if archive && verdict == Verdict::Present {
         store
             .conn()
@@ -204,6 +230,21 @@ pub(crate) async fn prove(
             .map_err(store.err("cannot archive the article before deleting it; nothing was sent"))?;
     }
     Ok(verdict)
+}
+
+/// The title of a live item this request would remove whose answer has no content (HTML):
+/// the archive gate needs every one of them in full before a delete goes out.
+fn without_content(article: &Article, t: &Target) -> Option<String> {
+    let removed = |pos: usize| match t.index {
+        Some(i) => i as usize == pos,
+        None => true,
+    };
+    article
+        .news_item
+        .iter()
+        .enumerate()
+        .find(|(i, item)| removed(i + 1) && !item.is_deleted && item.content.trim().is_empty())
+        .map(|(_, item)| item.title.clone())
 }
 
 /// An item Retract deleted (WeChat answered errcode 0) that this answer still shows live, at
@@ -330,6 +371,7 @@ mod tests {
             state: JournalState::Intent,
             outcome: None,
             updated_at: 0,
+            seen_live_at: None,
         }
     }
 

@@ -1,7 +1,18 @@
-//! Settling what a run left open: a target in `intent` (never sent) goes back to `planned`; a
-//! target in `sent` or `unknown` is asked about with `getarticle` once `settle_after` has passed,
-//! because WeChat may show a delete late. And the rule that keeps a message's other requests
-//! waiting while one of them is unsettled, or just deleted an earlier position.
+//! Settling what a run left open, and the rules that keep one message's requests apart.
+//!
+//! - A target in `intent` was never sent (`sent` is committed before sending): back to
+//!   `planned`.
+//! - A target in `sent` or `unknown` may have been applied. It is asked about with
+//!   `getarticle` no sooner than `settle_after` after it was sent. Proven gone → `done`. Still
+//!   live → asked **once more**, no sooner than [`second_check_gap`] after that first look
+//!   (WeChat may show a delete minutes late); gone then → `done`, still live → `held`. Any
+//!   answer that proves nothing (a changed or moved position, an empty answer) → `held`.
+//!   A possibly-applied delete is therefore never put back to `planned` by a check: only the
+//!   operator's "send again" does that ([`crate::decide`]). At most two reads per target.
+//! - Before a request is sent, the journal is asked: a `done` of the same position or of the
+//!   whole message means it is not sent at all ([`already_deleted`]); an unsettled or held
+//!   request of the same message, or a delete there less than `settle_after` ago, makes it
+//!   wait ([`message_wait`]) — per message: other messages go on.
 
 use rusqlite::OptionalExtension;
 use wechat_mp::Api;
@@ -11,15 +22,28 @@ use crate::error::CoreError;
 use crate::execute::{ExecOptions, Outcome};
 use crate::index;
 use crate::journal::{self, JournalState, Target, Transition};
+use crate::observations::{self, Behaviour};
 use crate::plan::PlanId;
 use crate::recheck::{self, CheckError, RunContext, Verdict};
 use crate::store::Store;
 
-use JournalState::{Done, Intent, Planned, Sent, Skipped, Unknown};
+use JournalState::{Done, Held, Intent, Planned, Sent, Unknown};
+
+/// How long after a possibly-applied delete was first seen live the second, deciding check
+/// waits: 10 minutes (twenty times the 30 s first delay; the longest lag reported for WeChat's
+/// reads is well under a minute), 30 minutes once the account has shown a late delete.
+pub fn second_check_gap(late_deletes_seen: bool) -> i64 {
+    if late_deletes_seen { 30 * 60 } else { 10 * 60 }
+}
+
+pub(crate) fn gap_for(store: &Store, account: AccountId) -> Result<i64, CoreError> {
+    let seen = observations::seen(store, account, Behaviour::LateDelete)?;
+    Ok(second_check_gap(seen))
+}
 
 /// Where reconciliation left one target.
 pub struct Settled {
-    /// `None`: too early to ask (sent less than `settle_after` ago); unchanged.
+    /// `None`: too early to ask, or asked once and found live (asked again later); unchanged.
     pub state: Option<JournalState>,
     pub was: JournalState,
     pub article_id: String,
@@ -27,13 +51,22 @@ pub struct Settled {
     pub titles: Vec<String>,
 }
 
-/// Reconciles one target left in `intent`, `sent` or `unknown`:
-/// - `intent` was never sent (`sent` is committed before sending): back to `planned`;
-/// - `sent` / `unknown`, once `settle_after` has passed: `getarticle` decides — proven gone →
-///   `done`; still there with the reviewed title → `planned` (sent once more after a fresh
-///   check); changed → `skipped`; unproven → it stays and the error says why.
-///
-/// A failed check is returned as an error and the target keeps its state.
+/// When the queue should next ask WeChat about a `sent` or `unknown` target (last changed at
+/// `updated_at`, first seen live at `seen_live_at`), on the runner's clock.
+pub(crate) fn next_check(
+    updated_at: i64,
+    seen_live_at: Option<i64>,
+    settle_after: i64,
+    gap: i64,
+) -> i64 {
+    match seen_live_at {
+        Some(seen) => seen + gap,
+        None => updated_at + settle_after,
+    }
+}
+
+/// Reconciles one target left in `intent`, `sent` or `unknown` (see the module's rules). A
+/// failed read is returned as an error and the target keeps its state.
 pub async fn settle(
     api: &Api,
     store: &Store,
@@ -59,8 +92,15 @@ pub async fn settle(
         Sent | Unknown => {}
         _ => return Ok(settled(None)),
     }
-    let since = now - t.updated_at;
-    if since < options.settle_after.as_secs() as i64 {
+    let gap = gap_for(store, account)?;
+    if now
+        < next_check(
+            t.updated_at,
+            t.seen_live_at,
+            options.settle_after.as_secs() as i64,
+            gap,
+        )
+    {
         return Ok(settled(None));
     }
     let from = [t.state];
@@ -70,66 +110,138 @@ pub async fn settle(
         Err(CheckError::Wechat(e)) => return Err(CoreError::Wechat(e)),
         Err(CheckError::Core(e)) => return Err(e),
     };
-    let state = match verdict {
+    let hold = |why: &str| -> Result<Settled, CoreError> {
+        Transition::new(plan, seq, &from, Held, now)
+            .outcome(Outcome::Held)
+            .note(why)
+            .commit(store)?;
+        Ok(settled(Some(Held)))
+    };
+    match verdict {
         Verdict::Gone => {
             Transition::new(plan, seq, &from, Done, now)
                 .outcome(Outcome::Deleted)
                 .commit(store)?;
             index::mark_deleted(store, account, &t.article_id, t.index)?;
-            Done
+            Ok(settled(Some(Done)))
         }
-        Verdict::Present => {
-            Transition::new(plan, seq, &from, Planned, now).commit(store)?;
-            Planned
-        }
-        Verdict::Changed(why) => {
-            Transition::new(plan, seq, &from, Skipped, now)
-                .outcome(Outcome::TitleMismatch)
-                .note(&why)
-                .commit(store)?;
-            Skipped
-        }
-        Verdict::Unproven(why) | Verdict::Moved(why) => return Err(CoreError::Unproven(why)),
-    };
-    Ok(settled(Some(state)))
+        Verdict::Present => match t.seen_live_at {
+            None => {
+                journal::mark_seen_live(store, plan, seq, now)?;
+                Ok(settled(None))
+            }
+            Some(first) => hold(&format!(
+                "WeChat showed it live {} s after the delete may have gone out, and again {} s later: the delete may not have been applied, or WeChat shows it very late. Nothing sends it again without your word",
+                first - t.updated_at,
+                now - first
+            )),
+        },
+        // After a request that may have been applied, a changed position is no proof that
+        // nothing was deleted: positions may have moved because of it.
+        Verdict::Changed(why) | Verdict::Unproven(why) | Verdict::Moved(why) => hold(&why),
+        // Nothing of the account's answers can be trusted: it stays as it is, and the run
+        // stops for the operator.
+        Verdict::Untrusted(why) => Err(CoreError::Unproven(why)),
+    }
 }
 
-/// Why another request for the same message must settle before this one is sent, if it must:
-/// - one whose delete may be out there and is not settled yet: until it is, a fresh check
-///   cannot tell a lagging "still there" from the truth;
-/// - a delete at an earlier position of the message, done less than `settle_after` ago: if
-///   WeChat compacts positions and shows it late, this item's position may have moved while
-///   the check still shows the old one. After the delay the check sees the move and stops.
-pub(crate) fn unsettled_sibling(
+/// The request of Retract's that already deleted this position or its whole message (journal
+/// `done`), if any: then this one is never sent.
+pub(crate) fn already_deleted(
+    store: &Store,
+    account: AccountId,
+    plan: PlanId,
+    t: &Target,
+) -> Result<Option<(PlanId, u32)>, CoreError> {
+    store
+        .conn()
+        .query_row(
+            "SELECT t.plan_id, t.seq FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+             WHERE p.account_id = ?1 AND t.article_id = ?2 AND NOT (t.plan_id = ?3 AND t.seq = ?4)
+               AND t.state = 'done' AND (t.idx = 0 OR t.idx = ?5)
+             LIMIT 1",
+            rusqlite::params![account, t.article_id, plan, t.seq, t.index.unwrap_or(0)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(store.err("cannot read the journal"))
+}
+
+/// Why a request must wait before it is sent, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MessageWait {
+    pub why: String,
+    /// When the queue can look again by itself; `None`: it waits for the operator's word on a
+    /// held request of the same message.
+    pub until: Option<i64>,
+}
+
+/// Whether another request for the same message must settle before this one is sent:
+/// - one whose delete may be out there and is not settled yet (`sent`, `unknown`): until it
+///   is, a fresh check cannot tell a lagging "still there" from the truth;
+/// - one held for the operator's word: the message waits with it;
+/// - for an item, a delete at this or an earlier position, or of the whole message, done less
+///   than `settle_after` ago: if WeChat compacts positions and shows it late, this item's
+///   position may have moved while the check still shows the old one. After the delay the
+///   check sees the move. (A whole-message request needs no such wait: its check refuses a
+///   moved title and an unreviewed live item alike.)
+pub(crate) fn message_wait(
     store: &Store,
     account: AccountId,
     plan: PlanId,
     t: &Target,
     options: &ExecOptions,
-) -> Result<Option<String>, CoreError> {
-    let recent = options.now() - options.settle_after.as_secs() as i64;
-    let other: Option<(PlanId, u32, String)> = store
+) -> Result<Option<MessageWait>, CoreError> {
+    let settle_after = options.settle_after.as_secs() as i64;
+    let recent = options.now() - settle_after;
+    let gap = gap_for(store, account)?;
+    let other: Option<(PlanId, u32)> = store
         .conn()
         .query_row(
-            "SELECT t.plan_id, t.seq, t.state FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+            "SELECT t.plan_id, t.seq FROM plan_targets t JOIN plans p ON p.id = t.plan_id
              WHERE p.account_id = ?1 AND t.article_id = ?2 AND NOT (t.plan_id = ?3 AND t.seq = ?4)
-               AND (t.state IN ('sent', 'unknown')
-                    OR (t.state = 'done' AND ?5 > 0 AND t.idx > 0 AND t.idx < ?5 AND t.updated_at > ?6))
-             LIMIT 1",
-            rusqlite::params![account, t.article_id, plan, t.seq, t.index.unwrap_or(0), recent],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+               AND (t.state IN ('sent', 'unknown', 'held')
+                    OR (t.state = 'done' AND t.updated_at > ?6 AND ?5 > 0 AND t.idx <= ?5))
+             ORDER BY t.state = 'held' DESC LIMIT 1",
+            rusqlite::params![
+                account,
+                t.article_id,
+                plan,
+                t.seq,
+                t.index.unwrap_or(0),
+                recent
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
         .map_err(store.err("cannot read the journal"))?;
-    Ok(other.map(|(p, s, state)| {
-        if state == "done" {
-            format!(
-                "request {s} of plan {p} just deleted an earlier article of the same message; positions may move, so this one waits about 30 s and is checked again"
-            )
-        } else {
-            format!(
-                "request {s} of plan {p} for the same message may have been applied and is not settled yet; it is checked with WeChat about 30 s after it was sent, then this one continues"
-            )
-        }
+    let Some((p, s)) = other else {
+        return Ok(None);
+    };
+    let sibling = journal::reload(store, p, s)?;
+    Ok(Some(match sibling.state {
+        Held => MessageWait {
+            why: format!(
+                "request {s} of plan {p} for the same message waits for your decision; this one waits with it"
+            ),
+            until: None,
+        },
+        Done => MessageWait {
+            why: format!(
+                "request {s} of plan {p} just deleted an article of the same message; positions may move, so this one waits {settle_after} s and is checked again by itself"
+            ),
+            until: Some(sibling.updated_at + settle_after),
+        },
+        _ => MessageWait {
+            why: format!(
+                "request {s} of plan {p} for the same message may have been applied and is not settled yet; this one continues by itself once WeChat has been asked about it"
+            ),
+            until: Some(next_check(
+                sibling.updated_at,
+                sibling.seen_live_at,
+                settle_after,
+                gap,
+            )),
+        },
     }))
 }

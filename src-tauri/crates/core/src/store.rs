@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::CoreError;
 
-const SCHEMA_VERSION: i32 = 7;
+const SCHEMA_VERSION: i32 = 8;
 
 const SCHEMA: &str = r#"
 CREATE TABLE accounts (
@@ -139,6 +139,38 @@ const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER search_rev_message_change AFTER UPDATE OF update_time ON messages BEGIN UPDATE search_rev SET n = n + 1; END;",
     // 6 -> 7: a confirmed plan may wait for a time ("take it down at 00:00 on the 1st").
     "ALTER TABLE plans ADD COLUMN not_before INTEGER;",
+    // 7 -> 8: a request WeChat's answers cannot settle waits for the operator's word (`held`);
+    // a possibly-applied delete seen live once is asked about again later (`seen_live_at`);
+    // the queue wakes by itself for a check or a bounded retry (`queue_wake_at`,
+    // `queue_retries`) and stays still once a run by itself stopped to ask the operator
+    // (`queue_stopped_at`). A removed account keeps its row, journal and archive
+    // (`removed_at`), so the same AppID added again knows what it deleted. SQLite cannot
+    // change a CHECK: the journal table is rebuilt.
+    "CREATE TABLE plan_targets_v8 (
+         plan_id      INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+         seq          INTEGER NOT NULL,
+         article_id   TEXT NOT NULL,
+         idx          INTEGER NOT NULL CHECK (idx >= 0),
+         titles       TEXT NOT NULL,
+         publish_time INTEGER NOT NULL,
+         state        TEXT NOT NULL CHECK (state IN ('planned', 'intent', 'sent', 'done', 'failed', 'unknown', 'skipped', 'waiting', 'held')),
+         outcome      TEXT,
+         errcode      INTEGER,
+         errmsg       TEXT,
+         rid          TEXT,
+         updated_at   INTEGER NOT NULL,
+         seen_live_at INTEGER,
+         PRIMARY KEY (plan_id, seq)
+     );
+     INSERT INTO plan_targets_v8 (plan_id, seq, article_id, idx, titles, publish_time, state, outcome, errcode, errmsg, rid, updated_at)
+         SELECT plan_id, seq, article_id, idx, titles, publish_time, state, outcome, errcode, errmsg, rid, updated_at FROM plan_targets;
+     DROP TABLE plan_targets;
+     ALTER TABLE plan_targets_v8 RENAME TO plan_targets;
+     CREATE INDEX plan_targets_message ON plan_targets(article_id, state);
+     ALTER TABLE accounts ADD COLUMN queue_wake_at INTEGER;
+     ALTER TABLE accounts ADD COLUMN queue_retries INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE accounts ADD COLUMN queue_stopped_at INTEGER;
+     ALTER TABLE accounts ADD COLUMN removed_at INTEGER;",
 ];
 
 /// One database file. Operations are short; a mutex serialises them.

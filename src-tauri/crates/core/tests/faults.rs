@@ -161,18 +161,57 @@ async fn f2_a_lost_answer_to_an_applied_delete_is_settled_by_getarticle() {
 }
 
 #[tokio::test]
-async fn f3_a_lost_unapplied_delete_is_sent_exactly_once_more_after_the_title_check() {
+async fn f3_a_lost_unapplied_delete_is_held_after_two_checks_and_sent_again_only_on_the_operators_word()
+ {
     let w = world(10).await;
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
     w.sim.inject(DELETE, Fault::DropUnapplied, 1);
     let clock = ManualClock::new(SystemTime::now());
     run_then_wait(&w, &api, account, &clock).await;
+    // 31 s later: the first check sees it live. That alone sends nothing.
+    run_then_wait(&w, &api, account, &clock).await;
+    assert_eq!(states(&w, p.id), ["unknown"]);
+    // Runs before the second check is due ask WeChat nothing.
+    let reads = w.sim.count(GETARTICLE);
+    run_then_wait(&w, &api, account, &clock).await;
+    assert_eq!(
+        w.sim.count(GETARTICLE),
+        reads,
+        "no read before the second check"
+    );
+    clock.advance(Duration::from_secs(
+        retract_core::settle::second_check_gap(false) as u64,
+    ));
+    run_then_wait(&w, &api, account, &clock).await;
+    assert_eq!(
+        states(&w, p.id),
+        ["held"],
+        "live on two checks far apart: held"
+    );
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(3600));
+        run_then_wait(&w, &api, account, &clock).await;
+    }
+    assert_eq!(w.sim.count(DELETE), 1, "nothing sends a held request");
+    assert_eq!(
+        w.sim.count(GETARTICLE),
+        reads + 1,
+        "nor asks about it again"
+    );
+    retract_core::decide::decide(
+        w.store(),
+        p.id,
+        1,
+        retract_core::decide::Decision::SendAgain,
+        0,
+    )
+    .unwrap();
     run_then_wait(&w, &api, account, &clock).await;
     assert_eq!(
         history(&w, p.id, 1),
         [
-            "intent", "sent", "unknown", "planned", "intent", "sent", "done"
+            "intent", "sent", "unknown", "held", "planned", "intent", "sent", "done"
         ]
     );
     assert_eq!(w.sim.count(DELETE), 2);
@@ -264,8 +303,11 @@ async fn f7_an_exhausted_quota_pauses_until_the_next_day_then_resumes() {
         (1, 1, 1)
     );
 
-    // Later the same day: nothing is sent.
-    clock.advance(Duration::from_secs(60));
+    // Later, before the pause ends: nothing is sent. (Halfway there: "a minute later" is
+    // the next day at 23:59:40 Beijing time.)
+    let until = first.paused_until.unwrap();
+    let now = options.now();
+    clock.advance(Duration::from_secs(((until - now) / 2).max(0) as u64));
     let again = queue::run(&api, w.store(), account, &options, |_, _| {})
         .await
         .unwrap();
@@ -310,20 +352,35 @@ async fn f8_an_expired_token_is_refreshed_once_in_normal_mode_and_the_delete_ret
 }
 
 #[tokio::test]
-async fn f9_system_busy_on_deletes_is_never_resent_blindly_and_ends_reconciled() {
+async fn f9_system_busy_on_deletes_is_never_resent_without_the_operator_and_ends_reconciled() {
     let w = world(10).await;
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let p = confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
-    w.sim.inject(DELETE, Fault::Busy, 3);
+    w.sim.inject(DELETE, Fault::Busy, 2);
     let clock = ManualClock::new(SystemTime::now());
     run_then_wait(&w, &api, account, &clock).await;
     assert_eq!(states(&w, p.id), ["unknown"], "a busy answer is unknown");
     assert_eq!(w.sim.count(GETARTICLE), 1, "only the check before sending");
-    for _ in 0..3 {
+    for round in 1..=2 {
+        run_then_wait(&w, &api, account, &clock).await;
+        clock.advance(Duration::from_secs(
+            retract_core::settle::second_check_gap(false) as u64,
+        ));
+        run_then_wait(&w, &api, account, &clock).await;
+        assert_eq!(states(&w, p.id), ["held"]);
+        assert_eq!(w.sim.count(DELETE), round, "held: nothing sent by itself");
+        retract_core::decide::decide(
+            w.store(),
+            p.id,
+            1,
+            retract_core::decide::Decision::SendAgain,
+            0,
+        )
+        .unwrap();
         run_then_wait(&w, &api, account, &clock).await;
     }
     assert_eq!(states(&w, p.id), ["done"]);
-    assert_eq!(w.sim.count(DELETE), 4);
+    assert_eq!(w.sim.count(DELETE), 3);
     assert_no_blind_resend(&w);
 }
 
@@ -575,13 +632,27 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "ALTER TABLE plans DROP COLUMN not_before;
+            "DROP INDEX plan_targets_message; DROP TABLE plan_targets;
+             CREATE TABLE plan_targets (
+                 plan_id INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+                 article_id TEXT NOT NULL, idx INTEGER NOT NULL CHECK (idx >= 0), titles TEXT NOT NULL,
+                 publish_time INTEGER NOT NULL,
+                 state TEXT NOT NULL CHECK (state IN ('planned', 'intent', 'sent', 'done', 'failed', 'unknown', 'skipped', 'waiting')),
+                 outcome TEXT, errcode INTEGER, errmsg TEXT, rid TEXT, updated_at INTEGER NOT NULL,
+                 PRIMARY KEY (plan_id, seq));
+             ALTER TABLE accounts DROP COLUMN queue_wake_at; ALTER TABLE accounts DROP COLUMN queue_retries;
+             ALTER TABLE accounts DROP COLUMN queue_stopped_at; ALTER TABLE accounts DROP COLUMN removed_at;
+             ALTER TABLE plans DROP COLUMN not_before;
              DROP TRIGGER search_rev_item_add; DROP TRIGGER search_rev_item_change;
              DROP TRIGGER search_rev_item_drop; DROP TRIGGER search_rev_message_change; DROP TABLE search_rev;
              DROP TABLE observations; ALTER TABLE accounts DROP COLUMN sync_cursor;
              DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
              ALTER TABLE archive DROP COLUMN seq; ALTER TABLE accounts DROP COLUMN queue_paused_until;
              INSERT INTO audit (at, action, detail) VALUES (1, 'from_v1', '{}');
+             INSERT INTO accounts (id, name, appid, token_source, created_at) VALUES (1, 'v1', 'wx1', 'stable', 1);
+             INSERT INTO plans (id, account_id, nonce, phrase, status, created_at) VALUES (1, 1, 'n', '1', 'confirmed', 1);
+             INSERT INTO plan_targets (plan_id, seq, article_id, idx, titles, publish_time, state, outcome, rid, updated_at)
+                 VALUES (1, 1, 'A', 2, '[[\"周报\",2]]', 1, 'unknown', 'unknown', 'rid-1', 5);
              PRAGMA user_version = 1;",
         )
         .unwrap();
@@ -592,7 +663,26 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
     let version: i32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
+    // The journal was rebuilt (schema 8) with its rows, and takes the operator's `held` now.
+    let row: (String, String, Option<i64>) = conn
+        .query_row(
+            "SELECT state, rid, seen_live_at FROM plan_targets WHERE plan_id = 1 AND seq = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(row, ("unknown".into(), "rid-1".into(), None));
+    conn.execute(
+        "UPDATE plan_targets SET state = 'held', seen_live_at = 9 WHERE plan_id = 1",
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE accounts SET queue_wake_at = 1, queue_retries = 1, queue_stopped_at = 1, removed_at = 1 WHERE 0",
+        [],
+    )
+    .unwrap();
     let rev: i64 = conn
         .query_row("SELECT n FROM search_rev", [], |r| r.get(0))
         .unwrap();

@@ -568,16 +568,17 @@ async fn an_exhausted_quota_waits_and_stops_the_run_cancel_sends_nothing() {
     assert!(report.stop.is_some());
     assert_eq!(w.sim.count(DELETE), 2);
 
-    let p2 = plan::create(
-        &api,
-        store,
-        id,
-        &[Selection::WholeMessage {
-            article_id: ids[2].clone(),
-        }],
-    )
-    .await
-    .unwrap();
+    let again = [Selection::WholeMessage {
+        article_id: ids[2].clone(),
+    }];
+    // Still in the first plan (not reached): a second plan for it is refused, naming it.
+    let clash = plan::create(&api, store, id, &again)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(clash.contains(&format!("plan {}", p.id)), "{clash}");
+    retract_core::queue::cancel_unsent(store, p.id).unwrap();
+    let p2 = plan::create(&api, store, id, &again).await.unwrap();
     w.sim.clear_log();
     plan::cancel(store, p2.id).unwrap();
     assert!(plan::confirm(store, p2.id, &p2.nonce, &p2.phrase).is_err());

@@ -92,6 +92,9 @@ async fn stable_token_is_reused_with_remaining_lifetime_then_rotated_with_overla
 #[tokio::test]
 async fn force_refresh_revokes_the_old_token_and_is_limited_to_20_a_day_30_s_apart() {
     let sim = Sim::start(SimConfig::demo(1)).await.unwrap();
+    // At the start of a Beijing day: 20 refreshes 31 s apart take 10 minutes, which from
+    // 23:50 on would count into two days.
+    sim.roll_day();
     let old = token_of(&sim).await;
     let forced = stable(&sim, true).await;
     assert_ne!(forced["access_token"].as_str().unwrap(), old);
@@ -404,18 +407,22 @@ async fn quirks_turn_each_undocumented_behaviour_the_bad_way() {
     assert_eq!(refused["errcode"], 40164);
     assert!(refused["errmsg"].as_str().unwrap().contains("203.0.113.45"));
 
-    // A quota day that starts at 05:00 Beijing time.
-    sim.configure(DEMO_APPID, |a| a.whitelist = None);
+    // A quota day that starts at 05:00 Beijing time, in a world that never knew another
+    // (the calls above were counted in midnight days: between 00:00 and 05:00 Beijing the
+    // next 05:00 day is the midnight day they were counted in).
+    let sim = Sim::start(SimConfig::demo(3)).await.unwrap();
     sim.set_quirks(Quirks {
         quota_reset_hour: 5,
         ..Quirks::default()
     });
+    let token = token_of(&sim).await;
     sim.set_daily_limit(DEMO_APPID, "/cgi-bin/freepublish/batchget", 1);
     let _ = list_one(&sim, &token).await;
     assert_eq!(list_one(&sim, &token).await["errcode"], 45009);
     sim.roll_day();
     let fresh = token_of(&sim).await;
-    assert!(list_one(&sim, &fresh).await.get("errcode").is_none());
+    let answer = list_one(&sim, &fresh).await;
+    assert!(answer.get("errcode").is_none(), "{answer}");
 }
 
 /// A relay in the middle: any status and body, with or without the call reaching WeChat.

@@ -425,8 +425,13 @@ fn outcome_of_failed_delete(e: Error) -> Error {
             may_have_reached_server,
             ..
         } => *may_have_reached_server,
-        Error::Api(api) => api.class == ErrorClass::Busy,
-        Error::HttpStatus { status, .. } => *status >= 500,
+        // Only a known refusal proves nothing was applied (`wechat-api.md`: an error answer
+        // to a delete has come with the delete applied). -1 and any code we do not know —
+        // a relay's own `{"errcode":502}`, a new WeChat code — leave the outcome unknown.
+        Error::Api(api) => matches!(api.class, ErrorClass::Busy | ErrorClass::Other),
+        // A non-200 status comes from something in between as often as from WeChat: it
+        // proves nothing about the request it may have forwarded.
+        Error::HttpStatus { .. } => true,
         Error::Decode { .. } => true,
         _ => false,
     };

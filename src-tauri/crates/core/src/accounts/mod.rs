@@ -85,17 +85,17 @@ impl Accounts {
         let now = crate::now_unix();
         let c = draft::checked(draft, now)?;
         let appid = &c.profile.appid;
-        let exists: Option<i64> = self
+        let exists: Option<(i64, Option<i64>)> = self
             .store
             .conn()
             .query_row(
-                "SELECT id FROM accounts WHERE appid = ?1 AND is_demo = 0",
+                "SELECT id, removed_at FROM accounts WHERE appid = ?1 AND is_demo = 0",
                 [appid],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(self.store.err("cannot read the accounts"))?;
-        if exists.is_some() {
+        if let Some((_, None)) = exists {
             return Err(CoreError::Invalid(format!(
                 "an account with AppID {appid} already exists"
             )));
@@ -105,11 +105,20 @@ impl Accounts {
             self.secrets
                 .put(&entry, secret, storage, &c.profile.destination())?;
         }
-        let id = profile::insert(&self.store, &c.name, &c.profile, false, now)?;
+        // The same AppID added again after a removal gets its old row back: what Retract
+        // deleted for it (journal, archive) is still known, so it is never planned again.
+        let id = match exists {
+            Some((old, Some(_))) => {
+                let id = AccountId(old);
+                profile::revive(&self.store, id, &c.name, &c.profile, now)?;
+                id
+            }
+            _ => profile::insert(&self.store, &c.name, &c.profile, false, now)?,
+        };
         self.store.audit(
             Some(id),
             crate::audit::AuditAction::AccountAdded,
-            &serde_json::json!({"appid": appid, "source": c.profile.setup.kind(), "secret_storage": storage}),
+            &serde_json::json!({"appid": appid, "source": c.profile.setup.kind(), "secret_storage": storage, "re_added": exists.is_some()}),
         )?;
         self.get(id)
     }
@@ -167,19 +176,55 @@ impl Accounts {
         self.get(id)
     }
 
-    /// Removes the keyring entries first (so a failure leaves the account usable and visible),
-    /// then the profile and, by cascade, its index, plans and journal.
+    /// Removes an account, holding its run lock (no run or sync is under way). Refused while
+    /// a delete of it is unsettled or waits for the operator's word: that must be settled
+    /// first, or the answer would be lost with the account. Deletes that were confirmed but
+    /// never sent are cancelled. The keyring entries go first (so a failure leaves the account
+    /// usable and visible), then the article index; the row, journal and archive are kept
+    /// (hidden), so the same AppID added again knows what Retract deleted for it.
     pub fn remove(&self, id: AccountId) -> Result<(), CoreError> {
         let account = self.get(id)?;
+        let _lock = crate::queue::RunLock::try_acquire(&self.store, id)?;
+        let unsettled: i64 = self
+            .store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+                 WHERE p.account_id = ?1 AND p.status = 'confirmed' AND t.state IN ('intent', 'sent', 'unknown', 'held')",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(self.store.err("cannot read the journal"))?;
+        if unsettled > 0 {
+            return Err(CoreError::Invalid(format!(
+                "{unsettled} delete requests of this account are not settled yet (their outcome is being checked, or waits for your decision in the queue); settle them before removing the account"
+            )));
+        }
         if !account.is_demo {
             self.secrets
                 .forget_account(&account.profile.appid, account.profile.setup.kind())?;
         }
         self.apis().remove(&id);
-        self.store
-            .conn()
-            .execute("DELETE FROM accounts WHERE id = ?1", [id])
+        {
+            let mut conn = self.store.conn();
+            let tx = conn
+                .transaction()
+                .map_err(self.store.err("cannot remove the account"))?;
+            tx.execute_batch(&format!(
+                "UPDATE plan_targets SET state = 'skipped', outcome = 'cancelled', updated_at = {now}
+                     WHERE state IN ('planned', 'waiting') AND plan_id IN (SELECT id FROM plans WHERE account_id = {id});
+                 UPDATE plans SET status = 'finished' WHERE account_id = {id} AND status = 'confirmed';
+                 UPDATE plans SET status = 'cancelled' WHERE account_id = {id} AND status = 'planned';
+                 DELETE FROM messages WHERE account_id = {id};
+                 UPDATE accounts SET removed_at = {now}, queue_paused_until = NULL, queue_wake_at = NULL,
+                     queue_retries = 0, queue_stopped_at = NULL, sync_cursor = NULL WHERE id = {id};",
+                now = crate::now_unix(),
+                id = id.0
+            ))
             .map_err(self.store.err("cannot remove the account"))?;
+            tx.commit()
+                .map_err(self.store.err("cannot remove the account"))?;
+        }
         self.store.audit(
             Some(id),
             crate::audit::AuditAction::AccountRemoved,

@@ -191,11 +191,37 @@ pub(crate) fn insert(
     Ok(AccountId(conn.last_insert_rowid()))
 }
 
+/// Brings back a removed account's row (same id, so its journal and archive are its own
+/// again) with the profile just entered.
+pub(crate) fn revive(
+    store: &Store,
+    id: AccountId,
+    name: &str,
+    profile: &Profile,
+    now: i64,
+) -> Result<(), CoreError> {
+    let (url, header, expires_at) = match &profile.setup {
+        TokenSetup::Stable => (None, None, None),
+        TokenSetup::Service { url, header } => (Some(url.as_str()), header.as_deref(), None),
+        TokenSetup::Pasted { expires_at } => (None, None, *expires_at),
+    };
+    store
+        .conn()
+        .execute(
+            "UPDATE accounts SET name = ?2, token_source = ?3, service_url = ?4, service_header = ?5, pasted_expires_at = ?6,
+                 proxy = ?7, api_base = ?8, created_at = ?9, removed_at = NULL, synced_at = NULL, sync_cursor = NULL
+             WHERE id = ?1 AND removed_at IS NOT NULL",
+            params![id, name, profile.setup.kind().as_sql(), url, header, expires_at, profile.proxy, profile.api_base, now],
+        )
+        .map(|_| ())
+        .map_err(store.err("cannot save the account"))
+}
+
 pub(crate) fn list(store: &Store) -> Result<Vec<Account>, CoreError> {
     let conn = store.conn();
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT {COLUMNS} FROM accounts ORDER BY is_demo, created_at, id"
+            "SELECT {COLUMNS} FROM accounts WHERE removed_at IS NULL ORDER BY is_demo, created_at, id"
         ))
         .map_err(store.err("cannot read the accounts"))?;
     let rows = stmt
@@ -210,7 +236,7 @@ pub(crate) fn get(store: &Store, id: AccountId) -> Result<Account, CoreError> {
     store
         .conn()
         .query_row(
-            &format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"),
+            &format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1 AND removed_at IS NULL"),
             [id],
             row_to_account,
         )
