@@ -1,8 +1,9 @@
 # The two commands a newcomer needs:
 #   make run    installs what is missing, builds, and opens the app with the demo account
 #               (beside any accounts you configured; yours open first)
-#   make test   every gate: formatting, lints, Rust and UI tests against real parts,
-#               bindings drift, and the end-to-end test of the real app window
+#   make test   every gate: formatting, lints, Rust and UI tests against real parts (and
+#               again at fixed hours around the quota day), bindings drift, and the
+#               end-to-end test of the real app window
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -50,6 +51,8 @@ rust-test: ui
 	cargo test -p retract-core --test killloop --locked -- --nocapture
 	cargo test -p retract-core --test safety --locked -- --nocapture
 	cargo test -p retract-core --test bad_input --locked -- --nocapture
+	@# Every test binary again under libfaketime around Beijing midnight: no test may depend on the hour.
+	scripts/with-keyring.sh scripts/faketime-gate.sh
 
 bindings-check:
 	@cmp -s ui/src/bindings.ts $(SCRATCH)/bindings.before.ts || { \

@@ -125,7 +125,7 @@ describe("the scheduler, with the account's browser not on screen", () => {
     const deadline = Date.now() + 30000;
     while ((await sim.count(DELETE)) < sentBefore + waiting && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     assert.equal(await sim.count(DELETE), sentBefore + waiting, "the queue did not finish with the window closed");
-    assert.match(log(), /scheduler: resuming a queue whose quota day came/);
+    assert.match(log(), /scheduler: running a queue whose quota day, scheduled time or check came/);
     // And when it is done, the notification says so, in English too.
     const said = Date.now() + 10000;
     while (!/desktop notification text="[^"]*the deletion queue is done; \d+ deleted in all\."/.test(saidSince()) && Date.now() < said) await new Promise((r) => setTimeout(r, 250));

@@ -106,7 +106,7 @@ describe("after an interrupted run", () => {
     sim?.stop();
   });
 
-  it("checks with WeChat first, shows what it found, and resumes on one click", async () => {
+  it("checks with WeChat first, holds what it cannot settle for the operator's word, and sends again only when told", async () => {
     first = await launch([], { RETRACT_API_BASE: sim.base });
     const driver = first.driver;
     await addAccount(driver);
@@ -116,20 +116,30 @@ describe("after an interrupted run", () => {
     await (await find(driver, "confirm-step1-cancel")).click();
     await first.close();
     // As if the app died after confirming and journaling `sent`: a confirmed plan whose only
-    // delete may or may not have left. (WeChat never got it.)
+    // delete may or may not have left (WeChat never got it). Sent 700 s ago; a first check
+    // 50 s after that found it live; the second, deciding check is due 600 s after the first.
     sql(first.dataDir, "UPDATE plans SET status = 'confirmed' WHERE id = (SELECT max(id) FROM plans)");
-    // A minute ago: a possibly-sent delete is only asked about 30 s after it was sent.
-    sql(first.dataDir, "UPDATE plan_targets SET state = 'sent', updated_at = updated_at - 60 WHERE plan_id = (SELECT max(id) FROM plans)");
+    sql(first.dataDir, "UPDATE plan_targets SET state = 'sent', updated_at = updated_at - 700, seen_live_at = updated_at - 650 WHERE plan_id = (SELECT max(id) FROM plans)");
+    sql(first.dataDir, "INSERT INTO journal_events (plan_id, seq, state, at) SELECT plan_id, seq, 'sent', updated_at FROM plan_targets WHERE plan_id = (SELECT max(id) FROM plans)");
 
     second = await launch([], { RETRACT_API_BASE: sim.base }, { dataDir: first.dataDir });
     const d = second.driver;
     const finding = await find(d, "reconcile-finding", 20000);
-    assert.equal(await finding.getAttribute("data-now"), "planned", "WeChat still has it: it will be sent once");
-    assert.equal(await sim.count(DELETE), 0, "nothing is sent before the user resumes");
-    await shootBoth(d, "reconcile-findings");
+    assert.equal(await finding.getAttribute("data-now"), "held", "live on two checks far apart: it waits for the operator");
+    const held = await find(d, "held-request", 20000);
+    assert.equal(await held.getAttribute("data-may-have-been-sent"), "true");
+    await d.sleep(1500);
+    assert.equal(await sim.count(DELETE), 0, "nothing is sent by itself");
+    await shootBoth(d, "held-decision");
+    // "Send again" asks first: the last request may have been applied.
+    await (await find(d, "held-send-again")).click();
+    await find(d, "held-send-again-dialog");
+    await shootBoth(d, "held-send-again");
+    await (await find(d, "held-send-again-confirm")).click();
+    await find(d, "queue-note");
+    assert.equal(await sim.count(DELETE), 0, "the statement alone sends nothing");
     await (await find(d, "queue-resume")).click();
     await d.wait(async () => (await sim.count(DELETE)) === 1, 20000);
-    await find(d, "queue-note");
     assert.ok(existsSync(join(first.dataDir, "retract.db")));
   });
 });

@@ -75,19 +75,24 @@ describe("a relay in the middle", () => {
     await shootBoth(driver, "relay-unknown-queue");
   });
 
-  it("an empty news_item before a delete stops the run and sends nothing", async () => {
+  it("an empty news_item before a delete sends nothing and waits for the operator's word", async () => {
     const sent = await sim.count(DELETE);
     await sim.fault(GETARTICLE, relay('{"news_item":[]}'), 1);
     // Another message than the one whose outcome is still unknown: the last row listed.
     const key = await deleteOneLiveItem(driver, (rows) => rows[rows.length - 1]);
     const result = await find(driver, "deletion-result");
-    assert.equal(await result.getAttribute("data-outcome"), "unproven");
-    const banner = await find(driver, "error-banner");
-    assert.equal(await banner.getAttribute("data-kind"), "unproven");
+    assert.equal(await result.getAttribute("data-outcome"), "held");
     await shootBoth(driver, "relay-empty-news-item");
     await (await find(driver, "deletion-done")).click();
     assert.equal(await sim.count(DELETE), sent, "no delete sent on an empty answer");
     assert.equal(await (await rowOf(driver, key)).getAttribute("data-deleted"), "false");
+    // The queue asks: nothing went out for it, so "give up" ends it with nothing sent.
+    const held = await find(driver, "held-request", 20000);
+    assert.equal(await held.getAttribute("data-may-have-been-sent"), "false");
+    await shootBoth(driver, "held-unsent");
+    await (await find(driver, "held-give-up")).click();
+    await driver.wait(async () => (await driver.findElements(byTestId("held-request"))).length === 0, 10000, "the held request stays listed");
+    assert.equal(await sim.count(DELETE), sent);
   });
 
   it("one empty page in a full re-sync marks nothing deleted", async () => {

@@ -121,6 +121,10 @@ impl Waiter for RealWaiter {
     }
 }
 
+/// A possibly-applied delete is first asked about this long after it was sent (the default
+/// of [`ExecOptions::settle_after`]).
+pub const SETTLE_AFTER_SECS: u64 = 30;
+
 /// What the app uses by default; tests swap the waiter and the clock.
 #[derive(Clone)]
 pub struct ExecOptions {
@@ -140,7 +144,7 @@ impl Default for ExecOptions {
             minute_wait: Duration::from_secs(61),
             waiter: Arc::new(RealWaiter),
             clock: Arc::new(SystemClock),
-            settle_after: Duration::from_secs(30),
+            settle_after: Duration::from_secs(SETTLE_AFTER_SECS),
         }
     }
 }

@@ -139,12 +139,13 @@ const VANISH_CHECKS: usize = 20;
 
 /// Fetches the list into the index. `on_progress` is called after every stored page.
 ///
-/// Holds the account's queue lock: a sync and a delete run never overlap. A full walk (or an
-/// account's first sync) stopped by 45009 keeps its place (`sync_cursor`); the next sync
-/// reads the top of the list first (what was published since), then continues one page
-/// before that place (whole-message deletes made in between move every later message up;
-/// pages are stored idempotently, so the overlap is harmless). An incremental walk keeps no
-/// place: it always starts at the top and stops at the first page it already knows.
+/// Holds the account's queue lock: a sync and a delete run never overlap. A walk stopped by
+/// 45009 keeps its place (`sync_cursor`). The next sync reads the top of the list first (what
+/// was published since: "take down what we published this morning" must not wait for the
+/// old pages), then continues one page before that place (whole-message deletes made in
+/// between move every later message up; pages are stored idempotently, so the overlap is
+/// harmless), and — unless it is a full walk — stops at the first page from that place on
+/// that it already knows, instead of walking every older page.
 pub async fn sync(
     api: &Api,
     store: &Store,
@@ -163,15 +164,6 @@ pub async fn sync(
         )
         .map_err(store.err("cannot read the account"))?;
     let resuming = cursor.is_some();
-    // The first sync of an account walks the whole list like a full one (and may resume).
-    let first_sync = !store
-        .conn()
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM messages WHERE account_id = ?1)",
-            [account],
-            |r| r.get::<_, bool>(0),
-        )
-        .map_err(store.err("cannot read the index"))?;
     let mut progress = SyncProgress::default();
     let mut seen = HashSet::new();
     let mut offset = cursor.map(|c| c.saturating_sub(PAGE)).unwrap_or(0);
@@ -191,7 +183,6 @@ pub async fn sync(
             Ok(page) => page,
             Err(e)
                 if e.class() == Some(&wechat_mp::ErrorClass::DailyQuota)
-                    && (full || first_sync || resuming)
                     && (at > 0 || top_first) =>
             {
                 resume_at = Some(if top_first {
@@ -235,8 +226,11 @@ pub async fn sync(
             consistent &= offset >= expected;
             break;
         }
+        // An incremental walk ends at the first page it already knows — for a resumed one,
+        // the first such page from its old place on (before it, known pages are expected).
+        let past_place = cursor.is_none_or(|c| offset >= c);
         offset += PAGE;
-        if offset >= expected || (!full && !resuming && fresh == 0) {
+        if offset >= expected || (!full && past_place && fresh == 0) {
             break;
         }
     }

@@ -123,15 +123,21 @@ impl QueueStatus {
 
     /// Whether the queue should run now, without anyone clicking: something waits for quota
     /// (its pause is over), a scheduled plan's time has come, or the queue's own wake time has
-    /// come (a check, or a bounded retry). Never while a run by itself stopped to ask the
-    /// operator, and a retry set for later holds the rest back until then. Held requests
-    /// never wake it: they wait for the operator.
+    /// come (a check, or a bounded retry; also during a quota pause, since a run then only
+    /// reads). Never while a run by itself stopped to ask the operator, and a wake time set
+    /// for later holds the rest back until then. Held requests never wake it: they wait for
+    /// the operator.
     pub fn due_for_resume(&self, now: i64) -> bool {
-        if self.stopped_at.is_some() || self.paused_until.is_some_and(|until| until > now) {
+        if self.stopped_at.is_some() {
             return false;
         }
+        // A due check runs even during a quota pause (it only reads; the run sends nothing
+        // while paused).
         if let Some(wake) = self.wake_at {
             return wake <= now;
+        }
+        if self.paused_until.is_some_and(|until| until > now) {
+            return false;
         }
         let waiting: u32 = self.plans.iter().map(|p| p.waiting).sum();
         let scheduled = self
@@ -221,6 +227,12 @@ pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreErro
         .map_err(store.err("cannot read the queue"))?
         .collect::<Result<_, _>>()
         .map_err(store.err("cannot read the queue"))?;
+    drop(stmt);
+    drop(conn);
+    // A possibly-applied delete wakes the queue when its check is due, however it got there
+    // (a run, a crash and the check at start, another process).
+    let check = next_checks(store, account, execute::SETTLE_AFTER_SECS as i64)?;
+    let wake_at = [wake_at, check].into_iter().flatten().min();
     Ok(QueueStatus {
         plans,
         paused_until,
@@ -355,14 +367,15 @@ async fn run_locked(
     mut on_result: impl FnMut(PlanId, &TargetResult),
 ) -> Result<QueueRun, CoreError> {
     let now = options.now();
+    // Settling is reads only: a pause of the delete quota does not hold it.
+    let findings = reconcile_locked(api, store, account, options).await?;
     if let Some(until) = before.paused_until.filter(|u| *u > now) {
         return Ok(QueueRun {
-            findings: Vec::new(),
+            findings,
             reports: Vec::new(),
             paused_until: Some(until),
         });
     }
-    let findings = reconcile_locked(api, store, account, options).await?;
     let waiting: u32 = before.plans.iter().map(|p| p.waiting).sum();
     if waiting > 0 {
         // Quota back? `quota/get` is advisory: an answer of 0 keeps everything waiting; no
@@ -477,7 +490,7 @@ fn after_run(
             Some(_) => Some(Err(())),
         }),
     };
-    let checks = next_checks(store, account, options)?;
+    let checks = next_checks(store, account, options.settle_after.as_secs() as i64)?;
     let waits = match result {
         Ok(run) => run.reports.iter().filter_map(|r| r.wake_at).min(),
         Err(_) => None,
@@ -514,7 +527,7 @@ fn current_retries(store: &Store, account: AccountId) -> Result<u32, CoreError> 
 fn next_checks(
     store: &Store,
     account: AccountId,
-    options: &ExecOptions,
+    settle_after: i64,
 ) -> Result<Option<i64>, CoreError> {
     let rows: Vec<(i64, Option<i64>)> = {
         let conn = store.conn();
@@ -529,7 +542,6 @@ fn next_checks(
             .collect::<Result<_, _>>()
             .map_err(store.err("cannot read the journal"))?
     };
-    let settle_after = options.settle_after.as_secs() as i64;
     let gap = crate::settle::gap_for(store, account)?;
     Ok(rows
         .into_iter()
@@ -738,7 +750,15 @@ mod tests {
             "a retry after a passing failure waits for its time, even with quota-waiting work"
         );
         s.paused_until = Some(500);
-        assert!(!s.due_for_resume(450), "a quota pause holds the wake time");
+        assert!(
+            s.due_for_resume(450),
+            "a due check runs in a quota pause (reads only; nothing is sent while paused)"
+        );
+        s.wake_at = None;
+        assert!(
+            !s.due_for_resume(450),
+            "quota-waiting work waits for the pause"
+        );
     }
 
     #[test]

@@ -1,18 +1,29 @@
-//! The safety property, checked in many drawn worlds.
+//! The safety property, checked in many drawn worlds — attended and unattended.
 //!
-//! Each case draws a world (the simulator's [`Quirks`]: compacted positions, lagging deletes,
-//! 53600 for deleted messages, oldest-first lists, a second delete answering an error,
-//! `quota/get` not knowing the path, another quota hour), a selection, faults on every
-//! endpoint (relays answering `{}` or HTML or an empty list, cut answers, busy, limits) and
-//! kill moments; it runs the real queue runner against it — in this process, killed by
-//! dropping the run at a random await point, or as the `queue-runner` process, killed with
-//! SIGKILL — and then checks the simulator's ground truth:
+//! Each case draws a world (the simulator's [`Quirks`]: compacted positions, deletes shown
+//! late by up to 10 minutes, 53600 for deleted messages, oldest-first lists, a second delete
+//! answering an error, `quota/get` not knowing the path, another quota hour), one to three
+//! plans at once (their selections may overlap; some are scheduled), faults on every endpoint
+//! (relays answering `{}` or HTML or an empty list, cut answers, busy, limits) and a sequence
+//! of actions: the operator's runs (in this process, killed by dropping the run at a random
+//! await point, or as the `queue-runner` process, killed with SIGKILL), scheduler ticks, the
+//! operator's statements on held requests (truthful: the MP console shows the truth) and
+//! cancellations, with the clock moving by seconds to hours (across Beijing midnight). Then
+//! it checks the simulator's ground truth:
 //!
 //! 1. no item was deleted that is not in a confirmed plan;
 //! 2. no item was deleted twice;
 //! 3. nothing is journaled `done`, or marked deleted in the index, that is still live;
 //! 4. every deleted item has an archive row holding the JSON it had;
-//! 5. after every sync, no live item is marked deleted in the index (part of 3).
+//! 5. after every sync, no live item is marked deleted in the index (part of 3);
+//!
+//! and, after a quiet phase in which WeChat answers normally and only the scheduler acts,
+//! two liveness properties:
+//!
+//! 6. every request whose delete may have gone out is settled (done, or held for the
+//!    operator) within a bounded number of scheduler ticks, with no operator action;
+//! 7. a queue that stopped to ask the operator is stopped once (one notification) and spends
+//!    no quota while it waits.
 //!
 //! A stop that asks the operator is an accepted outcome and is counted. The seed is printed;
 //! `RETRACT_SAFETY_SEED=N` replays a run, `RETRACT_SAFETY_CASES=N` sets the budget (`make soak`).
@@ -28,11 +39,13 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 use retract_core::accounts::SecretStorage;
+use retract_core::decide::{self, Decision};
 use retract_core::execute::ExecOptions;
-use retract_core::ids::AccountId;
+use retract_core::ids::{AccountId, PlanId};
 use retract_core::index;
 use retract_core::plan::{self, Selection};
 use retract_core::queue;
+use retract_core::settle::second_check_gap;
 use wechat_mp::{Api, Backoff, Clock, ManualClock};
 use wechat_sim::{DEMO_APPID, Fault, Quirks, SimConfig};
 
@@ -47,7 +60,7 @@ fn draw_world(rng: &mut Rng, n: usize) -> Quirks {
     }
     Quirks {
         compact_positions: rng.chance(40),
-        lag_secs: *rng.pick(&[0, 0, 5, 20, 25]),
+        lag_secs: *rng.pick(&[0, 0, 5, 25, 45, 120, 400, 600]),
         deleted_message_53600: rng.chance(50),
         oldest_first: rng.chance(30),
         whitelist_on_business_calls: false,
@@ -123,6 +136,14 @@ struct Figures {
     deletes: usize,
     stops: usize,
     refused_plans: usize,
+    plans: usize,
+    scheduled: usize,
+    overlapping: usize,
+    long_lags: usize,
+    ticks: usize,
+    decisions: usize,
+    held: usize,
+    operator_stops: usize,
     violations: usize,
 }
 
@@ -330,6 +351,182 @@ async fn run_once(
     }
 }
 
+fn options_on(clock: &ManualClock) -> ExecOptions {
+    ExecOptions {
+        clock: Arc::new(clock.clone()),
+        minute_wait: Duration::ZERO,
+        ..ExecOptions::default()
+    }
+}
+
+fn pass(w: &World, clock: &ManualClock, secs: u64) {
+    clock.advance(Duration::from_secs(secs));
+    w.sim.advance(Duration::from_secs(secs));
+}
+
+/// One scheduler tick: the queue runs only if it is due, as the app's scheduler runs it.
+async fn tick(w: &World, api: &Api, account: AccountId, clock: &ManualClock) -> bool {
+    let now = options_on(clock).now();
+    if !queue::status(w.store(), account)
+        .unwrap()
+        .due_for_resume(now)
+    {
+        return false;
+    }
+    let _ = queue::run_as(
+        api,
+        w.store(),
+        account,
+        &options_on(clock),
+        queue::RunBy::Scheduler,
+        |_, _| {},
+    )
+    .await;
+    true
+}
+
+fn confirmed_plans(w: &World, account: AccountId) -> Vec<PlanId> {
+    queue::status(w.store(), account)
+        .unwrap()
+        .plans
+        .iter()
+        .map(|p| p.plan_id)
+        .collect()
+}
+
+/// The operator looks at one held request in the MP console (the simulator's truth, with no
+/// lag) and says what is true: gone, or live and to be sent again; sometimes gives up.
+fn operator_decides(w: &World, account: AccountId, rng: &mut Rng, figures: &mut Figures) {
+    let held = decide::awaiting(w.store(), account).unwrap();
+    if held.is_empty() {
+        return;
+    }
+    let h = rng.pick(&held);
+    let message = w.sim.message(DEMO_APPID, &h.article_id).unwrap();
+    let gone = match h.index {
+        Some(i) => message
+            .items
+            .get(i as usize - 1)
+            .is_none_or(|item| item.is_deleted && h.titles.contains(&item.title)),
+        None => message.items.iter().all(|i| i.is_deleted),
+    };
+    let decision = if rng.chance(20) {
+        Decision::GiveUp
+    } else if gone {
+        Decision::Gone
+    } else {
+        Decision::SendAgain
+    };
+    // A position whose slot holds another title now (compaction) is not "gone" for sure:
+    // the careful operator gives up on it rather than guess.
+    let decision = match (decision, h.index) {
+        (Decision::Gone, Some(i))
+            if message
+                .items
+                .get(i as usize - 1)
+                .is_none_or(|item| !h.titles.contains(&item.title)) =>
+        {
+            Decision::GiveUp
+        }
+        (Decision::SendAgain, Some(i))
+            if message
+                .items
+                .get(i as usize - 1)
+                .is_none_or(|item| !h.titles.contains(&item.title)) =>
+        {
+            Decision::GiveUp
+        }
+        (d, _) => d,
+    };
+    if decide::decide(w.store(), h.plan_id, h.seq, decision, 0).is_ok() {
+        figures.decisions += 1;
+    }
+}
+
+/// Properties 6 and 7, in a quiet phase: WeChat answers normally, only the scheduler acts,
+/// ticks a minute apart with a jump past the second check and a day's turn.
+async fn liveness(
+    w: &World,
+    api: &Api,
+    account: AccountId,
+    clock: &ManualClock,
+    figures: &mut Figures,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stopped_since: Option<usize> = None;
+    for step in 0..14 {
+        let secs = match step {
+            5 => (second_check_gap(true) + 60) as u64,
+            9 => 86_400,
+            _ => 61,
+        };
+        if step == 9 {
+            w.sim.roll_day();
+            clock.advance(Duration::from_secs(secs));
+        } else {
+            pass(w, clock, secs);
+        }
+        let before = w.sim.requests().len();
+        let stopped_before = queue::status(w.store(), account)
+            .unwrap()
+            .stopped_at
+            .is_some();
+        let ran = tick(w, api, account, clock).await;
+        figures.ticks += 1;
+        if stopped_before {
+            if ran || w.sim.requests().len() != before {
+                found.push(
+                    "7: a queue stopped for the operator ran by itself or spent quota".into(),
+                );
+            }
+        } else if queue::status(w.store(), account)
+            .unwrap()
+            .stopped_at
+            .is_some()
+        {
+            // Stopped by this run: that is the one notification.
+            figures.operator_stops += 1;
+            if stopped_since.is_some() {
+                found.push("7: stopped to ask the operator twice".into());
+            }
+            stopped_since = Some(step);
+        }
+    }
+    let conn = rusqlite::Connection::open(w.db_path()).unwrap();
+    let open: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+             WHERE p.account_id = ?1 AND p.status = 'confirmed' AND t.state IN ('sent', 'unknown')",
+            [account.0],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let stopped = queue::status(w.store(), account)
+        .unwrap()
+        .stopped_at
+        .is_some();
+    if open > 0 && !stopped {
+        let detail: Vec<(i64, u32, String, i64, Option<i64>)> = conn
+            .prepare(
+                "SELECT t.plan_id, t.seq, t.state, t.updated_at, t.seen_live_at FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+                 WHERE p.account_id = ?1 AND p.status = 'confirmed' AND t.state IN ('sent', 'unknown')",
+            )
+            .unwrap()
+            .query_map([account.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let status = queue::status(w.store(), account).unwrap();
+        found.push(format!(
+            "6: {open} possibly-sent requests still unsettled after the quiet phase, and the queue did not ask the operator: {detail:?}, now {}, wake {:?}, paused {:?}",
+            options_on(clock).now(),
+            status.wake_at,
+            status.paused_until
+        ));
+    }
+    found
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_unreviewed_twice_falsely_or_without_a_copy_in_any_drawn_world() {
     let seed = seed("RETRACT_SAFETY_SEED", "safety property");
@@ -364,6 +561,9 @@ async fn nothing_unreviewed_twice_falsely_or_without_a_copy_in_any_drawn_world()
             .filter(|(_, d)| *d)
             .map(|(k, _)| k)
             .collect();
+        if quirks.lag_secs > 30 {
+            figures.long_lags += 1;
+        }
         for _ in 0..CASES_PER_WORLD.min(budget - figures.cases) {
             figures.cases += 1;
             // A sync first, sometimes under a fault of its own.
@@ -377,56 +577,119 @@ async fn nothing_unreviewed_twice_falsely_or_without_a_copy_in_any_drawn_world()
                 let found = violations(&w, &deleted_before);
                 all.extend(found.iter().map(|v| format!("after sync: {v}")));
             }
-            let selection = draw_selection(&w, account, &mut rng);
-            if selection.is_empty() {
-                continue;
-            }
-            let p = match plan::create(&api, w.store(), account, &selection).await {
-                Ok(p) => p,
-                Err(_) => {
-                    figures.refused_plans += 1;
+            // One to three plans, drawn independently: their selections may overlap.
+            let mut drafted = Vec::new();
+            let mut touched = HashSet::new();
+            let mut overlap = false;
+            for _ in 0..=rng.below(3) {
+                let selection = draw_selection(&w, account, &mut rng);
+                if selection.is_empty() {
                     continue;
                 }
-            };
-            plan::confirm(w.store(), p.id, &p.nonce, &p.phrase).unwrap();
+                for s in &selection {
+                    let id = match s {
+                        Selection::Item { article_id, .. }
+                        | Selection::WholeMessage { article_id } => article_id.clone(),
+                    };
+                    overlap |= !touched.insert(id);
+                }
+                match plan::create(&api, w.store(), account, &selection).await {
+                    Ok(p) => drafted.push(p),
+                    Err(_) => figures.refused_plans += 1,
+                }
+            }
+            figures.overlapping += usize::from(overlap);
+            let now = options_on(&clock).now();
+            for p in &drafted {
+                let confirmed = if rng.chance(25) {
+                    let at = now + rng.between(1, 900) as i64;
+                    plan::confirm_scheduled(w.store(), p.id, &p.nonce, &p.phrase, at, now)
+                        .inspect(|_| figures.scheduled += 1)
+                } else {
+                    plan::confirm(w.store(), p.id, &p.nonce, &p.phrase)
+                };
+                match confirmed {
+                    Ok(_) => figures.plans += 1,
+                    Err(_) => figures.refused_plans += 1,
+                }
+            }
             for _ in 0..rng.below(4) {
                 let (path, fault) = draw_fault(&mut rng);
                 w.sim.inject(path, fault, 1 + rng.below(2) as usize);
             }
-            for _ in 0..6 {
-                run_once(&w, &api, account, &clock, &mut rng, &mut figures).await;
-                all.extend(violations(&w, &deleted_before));
-                if !queue::status(w.store(), account).unwrap().has_work() {
-                    break;
+            // What happens while the operator is (sometimes) away.
+            for _ in 0..8 {
+                match rng.below(10) {
+                    0..=3 => run_once(&w, &api, account, &clock, &mut rng, &mut figures).await,
+                    4..=6 => {
+                        figures.ticks += 1;
+                        let _ = tick(&w, &api, account, &clock).await;
+                    }
+                    7 => operator_decides(&w, account, &mut rng, &mut figures),
+                    8 => {
+                        let plans = confirmed_plans(&w, account);
+                        if !plans.is_empty() {
+                            queue::cancel_unsent(w.store(), *rng.pick(&plans)).unwrap();
+                        }
+                    }
+                    _ => {}
                 }
+                all.extend(violations(&w, &deleted_before));
                 // Time passes on both clocks: settle delays and lags run out, days turn.
-                clock.advance(Duration::from_secs(31));
-                w.sim.advance(Duration::from_secs(31));
+                let secs = *rng.pick(&[31, 61, 300, 700, 3600]);
+                pass(&w, &clock, secs);
                 if queue::status(w.store(), account)
                     .unwrap()
                     .paused_until
                     .is_some()
+                    && rng.chance(50)
                 {
                     w.sim.roll_day();
                     clock.advance(Duration::from_secs(86_400));
                 }
             }
-            // What is left waits for the operator: cancel what was not sent.
-            queue::cancel_unsent(w.store(), p.id).unwrap();
+            // Quiet: WeChat answers normally from here, and only the scheduler acts.
+            w.sim.clear_faults();
+            if rng.chance(30) {
+                // ... except one account-level refusal, sometimes: the whitelist changed.
+                w.sim.inject(GETARTICLE, Fault::Errcode { code: 40164 }, 1);
+            }
+            all.extend(liveness(&w, &api, account, &clock, &mut figures).await);
+            w.sim.clear_faults();
+            all.extend(violations(&w, &deleted_before));
+            // The operator clears up before the next case: their word on what is held, and
+            // what was not sent is cancelled.
+            for _ in 0..4 {
+                operator_decides(&w, account, &mut rng, &mut figures);
+            }
+            for p in confirmed_plans(&w, account) {
+                queue::cancel_unsent(w.store(), p).unwrap();
+            }
         }
         figures.deletes += w.sim.count(DELETE);
+        figures.held += w.count(
+            "SELECT count(DISTINCT plan_id || '-' || seq) FROM journal_events WHERE state = 'held'",
+        ) as usize;
     }
     figures.violations = all.len();
     println!(
-        "safety property: {} worlds, {} cases, {} runs, {} kills (dropped) + {} SIGKILLs, {} delete requests, {} stops that ask the operator, {} plans refused, {} violations",
+        "safety property: {} worlds ({} with reads lagging over 30 s), {} cases ({} with overlapping selections), {} plans confirmed ({} scheduled), {} plans refused, {} runs, {} scheduler ticks, {} kills (dropped) + {} SIGKILLs, {} delete requests, {} stops, {} requests held for the operator, {} operator statements, {} queues stopped to ask the operator, {} violations of 7 properties",
         figures.worlds,
+        figures.long_lags,
         figures.cases,
+        figures.overlapping,
+        figures.plans,
+        figures.scheduled,
+        figures.refused_plans,
         figures.runs,
+        figures.ticks,
         figures.kills,
         figures.sigkills,
         figures.deletes,
         figures.stops,
-        figures.refused_plans,
+        figures.held,
+        figures.decisions,
+        figures.operator_stops,
         figures.violations
     );
     assert!(

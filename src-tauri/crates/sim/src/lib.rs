@@ -127,6 +127,11 @@ impl Sim {
         lock(&self.shared.faults).push(path, fault, times);
     }
 
+    /// Drops every fault not yet served: from here WeChat answers normally.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
     /// Added before every answer to `path` (or to every path with `None`).
     pub fn set_latency(&self, path: Option<&str>, latency: Duration) {
         lock(&self.shared.faults).set_latency(path, latency);

@@ -80,6 +80,10 @@ impl Faults {
         queue.extend(std::iter::repeat_n(fault, times));
     }
 
+    pub(crate) fn clear(&mut self) {
+        self.once.clear();
+    }
+
     pub(crate) fn set_latency(&mut self, path: Option<&str>, latency: Duration) {
         match path {
             Some(p) => {
