@@ -173,6 +173,10 @@ export type AccountSummary = {
 	waiting: number,
 	/**  Requests of an interrupted run whose outcome must be checked before anything else. */
 	unsettled: number,
+	/**  Requests waiting for the operator's word (WeChat's answers could not settle them). */
+	held: number,
+	/**  A run by itself stopped to ask the operator; nothing runs by itself until they do. */
+	stoppedAt: number | null,
 	pausedUntil: number | null,
 	/**  The secret is in no keyring and not in this session: it must be given again. */
 	secretMissing: boolean,

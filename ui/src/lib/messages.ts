@@ -48,6 +48,8 @@ export const zhCN = {
   "overview.att.credentials": "AppID 或密钥错误",
   "overview.att.other": "无法读取额度（悬停查看原因）",
   "overview.att.interrupted": "有 {count} 次中断的删除待核对",
+  "overview.att.held": "有 {count} 个删除请求等待你确认",
+  "overview.att.stopped": "队列于 {time} 自动运行时停止，等待你处理",
   "overview.att.syncResume": "同步因列表额度中断，下个额度日继续",
   "overview.att.neverSynced": "尚未同步",
 
@@ -280,7 +282,7 @@ export const zhCN = {
   "tab.deleted": "已删除",
   "tab.audit": "操作记录",
 
-  "queue.progress": "删除队列：{done} / {total} 已完成；{waiting} 个等待额度，{planned} 个待执行",
+  "queue.progress": "删除队列：{done} / {total} 已完成；{waiting} 个等待额度，{planned} 个待执行，{held} 个等待你确认",
   "queue.paused": "今日删除额度已用完，队列已暂停，将在 {time} 后额度恢复时自动继续。",
   "queue.unsettled": "上次运行中断：有 {count} 个删除请求的结果需要向微信核实。",
   "queue.check": "核实",
@@ -455,6 +457,8 @@ export const en: Record<MessageKey, string> = {
   "overview.att.credentials": "Wrong AppID or secret",
   "overview.att.other": "Quota could not be read (hover for why)",
   "overview.att.interrupted": "Interrupted deletes to check: {count}",
+  "overview.att.held": "Delete requests waiting for your decision: {count}",
+  "overview.att.stopped": "The queue stopped at {time} while running by itself and needs you",
   "overview.att.syncResume": "Sync stopped by the list quota; continues next quota day",
   "overview.att.neverSynced": "Not synced yet",
 
@@ -687,7 +691,7 @@ export const en: Record<MessageKey, string> = {
   "tab.deleted": "Deleted",
   "tab.audit": "Activity log",
 
-  "queue.progress": "Delete queue: {done} of {total} done; waiting for quota: {waiting}; to run: {planned}",
+  "queue.progress": "Delete queue: {done} of {total} done; waiting for quota: {waiting}; to run: {planned}; waiting for your decision: {held}",
   "queue.paused": "Today's delete quota is used up; the queue is paused and continues by itself when quota returns after {time}.",
   "queue.unsettled": "The last run was interrupted: requests whose outcome must be checked with WeChat: {count}.",
   "queue.check": "Check",

@@ -29,6 +29,10 @@ pub struct AccountSummary {
     pub waiting: u32,
     /// Requests of an interrupted run whose outcome must be checked before anything else.
     pub unsettled: u32,
+    /// Requests waiting for the operator's word (WeChat's answers could not settle them).
+    pub held: u32,
+    /// A run by itself stopped to ask the operator; nothing runs by itself until they do.
+    pub stopped_at: Option<i64>,
     pub paused_until: Option<i64>,
     /// The secret is in no keyring and not in this session: it must be given again.
     pub secret_missing: bool,
@@ -76,6 +80,8 @@ pub fn summaries(accounts: &Accounts) -> Result<Vec<AccountSummary>, CoreError> 
             planned: sum(|p| p.planned),
             waiting: sum(|p| p.waiting),
             unsettled: sum(|p| p.unsettled),
+            held: sum(|p| p.held),
+            stopped_at: queue.stopped_at,
             paused_until: queue.paused_until,
             secret_missing,
         });
