@@ -19,7 +19,7 @@ use crate::execute::Outcome;
 use crate::index;
 use crate::journal::{self, JournalState, Transition};
 use crate::plan::PlanId;
-use crate::queue::RunLock;
+use crate::runlock::RunLock;
 use crate::store::Store;
 
 use JournalState::{Done, Held, Planned, Sent, Skipped, Unknown};

@@ -154,7 +154,7 @@ pub async fn sync(
     cancel: &AtomicBool,
     mut on_progress: impl FnMut(&SyncProgress),
 ) -> Result<SyncReport, CoreError> {
-    let _lock = crate::queue::RunLock::try_acquire(store, account)?;
+    let _lock = crate::runlock::RunLock::try_acquire(store, account)?;
     let cursor: Option<u32> = store
         .conn()
         .query_row(

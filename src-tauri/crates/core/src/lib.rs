@@ -23,6 +23,7 @@ pub mod queue;
 mod recheck;
 pub mod restore;
 pub mod rules;
+pub mod runlock;
 mod search;
 pub mod settle;
 pub mod store;

@@ -148,39 +148,7 @@ impl QueueStatus {
     }
 }
 
-/// Held while a run or a reconciliation changes an account's journal.
-pub struct RunLock {
-    _file: std::fs::File,
-}
-
-impl RunLock {
-    /// Takes the account's lock or says that another runner has it.
-    pub fn try_acquire(store: &Store, account: AccountId) -> Result<Self, CoreError> {
-        let path = store.path().with_extension(format!("queue-{account}.lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| {
-                CoreError::Store(format!(
-                    "{}: cannot open the queue lock: {e}",
-                    path.display()
-                ))
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(CoreError::Busy(
-                "another Retract window is running this account's deletes; wait for it to finish"
-                    .into(),
-            )),
-            Err(std::fs::TryLockError::Error(e)) => Err(CoreError::Store(format!(
-                "{}: cannot lock the queue: {e}",
-                path.display()
-            ))),
-        }
-    }
-}
+pub use crate::runlock::RunLock;
 
 /// The start of the next quota day: WeChat's daily counters reset at midnight in Beijing (UTC+8).
 pub fn next_quota_day(now_unix: i64) -> i64 {

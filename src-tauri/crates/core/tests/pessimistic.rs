@@ -16,7 +16,6 @@ use retract_core::CoreError;
 use retract_core::accounts::SecretStorage;
 use retract_core::decide::Decision;
 use retract_core::execute::{ExecOptions, Outcome, Problem};
-use retract_core::ids::AccountId;
 use retract_core::index;
 use retract_core::journal::JournalState;
 use retract_core::plan::{self, Selection};
@@ -26,28 +25,12 @@ use wechat_mp::{
 };
 use wechat_sim::{AccountSpec, DEMO_APPID, DEMO_SECRET, Fault, Quirks, SimConfig, SimItem};
 
-const BATCHGET: &str = "/cgi-bin/freepublish/batchget";
-
 fn relay(body: &str) -> Fault {
     Fault::Answer {
         status: 200,
         body: body.into(),
         applied: false,
     }
-}
-
-fn options_on(clock: &ManualClock) -> ExecOptions {
-    ExecOptions {
-        clock: Arc::new(clock.clone()),
-        minute_wait: Duration::ZERO,
-        ..ExecOptions::default()
-    }
-}
-
-async fn run(w: &World, api: &Api, account: AccountId, clock: &ManualClock) -> queue::QueueRun {
-    queue::run(api, w.store(), account, &options_on(clock), |_, _| {})
-        .await
-        .unwrap()
 }
 
 fn live_in_sim(w: &World, article_id: &str) -> bool {
@@ -536,15 +519,7 @@ async fn a_first_sync_beyond_the_list_quota_resumes_on_the_next_quota_day() {
         .await
         .unwrap_or_else(|e| panic!("second sync: {e}"));
     assert_eq!(second.resume_at, None);
-    let mut offsets: Vec<u64> = w
-        .sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == BATCHGET)
-        .map(|r| r.json()["offset"].as_u64().unwrap())
-        .collect();
-    // The day's roll expired the token: its first call is refused (42001) and made again.
-    offsets.dedup();
+    let offsets = batchget_offsets(&w);
     assert_eq!(
         offsets,
         [0, 20, 40],

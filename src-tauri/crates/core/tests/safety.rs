@@ -49,7 +49,6 @@ use retract_core::settle::second_check_gap;
 use wechat_mp::{Api, Backoff, Clock, ManualClock};
 use wechat_sim::{DEMO_APPID, Fault, Quirks, SimConfig};
 
-const BATCHGET: &str = "/cgi-bin/freepublish/batchget";
 const QUOTA: &str = "/cgi-bin/openapi/quota/get";
 const CASES_PER_WORLD: usize = 25;
 
@@ -351,40 +350,6 @@ async fn run_once(
     }
 }
 
-fn options_on(clock: &ManualClock) -> ExecOptions {
-    ExecOptions {
-        clock: Arc::new(clock.clone()),
-        minute_wait: Duration::ZERO,
-        ..ExecOptions::default()
-    }
-}
-
-fn pass(w: &World, clock: &ManualClock, secs: u64) {
-    clock.advance(Duration::from_secs(secs));
-    w.sim.advance(Duration::from_secs(secs));
-}
-
-/// One scheduler tick: the queue runs only if it is due, as the app's scheduler runs it.
-async fn tick(w: &World, api: &Api, account: AccountId, clock: &ManualClock) -> bool {
-    let now = options_on(clock).now();
-    if !queue::status(w.store(), account)
-        .unwrap()
-        .due_for_resume(now)
-    {
-        return false;
-    }
-    let _ = queue::run_as(
-        api,
-        w.store(),
-        account,
-        &options_on(clock),
-        queue::RunBy::Scheduler,
-        |_, _| {},
-    )
-    .await;
-    true
-}
-
 fn confirmed_plans(w: &World, account: AccountId) -> Vec<PlanId> {
     queue::status(w.store(), account)
         .unwrap()
@@ -417,27 +382,15 @@ fn operator_decides(w: &World, account: AccountId, rng: &mut Rng, figures: &mut 
     } else {
         Decision::SendAgain
     };
-    // A position whose slot holds another title now (compaction) is not "gone" for sure:
-    // the careful operator gives up on it rather than guess.
-    let decision = match (decision, h.index) {
-        (Decision::Gone, Some(i))
-            if message
-                .items
-                .get(i as usize - 1)
-                .is_none_or(|item| !h.titles.contains(&item.title)) =>
-        {
-            Decision::GiveUp
-        }
-        (Decision::SendAgain, Some(i))
-            if message
-                .items
-                .get(i as usize - 1)
-                .is_none_or(|item| !h.titles.contains(&item.title)) =>
-        {
-            Decision::GiveUp
-        }
-        (d, _) => d,
-    };
+    // A position whose slot holds another title now (compaction) is neither surely gone nor
+    // surely live: the careful operator gives up on it rather than guess.
+    let moved = h.index.is_some_and(|i| {
+        message
+            .items
+            .get(i as usize - 1)
+            .is_none_or(|item| !h.titles.contains(&item.title))
+    });
+    let decision = if moved { Decision::GiveUp } else { decision };
     if decide::decide(w.store(), h.plan_id, h.seq, decision, 0).is_ok() {
         figures.decisions += 1;
     }

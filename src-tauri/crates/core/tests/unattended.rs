@@ -8,64 +8,20 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use common::*;
 use retract_core::accounts::SecretStorage;
 use retract_core::decide::{self, Decision};
-use retract_core::execute::{ExecOptions, Outcome};
-use retract_core::ids::{AccountId, PlanId};
+use retract_core::execute::Outcome;
+use retract_core::ids::PlanId;
 use retract_core::index;
 use retract_core::plan::{self, Selection};
 use retract_core::queue::{self, RunBy};
 use retract_core::settle::second_check_gap;
-use wechat_mp::{Api, ManualClock};
+use wechat_mp::ManualClock;
 use wechat_sim::{DEMO_APPID, Fault, Quirks};
-
-const BATCHGET: &str = "/cgi-bin/freepublish/batchget";
-
-fn options_on(clock: &ManualClock) -> ExecOptions {
-    ExecOptions {
-        clock: Arc::new(clock.clone()),
-        minute_wait: Duration::ZERO,
-        ..ExecOptions::default()
-    }
-}
-
-/// Time passes on both clocks: the app's and WeChat's (the simulator's lag runs on its own).
-fn pass(w: &World, clock: &ManualClock, secs: u64) {
-    clock.advance(Duration::from_secs(secs));
-    w.sim.advance(Duration::from_secs(secs));
-}
-
-async fn run(w: &World, api: &Api, account: AccountId, clock: &ManualClock) -> queue::QueueRun {
-    queue::run(api, w.store(), account, &options_on(clock), |_, _| {})
-        .await
-        .unwrap()
-}
-
-/// One scheduler tick: runs the queue only if it is due, as the app's scheduler does.
-async fn tick(w: &World, api: &Api, account: AccountId, clock: &ManualClock) -> bool {
-    let now = options_on(clock).now();
-    if !queue::status(w.store(), account)
-        .unwrap()
-        .due_for_resume(now)
-    {
-        return false;
-    }
-    let _ = queue::run_as(
-        api,
-        w.store(),
-        account,
-        &options_on(clock),
-        RunBy::Scheduler,
-        |_, _| {},
-    )
-    .await;
-    true
-}
 
 fn item(article_id: &str, index: u32) -> Selection {
     Selection::Item {
@@ -522,14 +478,7 @@ async fn d8_a_sync_stopped_by_the_list_quota_reads_the_top_first_and_does_not_wa
     index::sync(&api, w.store(), account, false, &never, |_| {})
         .await
         .unwrap();
-    let mut offsets: Vec<u64> = w
-        .sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == BATCHGET)
-        .map(|r| r.json()["offset"].as_u64().unwrap())
-        .collect();
-    offsets.dedup(); // a call refused for the token the day's roll expired is made again
+    let offsets = batchget_offsets(&w);
     assert_eq!(
         offsets,
         [0, 20, 40, 60],

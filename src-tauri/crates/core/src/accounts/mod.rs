@@ -184,7 +184,7 @@ impl Accounts {
     /// (hidden), so the same AppID added again knows what Retract deleted for it.
     pub fn remove(&self, id: AccountId) -> Result<(), CoreError> {
         let account = self.get(id)?;
-        let _lock = crate::queue::RunLock::try_acquire(&self.store, id)?;
+        let _lock = crate::runlock::RunLock::try_acquire(&self.store, id)?;
         let unsettled: i64 = self
             .store
             .conn()

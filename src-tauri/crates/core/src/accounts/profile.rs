@@ -169,6 +169,15 @@ fn row_to_account(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
     })
 }
 
+/// The token setup as the accounts table stores it: service URL, header, pasted expiry.
+fn setup_columns(setup: &TokenSetup) -> (Option<&str>, Option<&str>, Option<i64>) {
+    match setup {
+        TokenSetup::Stable => (None, None, None),
+        TokenSetup::Service { url, header } => (Some(url.as_str()), header.as_deref(), None),
+        TokenSetup::Pasted { expires_at } => (None, None, *expires_at),
+    }
+}
+
 pub(crate) fn insert(
     store: &Store,
     name: &str,
@@ -176,11 +185,7 @@ pub(crate) fn insert(
     is_demo: bool,
     now: i64,
 ) -> Result<AccountId, CoreError> {
-    let (url, header, expires_at) = match &profile.setup {
-        TokenSetup::Stable => (None, None, None),
-        TokenSetup::Service { url, header } => (Some(url.as_str()), header.as_deref(), None),
-        TokenSetup::Pasted { expires_at } => (None, None, *expires_at),
-    };
+    let (url, header, expires_at) = setup_columns(&profile.setup);
     let conn = store.conn();
     conn.execute(
         "INSERT INTO accounts (name, appid, token_source, service_url, service_header, pasted_expires_at, proxy, api_base, is_demo, created_at)
@@ -200,11 +205,7 @@ pub(crate) fn revive(
     profile: &Profile,
     now: i64,
 ) -> Result<(), CoreError> {
-    let (url, header, expires_at) = match &profile.setup {
-        TokenSetup::Stable => (None, None, None),
-        TokenSetup::Service { url, header } => (Some(url.as_str()), header.as_deref(), None),
-        TokenSetup::Pasted { expires_at } => (None, None, *expires_at),
-    };
+    let (url, header, expires_at) = setup_columns(&profile.setup);
     store
         .conn()
         .execute(

@@ -5,18 +5,80 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use retract_core::accounts::{AccountDraft, Accounts, DraftSource, SecretStorage};
+use retract_core::execute::ExecOptions;
 use retract_core::ids::{AccountId, PlanId};
 use retract_core::index;
 use retract_core::keyring::Keyring;
 use retract_core::plan::{self, Plan, Selection};
+use retract_core::queue;
 use retract_core::store::Store;
-use wechat_mp::{Api, SystemClock};
+use wechat_mp::{Api, ManualClock, SystemClock};
 use wechat_sim::{DEMO_APPID, DEMO_SECRET, Sim, SimConfig};
 
 pub const DELETE: &str = "/cgi-bin/freepublish/delete";
 pub const GETARTICLE: &str = "/cgi-bin/freepublish/getarticle";
+pub const BATCHGET: &str = "/cgi-bin/freepublish/batchget";
+
+/// A runner's options on `clock` (moved by the test), with no real minute to wait.
+pub fn options_on(clock: &ManualClock) -> ExecOptions {
+    ExecOptions {
+        clock: Arc::new(clock.clone()),
+        minute_wait: Duration::ZERO,
+        ..ExecOptions::default()
+    }
+}
+
+/// Time passes on both clocks: the app's and WeChat's (the simulator's lag runs on its own).
+pub fn pass(w: &World, clock: &ManualClock, secs: u64) {
+    clock.advance(Duration::from_secs(secs));
+    w.sim.advance(Duration::from_secs(secs));
+}
+
+/// The operator's run of the queue (Resume), on `clock`.
+pub async fn run(w: &World, api: &Api, account: AccountId, clock: &ManualClock) -> queue::QueueRun {
+    queue::run(api, w.store(), account, &options_on(clock), |_, _| {})
+        .await
+        .unwrap()
+}
+
+/// One scheduler tick: the queue runs only if it is due, as the app's scheduler runs it.
+/// Whether it ran.
+pub async fn tick(w: &World, api: &Api, account: AccountId, clock: &ManualClock) -> bool {
+    let now = options_on(clock).now();
+    if !queue::status(w.store(), account)
+        .unwrap()
+        .due_for_resume(now)
+    {
+        return false;
+    }
+    let _ = queue::run_as(
+        api,
+        w.store(),
+        account,
+        &options_on(clock),
+        queue::RunBy::Scheduler,
+        |_, _| {},
+    )
+    .await;
+    true
+}
+
+/// The offsets the list calls asked for, in order (a call made again after a refusal for
+/// an expired token counts once).
+pub fn batchget_offsets(w: &World) -> Vec<u64> {
+    let mut offsets: Vec<u64> = w
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == BATCHGET)
+        .map(|r| r.json()["offset"].as_u64().unwrap())
+        .collect();
+    offsets.dedup();
+    offsets
+}
 
 pub struct World {
     pub sim: Sim,

@@ -1,0 +1,42 @@
+//! The account's run lock: one runner (a queue run, a reconciliation, a sync, an operator's
+//! statement, removing the account) per account at a time, across windows and processes. An
+//! OS file lock next to the database, released by the OS even when the process is killed.
+//! Depends on the store's path only, so any layer may take it.
+
+use crate::error::CoreError;
+use crate::ids::AccountId;
+use crate::store::Store;
+
+/// Held while a run or a reconciliation changes an account's journal.
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    /// Takes the account's lock or says that another runner has it.
+    pub fn try_acquire(store: &Store, account: AccountId) -> Result<Self, CoreError> {
+        let path = store.path().with_extension(format!("queue-{account}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                CoreError::Store(format!(
+                    "{}: cannot open the queue lock: {e}",
+                    path.display()
+                ))
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(CoreError::Busy(
+                "another Retract window is running this account's deletes; wait for it to finish"
+                    .into(),
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(CoreError::Store(format!(
+                "{}: cannot lock the queue: {e}",
+                path.display()
+            ))),
+        }
+    }
+}
