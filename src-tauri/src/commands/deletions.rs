@@ -251,8 +251,11 @@ pub(crate) async fn decide_on(
 ) -> Result<QueueStatus, AppError> {
     let accounts = state.accounts()?;
     let now = state.exec_options().now();
-    let account = decide::decide(accounts.store(), plan_id, seq, decision, now)?;
-    Ok(queue::status(accounts.store(), account)?)
+    super::in_background(move || {
+        let account = decide::decide(accounts.store(), plan_id, seq, decision, now)?;
+        Ok(queue::status(accounts.store(), account)?)
+    })
+    .await
 }
 
 /// Cancels what was not sent in a plan; returns how many targets were cancelled.

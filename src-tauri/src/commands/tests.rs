@@ -504,3 +504,47 @@ async fn quota_get_is_asked_once_a_minute_per_account_and_again_after_deletes() 
     assert_eq!(step("queue panel refresh", &h.sim), after_delete);
     println!("quota/get calls per user action: {}", steps.join("; "));
 }
+
+#[tokio::test]
+async fn a_stop_that_asks_the_operator_is_told_once_and_the_scheduler_then_leaves_it_alone() {
+    use crate::commands::deletions::schedule_on;
+    use crate::scheduler::{notice, tick_on};
+    let h = host(10).await;
+    let id = saved_account(&h).await;
+    sync_on(&Recorder::default(), &h.state, id, false)
+        .await
+        .unwrap();
+    let selection = vec![Selection::WholeMessage {
+        article_id: h.sim.messages(DEMO_APPID)[0].article_id.clone(),
+    }];
+    let plan = plan_on(&h.state, id, &selection).await.unwrap();
+    let at = h.state.exec_options().now() + 120;
+    schedule_on(&h.state, plan.id, &plan.nonce, &plan.phrase, at).unwrap();
+    // At its time the whitelist refuses the check: an account-level stop.
+    h.sim.inject(
+        "/cgi-bin/freepublish/getarticle",
+        Fault::Errcode { code: 40164 },
+        1,
+    );
+    let mut told = Vec::new();
+    let mut runs = 0;
+    for _ in 0..30 {
+        h.clock.advance(std::time::Duration::from_secs(60));
+        for ran in tick_on(&Recorder::default(), &h.state).await {
+            runs += 1;
+            told.extend(notice(&ran, h.state.language()));
+        }
+    }
+    assert_eq!(runs, 1, "run once at its time, then left alone");
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].contains("白名单"), "{}", told[0]);
+    assert_eq!(h.sim.count(DELETE), 0);
+    let status = h.state.accounts().unwrap();
+    let queue = retract_core::queue::status(status.store(), id).unwrap();
+    assert!(queue.stopped_at.is_some());
+    assert_eq!(
+        queue.plans[0].not_before,
+        Some(at),
+        "nothing was sent: it keeps its time"
+    );
+}
