@@ -339,6 +339,11 @@ fn store_page(
         )
         .map_err(store.err("cannot write the index"))?;
         for (i, item) in m.content.news_item.iter().enumerate() {
+            // An entry that is not an article at all is no article to show (the page counts
+            // it as undecodable, so the walk proves nothing from it).
+            if item.undecodable {
+                continue;
+            }
             tx.execute(
                 "INSERT INTO items (account_id, article_id, idx, title, author, digest, url, is_deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![account, id, i as i64 + 1, item.title, item.author, item.digest, item.url, item.is_deleted],

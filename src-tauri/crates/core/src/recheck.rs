@@ -291,6 +291,12 @@ pub(crate) fn judge(article: &Article, t: &Target) -> Verdict {
             "WeChat (or something in between) answered with no articles at all for this message; that proves nothing, so nothing was sent".into(),
         );
     }
+    if let Some(pos) = article.news_item.iter().position(|i| i.undecodable) {
+        return Verdict::Unproven(format!(
+            "WeChat's answer (or a relay's) has an entry at position {} that is not an article at all; that proves nothing, so nothing was sent",
+            pos + 1
+        ));
+    }
     let slot = |pos: u32| article.news_item.get((pos as usize).wrapping_sub(1));
     let live_elsewhere = |title: &str, pos: u32| {
         article
@@ -392,6 +398,22 @@ mod tests {
             Verdict::Unproven(_)
         ));
         assert!(matches!(judge(&article(&[]), &t), Verdict::Unproven(_)));
+    }
+
+    #[test]
+    fn an_entry_that_is_not_an_article_proves_nothing_and_a_stripped_deleted_item_stays_deleted() {
+        let t = target(Some(2), &[("二", 2)]);
+        let odd: Article = serde_json::from_value(serde_json::json!({
+            "news_item": [{"title": "一", "author": null, "is_deleted": false}, null]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(judge(&odd, &t), Verdict::Unproven(_)), "{odd:?}");
+        // Stripped, with nulls: what parsed is kept, `is_deleted` above all.
+        let stripped: Article = serde_json::from_value(serde_json::json!({
+            "news_item": [{"title": "一", "is_deleted": false}, {"title": "二", "author": null, "url": null, "content": null, "is_deleted": true}]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(judge(&stripped, &t), Verdict::Gone);
     }
 
     #[test]

@@ -866,3 +866,41 @@ async fn a_quota_day_that_starts_at_another_hour_costs_hours_not_a_day() {
     }
     assert_eq!(states(&w, p.id), ["done", "done"]);
 }
+
+#[tokio::test]
+async fn a_listing_with_nulls_numbers_and_a_nested_time_shows_no_false_live_article() {
+    let w = world(3).await;
+    let account = w
+        .accounts
+        .save(&draft(DEMO_SECRET), SecretStorage::SessionOnly)
+        .unwrap()
+        .id;
+    let api = w.accounts.api(account).unwrap();
+    w.sim.inject(
+        BATCHGET,
+        relay(
+            r#"{"total_count":1,"item_count":1,"item":[{"article_id":"X1","content":{"update_time":"1700000100","news_item":[
+                {"title":"甲","author":null,"digest":null,"url":null,"is_deleted":false},
+                {"title":"乙","author":null,"url":null,"content":null,"is_deleted":true},
+                null]}}]}"#,
+        ),
+        1,
+    );
+    let never = AtomicBool::new(false);
+    index::sync(&api, w.store(), account, false, &never, |_| {})
+        .await
+        .unwrap();
+    let (_, rows) = index::search(w.store(), account, &Default::default(), 0, 100).unwrap();
+    let shown: Vec<(String, u32, bool, i64)> = rows
+        .iter()
+        .map(|r| (r.title.clone(), r.index, r.is_deleted, r.publish_time))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("甲".to_string(), 1, false, 1_700_000_100),
+            ("乙".to_string(), 2, true, 1_700_000_100)
+        ],
+        "nulls read as empty, the deleted item stays deleted, the entry that is no article is not shown, the time read from inside content"
+    );
+}

@@ -137,31 +137,36 @@ pub(crate) struct RidRequest<'a> {
 
 /// One article (item) of a published message. Every field is optional: a deleted item may
 /// come back with its fields stripped, and one odd item must not fail a whole page.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct NewsItem {
     #[serde(default, deserialize_with = "lenient_string")]
     pub title: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub author: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub digest: String,
     /// HTML; empty when listed with `no_content = 1`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub content: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub content_source_url: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub thumb_media_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub thumb_url: String,
     #[serde(default, deserialize_with = "lenient_u8")]
     pub need_open_comment: u8,
     #[serde(default, deserialize_with = "lenient_u8")]
     pub only_fans_can_comment: u8,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub url: String,
     #[serde(default, deserialize_with = "lenient_bool")]
     pub is_deleted: bool,
+    /// The entry at this position was not an object at all (`null`, a string, a number): its
+    /// position is kept, nothing about it is known. Never proof of anything: a check that meets
+    /// one proves nothing, and a listing does not show it as an article.
+    #[serde(skip)]
+    pub undecodable: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -170,14 +175,67 @@ pub struct MessageContent {
     pub news_item: Vec<NewsItem>,
 }
 
-/// One published message as `batchget` lists it.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// One published message as `batchget` lists it. `article_id` may come as a string or a
+/// number; `update_time` as a number or a numeric string, beside `content` or (reported)
+/// inside it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PublishedMessage {
     pub article_id: ArticleId,
-    #[serde(default)]
     pub update_time: i64,
-    #[serde(default)]
     pub content: MessageContent,
+}
+
+impl<'de> Deserialize<'de> for PublishedMessage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            article_id: Option<serde_json::Value>,
+            #[serde(default)]
+            update_time: Option<serde_json::Value>,
+            #[serde(default)]
+            content: Option<serde_json::Value>,
+        }
+        let raw = Raw::deserialize(d)?;
+        let id = match raw.article_id {
+            Some(serde_json::Value::String(s)) => s,
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => return Err(serde::de::Error::custom("a message without an article_id")),
+        };
+        let article_id = ArticleId::parse(&id).map_err(serde::de::Error::custom)?;
+        let nested_time = raw
+            .content
+            .as_ref()
+            .and_then(|c| c.get("update_time"))
+            .and_then(unix_time);
+        let update_time = raw
+            .update_time
+            .as_ref()
+            .and_then(unix_time)
+            .filter(|t| *t > 0)
+            .or(nested_time)
+            .unwrap_or(0);
+        let content = match raw.content {
+            Some(c @ serde_json::Value::Object(_)) => {
+                serde_json::from_value(c).map_err(serde::de::Error::custom)?
+            }
+            _ => MessageContent::default(),
+        };
+        Ok(Self {
+            article_id,
+            update_time,
+            content,
+        })
+    }
+}
+
+/// Unix seconds from a number or a numeric string.
+fn unix_time(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// One `batchget` page. A message that cannot be decoded at all (no `article_id`) is left out
@@ -212,7 +270,13 @@ impl<'de> Deserialize<'de> for BatchGetPage {
         let mut undecodable = 0;
         for value in raw.item {
             match serde_json::from_value::<PublishedMessage>(value) {
-                Ok(m) => item.push(m),
+                Ok(m) => {
+                    // An entry of a message that could not be read leaves the page short of
+                    // the whole truth too.
+                    undecodable +=
+                        m.content.news_item.iter().filter(|i| i.undecodable).count() as u32;
+                    item.push(m);
+                }
                 Err(_) => undecodable += 1,
             }
         }
@@ -345,8 +409,10 @@ fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     })
 }
 
-/// A list of items where one odd entry (not an object) becomes an empty, deleted-looking
-/// placeholder at its position, so positions stay where WeChat put them.
+/// A list of items where every field of an object is read leniently (a `null`, a number for a
+/// string: what did parse is kept, `is_deleted` above all), and an entry that is not an object
+/// becomes a placeholder marked `undecodable` at its position, so positions stay where WeChat
+/// put them.
 fn lenient_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NewsItem>, D::Error> {
     let values = match serde_json::Value::deserialize(d)? {
         serde_json::Value::Array(values) => values,
@@ -354,20 +420,17 @@ fn lenient_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NewsItem>, D::Er
     };
     Ok(values
         .into_iter()
-        .map(|v| {
-            serde_json::from_value(v).unwrap_or_else(|_| NewsItem {
-                title: String::new(),
-                author: String::new(),
-                digest: String::new(),
-                content: String::new(),
-                content_source_url: String::new(),
-                thumb_media_id: String::new(),
-                thumb_url: String::new(),
-                need_open_comment: 0,
-                only_fans_can_comment: 0,
-                url: String::new(),
-                is_deleted: false,
-            })
+        .map(|v| match v {
+            serde_json::Value::Object(_) => {
+                serde_json::from_value(v).unwrap_or_else(|_| NewsItem {
+                    undecodable: true,
+                    ..NewsItem::default()
+                })
+            }
+            _ => NewsItem {
+                undecodable: true,
+                ..NewsItem::default()
+            },
         })
         .collect())
 }
@@ -383,6 +446,42 @@ fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listing_reads_ids_and_times_in_either_form_and_either_place() {
+        let page: BatchGetPage = serde_json::from_value(serde_json::json!({
+            "total_count": "3", "item_count": 3,
+            "item": [
+                {"article_id": 123456, "update_time": "1700000000", "content": {"news_item": [{"title": "甲"}]}},
+                {"article_id": "B", "content": {"update_time": 1700000100, "news_item": [{"title": "乙", "author": null, "url": null, "digest": 7}]}},
+                {"article_id": "C", "update_time": 1700000200, "content": {"news_item": [null, {"title": "丙", "is_deleted": 1}]}}
+            ]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(page.total_count, Some(3));
+        assert_eq!(page.item.len(), 3, "no message dropped");
+        assert_eq!(page.item[0].article_id.as_str(), "123456");
+        assert_eq!(page.item[0].update_time, 1_700_000_000);
+        assert_eq!(
+            page.item[1].update_time, 1_700_000_100,
+            "nested under content"
+        );
+        let b = &page.item[1].content.news_item[0];
+        assert_eq!(
+            (b.title.as_str(), b.author.as_str(), b.digest.as_str()),
+            ("乙", "", "7")
+        );
+        let c = &page.item[2].content.news_item;
+        assert!(
+            c[0].undecodable && !c[0].is_deleted,
+            "a null entry keeps its position, unknown"
+        );
+        assert!(c[1].is_deleted && !c[1].undecodable);
+        assert_eq!(
+            page.undecodable, 1,
+            "the page says it is not the whole truth"
+        );
+    }
 
     #[test]
     fn article_id_rejects_empty_oversized_and_non_ascii() {
@@ -428,8 +527,8 @@ mod tests {
         assert_eq!(page.total_count, Some(2));
         assert_eq!(page.item.len(), 1);
         assert_eq!(
-            page.undecodable, 1,
-            "the message without an id is counted, not hidden"
+            page.undecodable, 2,
+            "the message without an id, and the entry that is not an article, are counted, not hidden"
         );
         let items = &page.item[0].content.news_item;
         assert_eq!(items.len(), 3, "positions are kept");
