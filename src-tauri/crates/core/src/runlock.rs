@@ -27,16 +27,30 @@ impl RunLock {
                     path.display()
                 ))
             })?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(CoreError::Busy(
-                "another Retract window is running this account's deletes; wait for it to finish"
-                    .into(),
-            )),
-            Err(std::fs::TryLockError::Error(e)) => Err(CoreError::Store(format!(
-                "{}: cannot lock the queue: {e}",
-                path.display()
-            ))),
+        // A process being started (fork, then exec) holds a copy of every open file of this
+        // one until its exec closes them, this lock's included: a lock that is busy only for
+        // that moment is waited out (at most about 0.2 s); a runner holds it for seconds.
+        let mut attempts = 0;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Self { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if attempts < 20 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(CoreError::Busy(
+                        "another Retract window is running this account's deletes; wait for it to finish"
+                            .into(),
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(CoreError::Store(format!(
+                        "{}: cannot lock the queue: {e}",
+                        path.display()
+                    )));
+                }
+            }
         }
     }
 }
