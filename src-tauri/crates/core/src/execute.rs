@@ -136,6 +136,9 @@ pub struct ExecOptions {
     /// A target whose delete may have gone out is settled with `getarticle` no sooner than
     /// this after it was sent: WeChat may show a delete with a lag.
     pub settle_after: Duration,
+    /// How long after a first check found a possibly-applied delete live the second, deciding
+    /// check waits. `None`: by the account's evidence ([`crate::settle::second_check_gap`]).
+    pub second_check: Option<Duration>,
 }
 
 impl Default for ExecOptions {
@@ -145,6 +148,7 @@ impl Default for ExecOptions {
             waiter: Arc::new(RealWaiter),
             clock: Arc::new(SystemClock),
             settle_after: Duration::from_secs(SETTLE_AFTER_SECS),
+            second_check: None,
         }
     }
 }

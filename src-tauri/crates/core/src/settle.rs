@@ -41,6 +41,14 @@ pub(crate) fn gap_for(store: &Store, account: AccountId) -> Result<i64, CoreErro
     Ok(second_check_gap(seen))
 }
 
+/// The gap a run uses: the options' own (a test hook of the queue runner), else the account's.
+fn gap_of(store: &Store, account: AccountId, options: &ExecOptions) -> Result<i64, CoreError> {
+    match options.second_check {
+        Some(gap) => Ok(gap.as_secs() as i64),
+        None => gap_for(store, account),
+    }
+}
+
 /// Where reconciliation left one target.
 pub struct Settled {
     /// `None`: too early to ask, or asked once and found live (asked again later); unchanged.
@@ -92,7 +100,7 @@ pub async fn settle(
         Sent | Unknown => {}
         _ => return Ok(settled(None)),
     }
-    let gap = gap_for(store, account)?;
+    let gap = gap_of(store, account, options)?;
     if now
         < next_check(
             t.updated_at,
@@ -194,7 +202,7 @@ pub(crate) fn message_wait(
 ) -> Result<Option<MessageWait>, CoreError> {
     let settle_after = options.settle_after.as_secs() as i64;
     let recent = options.now() - settle_after;
-    let gap = gap_for(store, account)?;
+    let gap = gap_of(store, account, options)?;
     let other: Option<(PlanId, u32)> = store
         .conn()
         .query_row(

@@ -55,6 +55,12 @@ async fn drain(
     {
         options.settle_after = Duration::from_secs(secs);
     }
+    if let Some(secs) = std::env::var("RETRACT_SECOND_CHECK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        options.second_check = Some(Duration::from_secs(secs));
+    }
     queue::run(&api, &store, account, &options, |_, _| {})
         .await
         .map_err(|e| e.to_string())
