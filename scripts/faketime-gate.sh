@@ -36,12 +36,16 @@ for instant in "${INSTANTS[@]}"; do
   passed=0
   for bin in "${BINARIES[@]}"; do
     log=$(mktemp)
-    if TZ=UTC FAKETIME_DONT_RESET=1 timeout 600 faketime -f "@$utc" "$bin" --test-threads 2 "${SKIP[@]}" >"$log" 2>&1; then
+    # Only the wall clock is faked: the quota day, tokens and schedules read it. Monotonic
+    # clocks stay real (tokio's timers, D-Bus timeouts): faking them too hung about one run in
+    # fifty of a keyring test here.
+    if TZ=UTC FAKETIME_DONT_RESET=1 FAKETIME_DONT_FAKE_MONOTONIC=1 timeout 300 faketime -f "@$utc" "$bin" --test-threads 2 "${SKIP[@]}" >"$log" 2>&1; then
       passed=$((passed + 1))
     else
       failed=$((failed + 1))
       echo "FAILED at Beijing $instant ($utc UTC): $(basename "$bin")"
-      grep -E '^test .* FAILED|panicked at|^---- ' "$log" | head -20 || tail -20 "$log"
+      grep -E '^test .* FAILED|panicked at|^---- ' "$log" | head -20 || true
+      tail -5 "$log"
     fi
     rm -f "$log"
   done
