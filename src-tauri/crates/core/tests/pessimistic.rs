@@ -499,12 +499,7 @@ async fn verify_and_resume_work_when_quota_get_does_not_know_the_path() {
 #[tokio::test]
 async fn a_first_sync_beyond_the_list_quota_resumes_on_the_next_quota_day() {
     let w = world(45).await;
-    let account = w
-        .accounts
-        .save(&draft(DEMO_SECRET), SecretStorage::SessionOnly)
-        .unwrap()
-        .id;
-    let api = w.accounts.api(account).unwrap();
+    let (account, api) = unsynced_account(&w);
     w.sim.set_daily_limit(DEMO_APPID, BATCHGET, 2);
     let never = AtomicBool::new(false);
     let first = index::sync(&api, w.store(), account, false, &never, |_| {})
@@ -870,12 +865,7 @@ async fn a_quota_day_that_starts_at_another_hour_costs_hours_not_a_day() {
 #[tokio::test]
 async fn a_listing_with_nulls_numbers_and_a_nested_time_shows_no_false_live_article() {
     let w = world(3).await;
-    let account = w
-        .accounts
-        .save(&draft(DEMO_SECRET), SecretStorage::SessionOnly)
-        .unwrap()
-        .id;
-    let api = w.accounts.api(account).unwrap();
+    let (account, api) = unsynced_account(&w);
     w.sim.inject(
         BATCHGET,
         relay(

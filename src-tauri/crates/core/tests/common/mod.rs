@@ -173,6 +173,16 @@ pub fn draft(secret: &str) -> AccountDraft {
     }
 }
 
+/// The demo account saved for this session only, with nothing synced yet.
+pub fn unsynced_account(w: &World) -> (AccountId, Api) {
+    let account = w
+        .accounts
+        .save(&draft(DEMO_SECRET), SecretStorage::SessionOnly)
+        .unwrap();
+    let api = w.accounts.api(account.id).unwrap();
+    (account.id, api)
+}
+
 /// An account (secret kept as `storage` says) whose whole list is in the index.
 pub async fn synced_account(w: &World, storage: SecretStorage) -> (AccountId, Api) {
     if storage == SecretStorage::Keyring {
