@@ -547,4 +547,40 @@ async fn a_stop_that_asks_the_operator_is_told_once_and_the_scheduler_then_leave
         Some(at),
         "nothing was sent: it keeps its time"
     );
+    assert_eq!(
+        crate::scheduler::still_queued(&h.state),
+        0,
+        "stopped for the operator: nothing keeps Retract in the tray"
+    );
+}
+
+#[tokio::test]
+async fn a_pending_check_of_a_lost_answer_keeps_retract_running_until_it_is_settled() {
+    use crate::scheduler::{still_queued, tick_on};
+    let h = host(10).await;
+    let id = saved_account(&h).await;
+    let progress = Recorder::default();
+    sync_on(&progress, &h.state, id, false).await.unwrap();
+    let selection = vec![Selection::WholeMessage {
+        article_id: h.sim.messages(DEMO_APPID)[0].article_id.clone(),
+    }];
+    let plan = plan_on(&h.state, id, &selection).await.unwrap();
+    h.sim.inject(DELETE, Fault::LoseResponse, 1);
+    execute_on(&progress, &h.state, plan.id, &plan.nonce, &plan.phrase)
+        .await
+        .unwrap();
+    assert_eq!(
+        still_queued(&h.state),
+        1,
+        "the window says it checks again by itself: closing it keeps Retract in the tray"
+    );
+    h.clock.advance(std::time::Duration::from_secs(31));
+    let ran = tick_on(&Recorder::default(), &h.state).await;
+    assert_eq!(ran.len(), 1, "the scheduler wakes for the check");
+    assert_eq!(
+        still_queued(&h.state),
+        0,
+        "settled: nothing keeps it running"
+    );
+    assert_eq!(h.sim.count(DELETE), 1);
 }
