@@ -6,14 +6,16 @@
 //!   an empty `news_item`, or the reviewed title found at another position proves nothing and
 //!   stops the run ([`Verdict::Unproven`]);
 //! - 53600 proves a message gone only when a control article of the same account, known live,
-//!   answers normally in the same run (a token of another account answers 53600 for everything)
-//!   and the target answers 53600 again after it (a one-off 53600 proves nothing);
+//!   answers normally in the same run (a token of another account answers 53600 for everything;
+//!   a second control is asked when the first fails, since the publisher may have deleted it
+//!   in the MP console) and the target answers 53600 again after it (a one-off 53600 proves
+//!   nothing);
 //! - a whole-message delete is refused when a live item exists that the operator did not review;
 //! - the archive keeps the `getarticle` body exactly as received; if it cannot be written, or
 //!   the answer lacks the content (HTML) of a live item the request removes, the target is not
 //!   sent.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use wechat_mp::{Api, Article, ArticleId, Error as WxError, ErrorClass};
 
 use crate::accounts::AccountId;
@@ -50,36 +52,42 @@ pub(crate) struct RunContext {
     control_answered: bool,
 }
 
-/// A live article of the account with no delete under way or in doubt, to tell "this id is
-/// gone" from "this token belongs to another account". (A message that only waits in a plan
-/// is as live as any: nothing was sent for it.)
-fn control_article(
+/// Live articles of the account with no delete under way or in doubt, to tell "this id is
+/// gone" from "this token belongs to another account" (at most `n`, distinct messages). A
+/// message that only waits in a plan is as live as any: nothing was sent for it.
+fn control_articles(
     store: &Store,
     account: AccountId,
     besides: &str,
-) -> Result<Option<String>, CoreError> {
-    store
-        .conn()
-        .query_row(
-            "SELECT i.article_id FROM items i
+    n: u32,
+) -> Result<Vec<String>, CoreError> {
+    let conn = store.conn();
+    let mut stmt = conn
+        .prepare(
+            "SELECT DISTINCT i.article_id FROM items i
              WHERE i.account_id = ?1 AND i.is_deleted = 0 AND i.article_id <> ?2
                AND i.article_id NOT IN (SELECT t.article_id FROM plan_targets t JOIN plans p ON p.id = t.plan_id
                                         WHERE p.account_id = ?1 AND t.state IN ('intent', 'sent', 'unknown', 'held'))
-             ORDER BY i.article_id LIMIT 1",
-            params![account, besides],
-            |r| r.get(0),
+             ORDER BY i.article_id LIMIT ?3",
         )
-        .optional()
+        .map_err(store.err("cannot read the index"))?;
+    stmt.query_map(params![account, besides, n], |r| r.get(0))
+        .map_err(store.err("cannot read the index"))?
+        .collect::<Result<_, _>>()
         .map_err(store.err("cannot read the index"))
 }
 
-/// Why a control article could not vouch for a 53600.
+/// Why the control articles could not vouch for a 53600.
 enum Control {
     /// No other live article to ask: this target cannot be proven (the rest of the account can).
     Missing(String),
-    /// The control itself answered wrongly: nothing of the account's answers can be trusted.
+    /// The controls themselves answered wrongly: nothing of the account's answers can be trusted.
     Untrusted(String),
 }
+
+/// How many control articles are asked before the account's answers are called untrusted: a
+/// control the publisher deleted in the MP console since the last sync answers 53600 too.
+const CONTROLS: u32 = 2;
 
 async fn control_answers(
     api: &Api,
@@ -91,27 +99,31 @@ async fn control_answers(
     if ctx.control_answered {
         return Ok(Ok(()));
     }
-    let Some(control) = control_article(store, account, target)? else {
+    let controls = control_articles(store, account, target, CONTROLS)?;
+    if controls.is_empty() {
         return Ok(Err(Control::Missing(
             "WeChat answered 53600 (invalid article id), and there is no other live article of this account to check the token against; check the article in the MP console".into(),
         )));
-    };
-    let id = ArticleId::parse(&control).map_err(CheckError::Wechat)?;
-    match api.get_article(&id).await {
-        Ok(a) if a.news_item.iter().any(|i| !i.is_deleted) => {
-            ctx.control_answered = true;
-            Ok(Ok(()))
-        }
-        Ok(_) => Ok(Err(Control::Untrusted(format!(
-            "WeChat answered 53600 (invalid article id), and article {control}, known to be live, came back without live items: the answers cannot be trusted; check the token source and the MP console"
-        )))),
-        Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
-            Ok(Err(Control::Untrusted(format!(
-                "WeChat answers 53600 (invalid article id) even for article {control}, which is known to be live: the token probably belongs to another account; check the token source"
-            ))))
-        }
-        Err(e) => Err(CheckError::Wechat(e)),
     }
+    let mut failed = Vec::new();
+    for control in &controls {
+        let id = ArticleId::parse(control).map_err(CheckError::Wechat)?;
+        match api.get_article(&id).await {
+            Ok(a) if a.news_item.iter().any(|i| !i.is_deleted) => {
+                ctx.control_answered = true;
+                return Ok(Ok(()));
+            }
+            Ok(_) => failed.push(control.as_str()),
+            Err(e) if e.class() == Some(&ErrorClass::InvalidArticle) => {
+                failed.push(control.as_str());
+            }
+            Err(e) => return Err(CheckError::Wechat(e)),
+        }
+    }
+    Ok(Err(Control::Untrusted(format!(
+        "WeChat answered 53600 (invalid article id), and so did (or came back without live items) every article known to be live that Retract asked to check the token ({}): the token probably belongs to another account; check the token source and the MP console",
+        failed.join(", ")
+    ))))
 }
 
 /// Whether a whole message is proven gone (for a sync that no longer lists it): every item

@@ -894,3 +894,44 @@ async fn a_listing_with_nulls_numbers_and_a_nested_time_shows_no_false_live_arti
         "nulls read as empty, the deleted item stays deleted, the entry that is no article is not shown, the time read from inside content"
     );
 }
+
+#[tokio::test]
+async fn a_control_article_deleted_in_the_console_since_the_sync_is_not_taken_for_a_foreign_token()
+{
+    let w = world(10).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    w.sim.set_quirks(Quirks {
+        deleted_message_53600: true,
+        ..Quirks::default()
+    });
+    let whole = oldest_messages(&w, 1);
+    let Selection::WholeMessage { article_id: target } = &whole[0] else {
+        unreachable!()
+    };
+    let p = confirmed(&w, &api, account, &whole).await;
+    // The publisher deleted, in the MP console, the target and the first control (the live
+    // article with the smallest id): both answer 53600 now; the index does not know.
+    let mut ids: Vec<String> = w
+        .sim
+        .messages(DEMO_APPID)
+        .into_iter()
+        .map(|m| m.article_id)
+        .filter(|id| id != target)
+        .collect();
+    ids.sort();
+    for id in [target.clone(), ids[0].clone()] {
+        w.sim.edit_message(DEMO_APPID, &id, |m| {
+            m.items.iter_mut().for_each(|i| i.is_deleted = true)
+        });
+    }
+    let clock = ManualClock::new(SystemTime::now());
+    let r = run(&w, &api, account, &clock).await;
+    assert_eq!(
+        r.reports[0].results[0].outcome,
+        Outcome::AlreadyGone,
+        "the second control vouched for the token: {:?}",
+        r.reports[0].stop
+    );
+    assert_eq!(states(&w, p.id), ["done"]);
+    assert_eq!(w.sim.count(DELETE), 0, "nothing to send: it was gone");
+}
