@@ -322,18 +322,25 @@ async fn waiting_plan(h: &Host, id: retract_core::accounts::AccountId) -> i64 {
         .expect("the queue waits for the next quota day")
 }
 
+/// A saved, synced account and a plan (not confirmed) to delete its oldest message whole.
+async fn oldest_planned(h: &Host) -> (retract_core::accounts::AccountId, retract_core::plan::Plan) {
+    let id = saved_account(h).await;
+    sync_on(&Recorder::default(), &h.state, id, false)
+        .await
+        .unwrap();
+    let selection = vec![Selection::WholeMessage {
+        article_id: h.sim.messages(DEMO_APPID)[0].article_id.clone(),
+    }];
+    (id, plan_on(&h.state, id, &selection).await.unwrap())
+}
+
 #[tokio::test]
 async fn the_scheduler_runs_a_scheduled_plan_at_its_time_and_not_before() {
     use crate::commands::deletions::schedule_on;
     use crate::scheduler::{still_queued, tick_on};
     let h = host(10).await;
-    let id = saved_account(&h).await;
+    let (_, plan) = oldest_planned(&h).await;
     let progress = Recorder::default();
-    sync_on(&progress, &h.state, id, false).await.unwrap();
-    let selection = vec![Selection::WholeMessage {
-        article_id: h.sim.messages(DEMO_APPID)[0].article_id.clone(),
-    }];
-    let plan = plan_on(&h.state, id, &selection).await.unwrap();
     let at = h.state.exec_options().now() + 3 * 3600;
     // The wrong phrase is refused here too: scheduling is a confirmation like any other.
     assert!(schedule_on(&h.state, plan.id, &plan.nonce, "999", at).is_err());
@@ -510,14 +517,7 @@ async fn a_stop_that_asks_the_operator_is_told_once_and_the_scheduler_then_leave
     use crate::commands::deletions::schedule_on;
     use crate::scheduler::{notice, tick_on};
     let h = host(10).await;
-    let id = saved_account(&h).await;
-    sync_on(&Recorder::default(), &h.state, id, false)
-        .await
-        .unwrap();
-    let selection = vec![Selection::WholeMessage {
-        article_id: h.sim.messages(DEMO_APPID)[0].article_id.clone(),
-    }];
-    let plan = plan_on(&h.state, id, &selection).await.unwrap();
+    let (id, plan) = oldest_planned(&h).await;
     let at = h.state.exec_options().now() + 120;
     schedule_on(&h.state, plan.id, &plan.nonce, &plan.phrase, at).unwrap();
     // At its time the whitelist refuses the check: an account-level stop.
@@ -558,13 +558,8 @@ async fn a_stop_that_asks_the_operator_is_told_once_and_the_scheduler_then_leave
 async fn a_pending_check_of_a_lost_answer_keeps_retract_running_until_it_is_settled() {
     use crate::scheduler::{still_queued, tick_on};
     let h = host(10).await;
-    let id = saved_account(&h).await;
+    let (_, plan) = oldest_planned(&h).await;
     let progress = Recorder::default();
-    sync_on(&progress, &h.state, id, false).await.unwrap();
-    let selection = vec![Selection::WholeMessage {
-        article_id: h.sim.messages(DEMO_APPID)[0].article_id.clone(),
-    }];
-    let plan = plan_on(&h.state, id, &selection).await.unwrap();
     h.sim.inject(DELETE, Fault::LoseResponse, 1);
     execute_on(&progress, &h.state, plan.id, &plan.nonce, &plan.phrase)
         .await
