@@ -121,6 +121,13 @@ impl Waiter for RealWaiter {
     }
 }
 
+/// How long a request waits before it is checked again when WeChat's answer did not show yet
+/// a delete Retract made earlier in the same message ([`Verdict::Lagging`]).
+pub const LAGGING_RETRY_SECS: i64 = 120;
+
+/// How many such looks before the request is held for the operator (about 20 minutes).
+pub const LAGGING_LOOKS: u32 = 10;
+
 /// A possibly-applied delete is first asked about this long after it was sent (the default
 /// of [`ExecOptions::settle_after`]).
 pub const SETTLE_AFTER_SECS: u64 = 30;
@@ -400,6 +407,21 @@ async fn run_one(
             return hold(store, plan, seq, Intent, why, options);
         }
         Ok(Verdict::Untrusted(why)) => return untrusted(store, plan, seq, why, options),
+        Ok(Verdict::Lagging(why)) => {
+            // Not sent, and no failure: it waits for WeChat to show the earlier delete — a
+            // bounded number of times (each look is a read), then the operator decides.
+            if journal::times_waited(store, plan, seq)? >= LAGGING_LOOKS {
+                return hold(store, plan, seq, Intent, why, options);
+            }
+            Transition::new(plan, seq, &[Intent], Planned, options.now())
+                .outcome(Outcome::WaitingForCheck)
+                .note(&why)
+                .commit(store)?;
+            return Ok(TargetStep {
+                wake_at: Some(options.now() + LAGGING_RETRY_SECS),
+                ..TargetStep::aside(Outcome::WaitingForCheck, Problem::Wait(why))
+            });
+        }
         Err(CheckError::Wechat(e)) => return not_sent(store, plan, seq, Intent, e, options),
         Err(CheckError::Core(e)) => {
             // The archive (or the index) could not be written: nothing is sent.
@@ -458,9 +480,12 @@ async fn run_one(
                     }
                     // After an answer, a changed position proves nothing: it may have moved
                     // because of this very request.
-                    Ok(Verdict::Changed(why) | Verdict::Unproven(why) | Verdict::Moved(why)) => {
-                        hold(store, plan, seq, Sent, why, options)
-                    }
+                    Ok(
+                        Verdict::Changed(why)
+                        | Verdict::Unproven(why)
+                        | Verdict::Moved(why)
+                        | Verdict::Lagging(why),
+                    ) => hold(store, plan, seq, Sent, why, options),
                     Ok(Verdict::Untrusted(why)) => {
                         hold(store, plan, seq, Sent, why, options).map(|step| TargetStep {
                             stops: true,

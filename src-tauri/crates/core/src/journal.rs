@@ -370,6 +370,19 @@ impl<'a> Transition<'a> {
     }
 }
 
+/// How many times this request was put back to wait for a check of its message
+/// (`waitingForCheck` in its history).
+pub(crate) fn times_waited(store: &Store, plan: PlanId, seq: u32) -> Result<u32, CoreError> {
+    store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM journal_events WHERE plan_id = ?1 AND seq = ?2 AND note = 'waitingForCheck'",
+            params![plan, seq],
+            |r| r.get(0),
+        )
+        .map_err(store.err("cannot read the journal"))
+}
+
 /// Records the first check that found a possibly-applied delete still live (`sent` or
 /// `unknown`, state unchanged): the queue asks once more no sooner than
 /// [`crate::settle::second_check_after`] later, and never sends it by itself.

@@ -597,7 +597,7 @@ pub fn cancel_unsent(store: &Store, plan: PlanId) -> Result<u32, CoreError> {
     let left: i64 = store
         .conn()
         .query_row(
-            "SELECT count(*) FROM plan_targets WHERE plan_id = ?1 AND state IN ('sent', 'unknown')",
+            "SELECT count(*) FROM plan_targets WHERE plan_id = ?1 AND state IN ('sent', 'unknown', 'held')",
             [plan],
             |r| r.get(0),
         )

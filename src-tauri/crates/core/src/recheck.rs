@@ -40,6 +40,10 @@ pub(crate) enum Verdict {
     /// The reviewed title is live at another position: positions moved (like `Unproven`, and
     /// recorded as evidence of compaction).
     Moved(String),
+    /// The answer does not show yet a delete Retract made at an earlier position of this
+    /// message (WeChat shows deletes late): if positions compact, the position the check shows
+    /// may not be the one a delete would hit. Nothing is sent now; the queue looks again later.
+    Lagging(String),
     /// The account's answers cannot be trusted at all (a control article known to be live
     /// answers 53600, or comes back empty): the token probably belongs to another account.
     /// Every request of the account waits; the run stops.
@@ -210,7 +214,12 @@ pub(crate) async fn prove(
         }
         Err(e) => return Err(CheckError::Wechat(e)),
     };
-    notice_late_deletes(store, account, &t.article_id, &article)?;
+    let late = notice_late_deletes(store, account, &t.article_id, &article)?;
+    if archive && let Some(pos) = t.index.and_then(|i| late.into_iter().find(|p| *p < i)) {
+        return Ok(Verdict::Lagging(format!(
+            "WeChat's answer still shows the article Retract deleted at position {pos} of this message as live; until it shows that delete, a position after it cannot be trusted, so nothing was sent and the queue looks again later"
+        )));
+    }
     let verdict = match judge(&article, t) {
         Verdict::Moved(why) => {
             observations::record(
@@ -259,20 +268,22 @@ fn without_content(article: &Article, t: &Target) -> Option<String> {
         .map(|(_, item)| item.title.clone())
 }
 
-/// An item Retract deleted (WeChat answered errcode 0) that this answer still shows live, at
-/// the same position with the same title, is evidence that deletes show late.
+/// An item Retract deleted (WeChat answered errcode 0, or the operator said gone) that this
+/// answer still shows live, at the same position with the same title, is evidence that deletes
+/// show late. Returns those positions.
 fn notice_late_deletes(
     store: &Store,
     account: AccountId,
     article_id: &str,
     article: &Article,
-) -> Result<(), CoreError> {
+) -> Result<Vec<u32>, CoreError> {
     let done: Vec<(u32, String)> = {
         let conn = store.conn();
         let mut stmt = conn
             .prepare(
                 "SELECT t.idx, t.titles FROM plan_targets t JOIN plans p ON p.id = t.plan_id
-                 WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done' AND t.outcome = 'deleted' AND t.idx > 0",
+                 WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done'
+                   AND t.outcome IN ('deleted', 'operatorSaysGone') AND t.idx > 0",
             )
             .map_err(store.err("cannot read the journal"))?;
         stmt.query_map(params![account, article_id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -280,6 +291,7 @@ fn notice_late_deletes(
             .collect::<Result<_, _>>()
             .map_err(store.err("cannot read the journal"))?
     };
+    let mut late = Vec::new();
     for (idx, titles) in done {
         let reviewed: Vec<(String, u32)> = serde_json::from_str(&titles).unwrap_or_default();
         let shown_live = article
@@ -288,9 +300,10 @@ fn notice_late_deletes(
             .is_some_and(|i| !i.is_deleted && reviewed.iter().any(|(t, _)| *t == i.title));
         if shown_live {
             observations::record(store, account, Behaviour::LateDelete, None, article_id);
+            late.push(idx);
         }
     }
-    Ok(())
+    Ok(late)
 }
 
 /// The pure part of the check: the answer against the reviewed snapshot.

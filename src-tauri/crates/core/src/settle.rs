@@ -146,7 +146,10 @@ pub async fn settle(
         },
         // After a request that may have been applied, a changed position is no proof that
         // nothing was deleted: positions may have moved because of it.
-        Verdict::Changed(why) | Verdict::Unproven(why) | Verdict::Moved(why) => hold(&why),
+        Verdict::Changed(why)
+        | Verdict::Unproven(why)
+        | Verdict::Moved(why)
+        | Verdict::Lagging(why) => hold(&why),
         // Nothing of the account's answers can be trusted: it stays as it is, and the run
         // stops for the operator.
         Verdict::Untrusted(why) => Err(CoreError::Unproven(why)),

@@ -132,6 +132,48 @@ async fn d1_the_runner_never_sends_a_position_the_journal_shows_deleted_even_whe
     );
 }
 
+#[tokio::test]
+async fn d1_an_item_after_one_just_deleted_waits_until_wechat_shows_that_delete_then_is_never_sent_into_moved_positions()
+ {
+    // Reads lag a delete by 5 minutes and positions compact: right after #1 goes, WeChat still
+    // lists #1 live while a delete of position 2 would hit what was #3. (The property test
+    // found this with lags over the 30 s sibling wait: the reviewed #2 journaled done, #3 gone.)
+    let w = world(20).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let m = multi_item(&w, 3);
+    w.sim.set_quirks(Quirks {
+        lag_secs: 300,
+        compact_positions: true,
+        ..Quirks::default()
+    });
+    let clock = ManualClock::new(SystemTime::now());
+    confirmed(&w, &api, account, &[item(&m.article_id, 1)]).await;
+    run(&w, &api, account, &clock).await;
+    pass(&w, &clock, 31);
+    let second = confirmed(&w, &api, account, &[item(&m.article_id, 2)]).await;
+    let r = run(&w, &api, account, &clock).await;
+    assert_eq!(outcome_of(&r, second.id, 1), Outcome::WaitingForCheck);
+    assert_eq!(
+        w.sim.count(DELETE),
+        1,
+        "nothing sent while #1 still shows live"
+    );
+    // The scheduler alone from here: once WeChat shows #1 gone, #2 is found at position 1.
+    for _ in 0..20 {
+        pass(&w, &clock, 60);
+        tick(&w, &api, account, &clock).await;
+    }
+    let after = w.sim.message(DEMO_APPID, &m.article_id).unwrap();
+    assert!(!after.items[2].is_deleted, "what was #3 was never hit");
+    assert!(!after.items[1].is_deleted);
+    assert_eq!(
+        states(&w, second.id),
+        ["held"],
+        "positions moved: the operator decides"
+    );
+    assert_eq!(w.sim.count(DELETE), 1);
+}
+
 // --- 2. a lost answer is never re-sent by itself, whatever the lag ---------------------------
 
 #[tokio::test]
@@ -352,6 +394,10 @@ async fn d5_an_unprovable_target_holds_its_own_message_and_new_plans_still_run()
     let next = confirmed(&w, &api, account, &messages[1..2]).await;
     run(&w, &api, account, &clock).await;
     assert_eq!(states(&w, next.id), ["done"]);
+    // "Cancel unsent" leaves it waiting for the word (a plan with a held request is not
+    // finished: it would vanish from the queue and still hold its message).
+    queue::cancel_unsent(w.store(), p.id).unwrap();
+    assert_eq!(decide::awaiting(w.store(), account).unwrap().len(), 1);
     // The operator's way out, recorded as theirs.
     decide::decide(w.store(), p.id, 1, Decision::Gone, 0).unwrap();
     assert_eq!(states(&w, p.id), ["done"]);
