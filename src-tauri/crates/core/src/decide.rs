@@ -146,7 +146,7 @@ pub fn decide(
             "titles": t.titles(), "decision": decision, "was": t.state, "last_said": last_said,
         }),
     )?;
-    finish_if_settled(store, plan)?;
+    journal::finish_if_settled(store, plan)?;
     Ok(account)
 }
 
@@ -159,18 +159,4 @@ fn load_errmsg(store: &Store, plan: PlanId, seq: u32) -> Result<Option<String>, 
             |r| r.get(0),
         )
         .map_err(store.err("cannot read the journal"))
-}
-
-/// A confirmed plan with no request left to send, settle or decide is finished.
-fn finish_if_settled(store: &Store, plan: PlanId) -> Result<(), CoreError> {
-    store
-        .conn()
-        .execute(
-            "UPDATE plans SET status = 'finished' WHERE id = ?1 AND status = 'confirmed'
-               AND NOT EXISTS (SELECT 1 FROM plan_targets WHERE plan_id = ?1
-                               AND state IN ('planned', 'waiting', 'intent', 'sent', 'unknown', 'held'))",
-            [plan],
-        )
-        .map(|_| ())
-        .map_err(store.err("cannot finish the plan"))
 }

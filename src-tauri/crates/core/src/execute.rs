@@ -286,13 +286,7 @@ pub async fn execute(
         on_result(&result);
         results.push(result);
     }
-    let finished = results.iter().all(|r| !r.outcome.is_open());
-    if finished {
-        store
-            .conn()
-            .execute("UPDATE plans SET status = 'finished' WHERE id = ?1", [plan])
-            .map_err(store.err("cannot finish the plan"))?;
-    }
+    journal::finish_if_settled(store, plan)?;
     store.audit(
         Some(account),
         crate::audit::AuditAction::PlanExecuted,
@@ -304,21 +298,6 @@ pub async fn execute(
         stop,
         wake_at,
     })
-}
-
-impl Outcome {
-    /// Whether the request still has a way to go (the plan is not finished while one has).
-    pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            Self::NotRun
-                | Self::WaitingForQuota
-                | Self::Unknown
-                | Self::Unproven
-                | Self::Held
-                | Self::WaitingForCheck
-        )
-    }
 }
 
 /// The outcome to show for a target this run did not touch, from its journal state.

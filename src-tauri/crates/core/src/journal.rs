@@ -370,6 +370,20 @@ impl<'a> Transition<'a> {
     }
 }
 
+/// A confirmed plan with no request left to send, settle or decide is finished.
+pub(crate) fn finish_if_settled(store: &Store, plan: PlanId) -> Result<(), CoreError> {
+    store
+        .conn()
+        .execute(
+            "UPDATE plans SET status = 'finished' WHERE id = ?1 AND status = 'confirmed'
+               AND NOT EXISTS (SELECT 1 FROM plan_targets WHERE plan_id = ?1
+                               AND state IN ('planned', 'waiting', 'intent', 'sent', 'unknown', 'held'))",
+            [plan],
+        )
+        .map(|_| ())
+        .map_err(store.err("cannot finish the plan"))
+}
+
 /// How many times this request was put back to wait for a check of its message
 /// (`waitingForCheck` in its history).
 pub(crate) fn times_waited(store: &Store, plan: PlanId, seq: u32) -> Result<u32, CoreError> {

@@ -594,23 +594,8 @@ pub fn cancel_unsent(store: &Store, plan: PlanId) -> Result<u32, CoreError> {
             params![plan, crate::now_unix(), Outcome::Cancelled.as_sql()],
         )
         .map_err(store.err("cannot cancel the queue"))?;
-    let left: i64 = store
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM plan_targets WHERE plan_id = ?1 AND state IN ('sent', 'unknown', 'held')",
-            [plan],
-            |r| r.get(0),
-        )
-        .map_err(store.err("cannot cancel the queue"))?;
-    if left == 0 {
-        store
-            .conn()
-            .execute(
-                "UPDATE plans SET status = 'finished' WHERE id = ?1 AND status = 'confirmed'",
-                [plan],
-            )
-            .map_err(store.err("cannot cancel the queue"))?;
-    }
+    // Finished only when nothing of it may still be out there or wait for a word.
+    crate::journal::finish_if_settled(store, plan)?;
     store.audit(
         None,
         crate::audit::AuditAction::QueueCancelled,
