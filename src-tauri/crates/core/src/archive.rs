@@ -58,7 +58,8 @@ pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, Co
     let rows = stmt
         .query_map([account], |r| {
             let titles: String = r.get(6)?;
-            let titles: Vec<(String, u32)> = serde_json::from_str(&titles).unwrap_or_default();
+            let titles: Vec<crate::identity::Reviewed> =
+                serde_json::from_str(&titles).unwrap_or_default();
             Ok(DeletedArticle {
                 archive_id: r.get(0)?,
                 article_id: r.get(1)?,
@@ -66,7 +67,7 @@ pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, Co
                 archived_at: r.get(3)?,
                 deleted_at: r.get(4)?,
                 index: r.get(5)?,
-                titles: titles.into_iter().map(|(t, _)| t).collect(),
+                titles: titles.into_iter().map(|r| r.title).collect(),
                 restored_at: r.get(7)?,
                 draft_media_id: r.get(8)?,
                 by_operator: r.get(9)?,

@@ -523,7 +523,7 @@ fn audit_request(
             "seq": t.seq,
             "article_id": t.article_id,
             "index": t.index,
-            "titles": t.items.iter().map(|(title, _)| title).collect::<Vec<_>>(),
+            "titles": t.titles(),
             "errcode": api.map(|a| a.code).unwrap_or(if answer.is_ok() { 0 } else { -2 }),
             "errmsg": answer.as_ref().err().map(ToString::to_string),
             "rid": api.and_then(|a| a.rid.clone()),

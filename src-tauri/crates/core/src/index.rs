@@ -22,6 +22,7 @@ use wechat_mp::{Api, PublishedMessage};
 
 use crate::accounts::AccountId;
 use crate::error::CoreError;
+use crate::identity::{self, Reviewed};
 use crate::store::Store;
 
 pub const BATCHGET_PATH: &str = "/cgi-bin/freepublish/batchget";
@@ -351,17 +352,46 @@ fn store_page(
             .map_err(store.err("cannot write the index"))?;
         }
         // A listing never brings back what Retract proved deleted (WeChat may list a delete
-        // late): items whose reviewed title a `done` request of this message removed stay
-        // deleted, so they cannot be planned, and deleted, again.
-        tx.execute(
-            "UPDATE items SET is_deleted = 1
-             WHERE account_id = ?1 AND article_id = ?2 AND is_deleted = 0 AND title IN (
-                 SELECT json_extract(j.value, '$[0]')
-                 FROM plan_targets t JOIN plans p ON p.id = t.plan_id, json_each(t.titles) j
-                 WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done')",
-            params![account, id],
-        )
-        .map_err(store.err("cannot write the index"))?;
+        // late): an item a `done` request of this message removed (known by its link, else
+        // its position and normalised title) stays deleted, so it cannot be planned, and
+        // deleted, again; a message Retract deleted whole stays deleted whole. A live sibling
+        // with the same title is not touched.
+        let done: Vec<(u32, String)> = {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT t.idx, t.titles FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+                     WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done'",
+                )
+                .map_err(store.err("cannot read the journal"))?;
+            stmt.query_map(params![account, id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(store.err("cannot read the journal"))?
+                .collect::<Result<_, _>>()
+                .map_err(store.err("cannot read the journal"))?
+        };
+        let whole_done = done.iter().any(|(idx, _)| *idx == 0);
+        let reviewed: Vec<Reviewed> = done
+            .iter()
+            .flat_map(|(_, titles)| {
+                serde_json::from_str::<Vec<Reviewed>>(titles).unwrap_or_default()
+            })
+            .collect();
+        for (i, item) in m.content.news_item.iter().enumerate() {
+            let position = i as u32 + 1;
+            if item.undecodable || item.is_deleted {
+                continue;
+            }
+            let deleted_by_retract = whole_done
+                || reviewed
+                    .iter()
+                    .any(|r| identity::is_reviewed_item(r, position, &item.title, &item.url));
+            if deleted_by_retract {
+                tx.execute(
+                    "UPDATE items SET is_deleted = 1 WHERE account_id = ?1 AND article_id = ?2 AND idx = ?3",
+                    params![account, id, position],
+                )
+                .map_err(store.err("cannot write the index"))?;
+            }
+        }
     }
     tx.commit().map_err(store.err("cannot write the index"))?;
     Ok((fresh, stored))

@@ -14,6 +14,7 @@ use wechat_mp::Error as WxError;
 
 use crate::accounts::AccountId;
 use crate::error::CoreError;
+use crate::identity::Reviewed;
 use crate::plan::PlanId;
 use crate::store::Store;
 
@@ -159,8 +160,8 @@ pub(crate) struct Target {
     pub seq: u32,
     pub article_id: String,
     pub index: Option<u32>,
-    /// (title, position) of each item the user reviewed.
-    pub items: Vec<(String, u32)>,
+    /// Each item the user reviewed: title, position and link.
+    pub items: Vec<Reviewed>,
     pub state: JournalState,
     pub outcome: Option<Outcome>,
     pub updated_at: i64,
@@ -171,7 +172,7 @@ pub(crate) struct Target {
 
 impl Target {
     pub fn titles(&self) -> Vec<String> {
-        self.items.iter().map(|(t, _)| t.clone()).collect()
+        self.items.iter().map(|r| r.title.clone()).collect()
     }
 }
 

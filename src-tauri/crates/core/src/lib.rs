@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod execute;
 pub mod files;
+pub mod identity;
 pub mod ids;
 pub mod index;
 pub mod journal;

@@ -19,6 +19,7 @@ use wechat_mp::{Api, DELETE_CGI_PATH, DeleteTarget};
 
 use crate::accounts::AccountId;
 use crate::error::CoreError;
+use crate::identity::{self, Reviewed};
 use crate::index::{self, ArticleRow};
 use crate::store::Store;
 
@@ -180,7 +181,6 @@ pub async fn create(
     let mut targets = Vec::new();
     let mut live_counts: BTreeMap<String, usize> = BTreeMap::new();
     for (article_id, which) in &chosen {
-        refuse_done(store, account, article_id, which.as_ref())?;
         if let Some(clash) = live_clash(&store.conn(), account, article_id, which.as_ref(), None)
             .map_err(store.err("cannot read the journal"))?
         {
@@ -192,6 +192,7 @@ pub async fn create(
                 "article {article_id} is not in the local index; sync first"
             )));
         }
+        refuse_done(store, account, article_id, which.as_ref(), &items)?;
         let live: Vec<ArticleRow> = items.iter().filter(|i| !i.is_deleted).cloned().collect();
         live_counts.insert(article_id.clone(), live.len());
         let publish_time = items[0].publish_time;
@@ -223,6 +224,7 @@ pub async fn create(
                             row.title
                         )));
                     }
+                    refuse_twins(row, &items)?;
                     targets.push(PlanTarget {
                         seq: 0,
                         article_id: article_id.clone(),
@@ -264,7 +266,7 @@ pub async fn create(
             let titles = serde_json::to_string(
                 &t.items
                     .iter()
-                    .map(|i| (&i.title, i.index))
+                    .map(|i| Reviewed::new(&i.title, i.index, &i.url))
                     .collect::<Vec<_>>(),
             )
             .map_err(|e| CoreError::Store(format!("cannot encode the plan: {e}")))?;
@@ -308,34 +310,75 @@ pub async fn create(
 
 /// A target Retract already deleted (its journal says `done`) is never planned again, even if
 /// a listing still shows it live: WeChat may show a delete late, and a second delete of the
-/// same item is exactly what the journal exists to prevent.
+/// same item is exactly what the journal exists to prevent. "The same item" is known by its
+/// link, else by its position and normalised title ([`identity::is_reviewed_item`]); a whole
+/// message Retract deleted refuses everything of it.
 fn refuse_done(
     store: &Store,
     account: AccountId,
     article_id: &str,
     which: Option<&BTreeSet<u32>>,
+    items: &[ArticleRow],
 ) -> Result<(), CoreError> {
-    let done: Vec<u32> = {
+    let done: Vec<(u32, String)> = {
         let conn = store.conn();
         let mut stmt = conn
             .prepare(
-                "SELECT t.idx FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+                "SELECT t.idx, t.titles FROM plan_targets t JOIN plans p ON p.id = t.plan_id
                  WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done'",
             )
             .map_err(store.err("cannot read the journal"))?;
-        stmt.query_map(params![account, article_id], |r| r.get(0))
+        stmt.query_map(params![account, article_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(store.err("cannot read the journal"))?
             .collect::<Result<_, _>>()
             .map_err(store.err("cannot read the journal"))?
     };
-    let hit = done.iter().any(|idx| match which {
-        _ if *idx == 0 => true,
-        None => false,
-        Some(set) => set.contains(idx),
-    });
-    if hit {
-        return Err(CoreError::Invalid(format!(
+    let refuse = || {
+        Err(CoreError::Invalid(format!(
             "Retract already deleted this from message {article_id} (see the activity log); WeChat may show a delete late, so it is not planned again"
+        )))
+    };
+    if done.iter().any(|(idx, _)| *idx == 0) {
+        return refuse();
+    }
+    let Some(which) = which else {
+        return Ok(());
+    };
+    for (_, titles) in &done {
+        // A damaged snapshot cannot say what it deleted: refuse rather than guess.
+        let Ok(reviewed) = serde_json::from_str::<Vec<Reviewed>>(titles) else {
+            return refuse();
+        };
+        let hit = items
+            .iter()
+            .filter(|row| which.contains(&row.index))
+            .any(|row| {
+                reviewed
+                    .iter()
+                    .any(|r| identity::is_reviewed_item(r, row.index, &row.title, &row.url))
+            });
+        if hit {
+            return refuse();
+        }
+    }
+    Ok(())
+}
+
+/// An item with no link, in a message where another item has the same title: if positions
+/// move (WeChat may compact them), nothing could tell the reviewed one from its twin, so
+/// such an item is not planned alone.
+fn refuse_twins(row: &ArticleRow, items: &[ArticleRow]) -> Result<(), CoreError> {
+    if identity::Key::of(&row.url).is_some() {
+        return Ok(());
+    }
+    let twins = items
+        .iter()
+        .filter(|i| identity::same_title(&i.title, &row.title))
+        .count();
+    if twins > 1 {
+        return Err(CoreError::Invalid(format!(
+            "message {} holds {twins} articles titled \"{}\" and WeChat gave no links to tell them apart; if positions move, Retract could not be sure which one it deletes. Delete the whole message, or this article in the MP console",
+            row.article_id, row.title
         )));
     }
     Ok(())
@@ -377,10 +420,10 @@ fn live_clash(
             Some(set) => *idx == 0 || set.contains(idx),
         })
         .map(|(plan, idx, titles, state, not_before)| {
-            let title = serde_json::from_str::<Vec<(String, u32)>>(&titles)
+            let title = serde_json::from_str::<Vec<Reviewed>>(&titles)
                 .ok()
                 .and_then(|t| t.into_iter().next())
-                .map(|(t, _)| t)
+                .map(|r| r.title)
                 .unwrap_or_default();
             let what = if idx == 0 {
                 "its whole message".to_string()

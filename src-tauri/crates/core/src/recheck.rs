@@ -16,10 +16,11 @@
 //!   sent.
 
 use rusqlite::params;
-use wechat_mp::{Api, Article, ArticleId, Error as WxError, ErrorClass};
+use wechat_mp::{Api, Article, ArticleId, Error as WxError, ErrorClass, NewsItem};
 
 use crate::accounts::AccountId;
 use crate::error::CoreError;
+use crate::identity::{Links, Reviewed, compare_links, same_title};
 use crate::journal::Target;
 use crate::observations::{self, Behaviour};
 use crate::plan::PlanId;
@@ -293,11 +294,13 @@ fn notice_late_deletes(
     };
     let mut late = Vec::new();
     for (idx, titles) in done {
-        let reviewed: Vec<(String, u32)> = serde_json::from_str(&titles).unwrap_or_default();
-        let shown_live = article
-            .news_item
-            .get(idx as usize - 1)
-            .is_some_and(|i| !i.is_deleted && reviewed.iter().any(|(t, _)| *t == i.title));
+        let reviewed: Vec<Reviewed> = serde_json::from_str(&titles).unwrap_or_default();
+        let shown_live = article.news_item.get(idx as usize - 1).is_some_and(|i| {
+            !i.is_deleted
+                && reviewed
+                    .iter()
+                    .any(|r| matches!(relation(r, i), Rel::Same | Rel::SameTitle))
+        });
         if shown_live {
             observations::record(store, account, Behaviour::LateDelete, None, article_id);
             late.push(idx);
@@ -306,7 +309,46 @@ fn notice_late_deletes(
     Ok(late)
 }
 
-/// The pure part of the check: the answer against the reviewed snapshot.
+/// How one item of an answer relates to a reviewed item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rel {
+    /// The same link (and the same title).
+    Same,
+    /// No links on either side, and the same normalised title: the same article only if no
+    /// other live item of the message has that title too.
+    SameTitle,
+    /// The same link under another title: the article was edited since the review.
+    Edited,
+    /// Another article: another link, or no links and another title.
+    Other,
+    /// The same title, but links that cannot be compared (one side has none, or a short and a
+    /// long link): cannot tell.
+    Unsure,
+}
+
+fn relation(r: &Reviewed, item: &NewsItem) -> Rel {
+    let titles = same_title(&r.title, &item.title);
+    // A plan made before links were recorded is matched by title, as it was reviewed.
+    let links = match &r.link {
+        None => Links::Neither,
+        Some(link) => compare_links(link, &item.url),
+    };
+    match (links, titles) {
+        (Links::Same, true) => Rel::Same,
+        (Links::Same, false) => Rel::Edited,
+        (Links::Neither, true) => Rel::SameTitle,
+        (Links::NotComparable, true) => Rel::Unsure,
+        (Links::Differ, _) | (Links::Neither | Links::NotComparable, false) => Rel::Other,
+    }
+}
+
+/// A deleted entry WeChat stripped of everything that could say which article it was.
+fn stripped(item: &NewsItem) -> bool {
+    item.title.trim().is_empty() && item.url.trim().is_empty()
+}
+
+/// The pure part of the check: the answer against the reviewed snapshot, by identity (see
+/// [`crate::identity`]): the link where both sides have one, else the normalised title.
 pub(crate) fn judge(article: &Article, t: &Target) -> Verdict {
     if t.items.is_empty() {
         return Verdict::Unproven("the plan holds no reviewed titles for this request".into());
@@ -322,63 +364,132 @@ pub(crate) fn judge(article: &Article, t: &Target) -> Verdict {
             pos + 1
         ));
     }
-    let slot = |pos: u32| article.news_item.get((pos as usize).wrapping_sub(1));
-    let live_elsewhere = |title: &str, pos: u32| {
-        article
-            .news_item
-            .iter()
-            .enumerate()
-            .any(|(i, item)| i + 1 != pos as usize && !item.is_deleted && item.title == title)
+    match t.index {
+        Some(pos) => judge_item(article, &t.items[0], pos),
+        None => judge_whole(article, &t.items),
+    }
+}
+
+/// An item request: `r` reviewed at `pos`, the position the delete would name.
+fn judge_item(article: &Article, r: &Reviewed, pos: u32) -> Verdict {
+    let live = |(_, item): &(usize, &NewsItem)| !item.is_deleted;
+    // Where else the reviewed article is live (its link, or its title when there are none).
+    let elsewhere = article
+        .news_item
+        .iter()
+        .enumerate()
+        .filter(live)
+        .find(|(i, item)| {
+            *i + 1 != pos as usize && matches!(relation(r, item), Rel::Same | Rel::SameTitle)
+        })
+        .map(|(i, _)| i + 1);
+    let moved = |at: usize| {
+        Verdict::Moved(format!(
+            "the reviewed \"{}\" is now at another position ({at}, not position {pos}); positions moved, so nothing was sent",
+            r.title
+        ))
     };
-    let mut all_deleted = true;
-    for (title, pos) in &t.items {
-        let Some(item) = slot(*pos) else {
-            return Verdict::Unproven(format!(
-                "WeChat's answer has no article at position {pos} (it lists {}); positions may have moved, so nothing was sent",
-                article.news_item.len()
-            ));
+    let Some(item) = article.news_item.get((pos as usize).wrapping_sub(1)) else {
+        if let Some(at) = elsewhere {
+            return moved(at);
+        }
+        return Verdict::Unproven(format!(
+            "WeChat's answer has no article at position {pos} (it lists {}); positions may have moved, so nothing was sent",
+            article.news_item.len()
+        ));
+    };
+    if item.is_deleted {
+        return match (relation(r, item), elsewhere) {
+            (_, Some(at)) => moved(at),
+            (Rel::Same | Rel::SameTitle | Rel::Edited, None) => Verdict::Gone,
+            // Stripped of title and link: nothing says it is another article, and the
+            // reviewed one is live nowhere in the message.
+            _ if stripped(item) => Verdict::Gone,
+            (Rel::Other, None) => Verdict::Unproven(format!(
+                "position {pos} holds a deleted article that is not the reviewed \"{}\" (\"{}\"); positions may have moved, so nothing is concluded",
+                r.title, item.title
+            )),
+            (Rel::Unsure, None) => Verdict::Unproven(format!(
+                "position {pos} holds a deleted article titled like the reviewed \"{}\", but its link cannot be compared with the reviewed one; nothing is concluded",
+                r.title
+            )),
         };
+    }
+    match relation(r, item) {
+        Rel::Same => Verdict::Present,
+        Rel::SameTitle => {
+            let twins = article
+                .news_item
+                .iter()
+                .filter(|i| !i.is_deleted && same_title(&i.title, &r.title))
+                .count();
+            if twins > 1 {
+                Verdict::Unproven(format!(
+                    "{twins} live articles of this message are titled \"{}\" and WeChat gives no links to tell them apart; if positions moved, the one at position {pos} may not be the reviewed one, so nothing was sent. Delete it in the MP console, or delete the whole message",
+                    r.title
+                ))
+            } else {
+                Verdict::Present
+            }
+        }
+        Rel::Edited => Verdict::Changed(format!(
+            "the article at position {pos} is the reviewed one, but its title is now \"{}\", not \"{}\"; it was edited since the review",
+            item.title, r.title
+        )),
+        Rel::Other => match elsewhere {
+            Some(at) => moved(at),
+            None => Verdict::Changed(format!(
+                "position {pos} now holds \"{}\", not the reviewed \"{}\"",
+                item.title, r.title
+            )),
+        },
+        Rel::Unsure => Verdict::Unproven(format!(
+            "position {pos} holds \"{}\", but WeChat's link for it now cannot be compared with the one it listed at the review (one is missing, or one is short and one long); nothing was sent",
+            item.title
+        )),
+    }
+}
+
+fn judge_whole(article: &Article, reviewed: &[Reviewed]) -> Verdict {
+    if article.news_item.iter().all(|i| i.is_deleted) {
+        return Verdict::Gone;
+    }
+    // Every live item must be one the operator reviewed (each reviewed item vouches for one).
+    let mut unused: Vec<&Reviewed> = reviewed.iter().collect();
+    for (i, item) in article.news_item.iter().enumerate() {
         if item.is_deleted {
             continue;
         }
-        all_deleted = false;
-        if &item.title != title {
-            if live_elsewhere(title, *pos) {
-                return Verdict::Moved(format!(
-                    "the reviewed \"{title}\" is now at another position; positions moved, so nothing was sent"
-                ));
-            }
+        let rels: Vec<Rel> = unused.iter().map(|r| relation(r, item)).collect();
+        if let Some(k) = rels
+            .iter()
+            .position(|rel| matches!(rel, Rel::Same | Rel::SameTitle))
+        {
+            unused.remove(k);
+            continue;
+        }
+        if let Some(k) = rels.iter().position(|rel| *rel == Rel::Edited) {
             return Verdict::Changed(format!(
-                "position {pos} now holds \"{}\", not the reviewed \"{title}\"",
+                "\"{}\" at position {} is now titled \"{}\"; it was edited since the review",
+                unused[k].title,
+                i + 1,
                 item.title
             ));
         }
-    }
-    if t.index.is_none() {
-        let reviewed: Vec<u32> = t.items.iter().map(|(_, p)| *p).collect();
-        if let Some((i, extra)) = article
-            .news_item
-            .iter()
-            .enumerate()
-            .find(|(i, item)| !item.is_deleted && !reviewed.contains(&(*i as u32 + 1)))
-        {
-            return Verdict::Changed(format!(
-                "the message now also holds \"{}\" at position {}, which was not reviewed; deleting the whole message would remove it",
-                extra.title,
+        if rels.contains(&Rel::Unsure) {
+            return Verdict::Unproven(format!(
+                "\"{}\" at position {} cannot be matched to a reviewed article: its link cannot be compared with the reviewed ones; nothing was sent",
+                item.title,
                 i + 1
             ));
         }
-        // A whole message is gone only when every one of its items is.
-        if article.news_item.iter().all(|i| i.is_deleted) {
-            return Verdict::Gone;
-        }
-        return Verdict::Present;
+        return Verdict::Changed(format!(
+            "the message now also holds \"{}\" at position {}, which was not reviewed; deleting the whole message would remove it",
+            item.title,
+            i + 1
+        ));
     }
-    if all_deleted {
-        Verdict::Gone
-    } else {
-        Verdict::Present
-    }
+    Verdict::Present
 }
 
 #[cfg(test)]
@@ -398,7 +509,14 @@ mod tests {
             seq: 1,
             article_id: "A".into(),
             index,
-            items: items.iter().map(|(t, p)| (t.to_string(), *p)).collect(),
+            items: items
+                .iter()
+                .map(|(t, p)| Reviewed {
+                    title: t.to_string(),
+                    index: *p,
+                    link: None,
+                })
+                .collect(),
             state: JournalState::Intent,
             outcome: None,
             updated_at: 0,

@@ -20,6 +20,7 @@ use wechat_mp::Api;
 use crate::accounts::AccountId;
 use crate::error::CoreError;
 use crate::execute::{ExecOptions, Outcome};
+use crate::identity::{self, Reviewed};
 use crate::index;
 use crate::journal::{self, JournalState, Target, Transition};
 use crate::observations::{self, Behaviour};
@@ -156,26 +157,55 @@ pub async fn settle(
     }
 }
 
-/// The request of Retract's that already deleted this position or its whole message (journal
-/// `done`), if any: then this one is never sent.
+/// The request of Retract's that already deleted this article or its whole message (journal
+/// `done`), if any: then this one is never sent. The same article is known as everywhere
+/// ([`identity::is_reviewed_item`]): by its link, else by its position and normalised title;
+/// a whole-message request is "already deleted" only by a whole-message `done`.
 pub(crate) fn already_deleted(
     store: &Store,
     account: AccountId,
     plan: PlanId,
     t: &Target,
 ) -> Result<Option<(PlanId, u32)>, CoreError> {
-    store
-        .conn()
-        .query_row(
-            "SELECT t.plan_id, t.seq FROM plan_targets t JOIN plans p ON p.id = t.plan_id
-             WHERE p.account_id = ?1 AND t.article_id = ?2 AND NOT (t.plan_id = ?3 AND t.seq = ?4)
-               AND t.state = 'done' AND (t.idx = 0 OR t.idx = ?5)
-             LIMIT 1",
-            rusqlite::params![account, t.article_id, plan, t.seq, t.index.unwrap_or(0)],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(store.err("cannot read the journal"))
+    let done: Vec<(PlanId, u32, u32, String)> = {
+        let conn = store.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT t.plan_id, t.seq, t.idx, t.titles FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+                 WHERE p.account_id = ?1 AND t.article_id = ?2 AND NOT (t.plan_id = ?3 AND t.seq = ?4)
+                   AND t.state = 'done'
+                 ORDER BY t.plan_id, t.seq",
+            )
+            .map_err(store.err("cannot read the journal"))?;
+        stmt.query_map(rusqlite::params![account, t.article_id, plan, t.seq], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .map_err(store.err("cannot read the journal"))?
+        .collect::<Result<_, _>>()
+        .map_err(store.err("cannot read the journal"))?
+    };
+    let mine = match (t.index, t.items.first()) {
+        (Some(pos), Some(r)) => Some((pos, r)),
+        _ => None,
+    };
+    Ok(done
+        .into_iter()
+        .find(|(_, _, idx, titles)| {
+            if *idx == 0 {
+                return true;
+            }
+            let Some((pos, r)) = mine else {
+                return false;
+            };
+            // A damaged snapshot cannot say what it deleted: the same position counts.
+            let Ok(theirs) = serde_json::from_str::<Vec<Reviewed>>(titles) else {
+                return *idx == pos;
+            };
+            theirs.iter().any(|d| {
+                identity::is_reviewed_item(d, pos, &r.title, r.link.as_deref().unwrap_or_default())
+            })
+        })
+        .map(|(p, s, ..)| (p, s)))
 }
 
 /// Why a request must wait before it is sent, and until when.

@@ -243,7 +243,7 @@ async fn the_archive_holds_the_answer_exactly_as_received_or_nothing_is_sent() {
         .items
         .iter()
         .map(|i| {
-            serde_json::json!({"title": i.title, "content": i.content, "is_deleted": false, "x_future_field": {"kept": [1, "二"]}})
+            serde_json::json!({"title": i.title, "content": i.content, "url": i.url, "is_deleted": false, "x_future_field": {"kept": [1, "二"]}})
                 .to_string()
         })
         .collect();

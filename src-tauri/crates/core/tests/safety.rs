@@ -41,6 +41,7 @@ use common::*;
 use retract_core::accounts::SecretStorage;
 use retract_core::decide::{self, Decision};
 use retract_core::execute::ExecOptions;
+use retract_core::identity::{Key, Reviewed};
 use retract_core::ids::{AccountId, PlanId};
 use retract_core::index;
 use retract_core::plan::{self, Selection};
@@ -146,25 +147,61 @@ struct Figures {
     violations: usize,
 }
 
-/// The simulator's truth: (article_id, title) of every item, and whether it is deleted.
-fn truth(w: &World) -> HashMap<(String, String), bool> {
+/// One item of the simulator, by what identifies it whatever the answers show (titles may
+/// repeat and be spelled differently): its message and its short link.
+type ItemKey = (String, String);
+
+/// The simulator's truth: every item, whether it is deleted, and its title.
+fn truth(w: &World) -> HashMap<ItemKey, (bool, String)> {
     w.sim
         .messages(DEMO_APPID)
         .into_iter()
         .flat_map(|m| {
             m.items
                 .into_iter()
-                .map(move |i| ((m.article_id.clone(), i.title), i.is_deleted))
+                .map(move |i| ((m.article_id.clone(), i.url), (i.is_deleted, i.title)))
         })
         .collect()
 }
 
+/// Any link of an item as the answers gave it (short, long, with whatever parameters) to its
+/// short link.
+fn aliases(w: &World) -> HashMap<Key, String> {
+    w.sim
+        .messages(DEMO_APPID)
+        .into_iter()
+        .flat_map(|m| m.items)
+        .flat_map(|i| {
+            [
+                (Key::of(&i.url).unwrap(), i.url.clone()),
+                (Key::of(&i.long_url).unwrap(), i.url),
+            ]
+        })
+        .collect()
+}
+
+/// The item a stored link names, if any.
+fn item_of(aliases: &HashMap<Key, String>, article_id: &str, link: &str) -> Option<ItemKey> {
+    let short = aliases.get(&Key::of(link)?)?;
+    Some((article_id.to_string(), short.clone()))
+}
+
+fn deleted_now(w: &World) -> HashSet<ItemKey> {
+    truth(w)
+        .into_iter()
+        .filter(|(_, (d, _))| *d)
+        .map(|(k, _)| k)
+        .collect()
+}
+
 /// Checks the five properties; returns the violations found, described.
-fn violations(w: &World, deleted_before: &HashSet<(String, String)>) -> Vec<String> {
+fn violations(w: &World, deleted_before: &HashSet<ItemKey>) -> Vec<String> {
     let mut found = Vec::new();
     let truth = truth(w);
+    let aliases = aliases(w);
+    let live = |key: &ItemKey| truth.get(key).is_some_and(|(d, _)| !*d);
     let conn = rusqlite::Connection::open(w.db_path()).unwrap();
-    // Reviewed (article_id, title) of every confirmed plan, and journal `done` targets.
+    // Reviewed items of every confirmed plan, and journal `done` targets.
     let mut reviewed = HashSet::new();
     let mut done = Vec::new();
     let mut stmt = conn
@@ -179,20 +216,28 @@ fn violations(w: &World, deleted_before: &HashSet<(String, String)>) -> Vec<Stri
         .map(Result::unwrap)
         .collect();
     for (article_id, titles, state) in rows {
-        let titles: Vec<(String, u32)> = serde_json::from_str(&titles).unwrap();
-        for (title, _) in titles {
-            reviewed.insert((article_id.clone(), title.clone()));
+        let titles: Vec<Reviewed> = serde_json::from_str(&titles).unwrap();
+        for r in titles {
+            let link = r.link.as_deref().unwrap_or_default();
+            let Some(key) = item_of(&aliases, &article_id, link) else {
+                found.push(format!(
+                    "0: a plan reviewed {article_id} \"{}\" with a link that names no article ({link:?})",
+                    r.title
+                ));
+                continue;
+            };
+            reviewed.insert(key.clone());
             if state == "done" {
-                done.push((article_id.clone(), title));
+                done.push(key);
             }
         }
     }
     // 1. Deleted only what was reviewed and confirmed.
-    for ((article_id, title), deleted) in &truth {
-        let key = (article_id.clone(), title.clone());
-        if *deleted && !deleted_before.contains(&key) && !reviewed.contains(&key) {
+    for (key, (deleted, title)) in &truth {
+        if *deleted && !deleted_before.contains(key) && !reviewed.contains(key) {
             found.push(format!(
-                "1: {article_id} \"{title}\" deleted without a confirmed plan"
+                "1: {} \"{title}\" ({}) deleted without a confirmed plan",
+                key.0, key.1
             ));
         }
     }
@@ -204,22 +249,24 @@ fn violations(w: &World, deleted_before: &HashSet<(String, String)>) -> Vec<Stri
     }
     // 3. Nothing journaled done that is live...
     for key in &done {
-        if truth.get(key) == Some(&false) {
+        if live(key) {
             found.push(format!("3: journal says done for {key:?}, still live"));
         }
     }
     // ... and nothing marked deleted in the index that is live (5, after every sync).
     let mut stmt = conn
-        .prepare("SELECT article_id, title FROM items WHERE is_deleted = 1")
+        .prepare("SELECT article_id, url, title FROM items WHERE is_deleted = 1")
         .unwrap();
-    let marked: Vec<(String, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    let marked: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    for key in marked {
-        if truth.get(&key) == Some(&false) {
-            found.push(format!("3/5: index shows {key:?} deleted, still live"));
+    for (article_id, url, title) in marked {
+        if item_of(&aliases, &article_id, &url).is_some_and(|key| live(&key)) {
+            found.push(format!(
+                "3/5: index shows {article_id} \"{title}\" ({url}) deleted, still live"
+            ));
         }
     }
     // 4. Every item deleted here has an archived copy of the JSON it had while live.
@@ -231,16 +278,19 @@ fn violations(w: &World, deleted_before: &HashSet<(String, String)>) -> Vec<Stri
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    for ((article_id, title), deleted) in &truth {
-        if !*deleted || deleted_before.contains(&(article_id.clone(), title.clone())) {
+    for (key, (deleted, title)) in &truth {
+        if !*deleted || deleted_before.contains(key) {
             continue;
         }
         let kept = archived.iter().any(|(id, json)| {
-            id == article_id
+            *id == key.0
                 && serde_json::from_str::<serde_json::Value>(json).is_ok_and(|v| {
                     v["news_item"].as_array().is_some_and(|items| {
                         items.iter().any(|i| {
-                            i["title"] == title.as_str()
+                            i["url"]
+                                .as_str()
+                                .and_then(|u| item_of(&aliases, id, u))
+                                .is_some_and(|k| k == *key)
                                 && i["is_deleted"] == false
                                 && i["content"].as_str().is_some_and(|c| !c.is_empty())
                         })
@@ -249,7 +299,8 @@ fn violations(w: &World, deleted_before: &HashSet<(String, String)>) -> Vec<Stri
         });
         if !kept {
             found.push(format!(
-                "4: {article_id} \"{title}\" deleted with no archived copy"
+                "4: {} \"{title}\" ({}) deleted with no archived copy",
+                key.0, key.1
             ));
         }
     }
@@ -368,11 +419,29 @@ fn operator_decides(w: &World, account: AccountId, rng: &mut Rng, figures: &mut 
     }
     let h = rng.pick(&held);
     let message = w.sim.message(DEMO_APPID, &h.article_id).unwrap();
+    // The operator knows the article itself (the MP console shows it), not just its title.
+    let titles: String = rusqlite::Connection::open(w.db_path())
+        .unwrap()
+        .query_row(
+            "SELECT titles FROM plan_targets WHERE plan_id = ?1 AND seq = ?2",
+            rusqlite::params![h.plan_id, h.seq],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let reviewed: Vec<Reviewed> = serde_json::from_str(&titles).unwrap();
+    let aliases = aliases(w);
     let gone = match h.index {
-        Some(i) => message
-            .items
-            .get(i as usize - 1)
-            .is_none_or(|item| item.is_deleted && h.titles.contains(&item.title)),
+        Some(_) => reviewed.iter().all(|r| {
+            let key = item_of(
+                &aliases,
+                &h.article_id,
+                r.link.as_deref().unwrap_or_default(),
+            );
+            message
+                .items
+                .iter()
+                .any(|i| key.as_ref().is_some_and(|k| k.1 == i.url) && i.is_deleted)
+        }),
         None => message.items.iter().all(|i| i.is_deleted),
     };
     let decision = if rng.chance(20) {
@@ -382,14 +451,16 @@ fn operator_decides(w: &World, account: AccountId, rng: &mut Rng, figures: &mut 
     } else {
         Decision::SendAgain
     };
-    // A position whose slot holds another title now (compaction) is neither surely gone nor
-    // surely live: the careful operator gives up on it rather than guess.
-    let moved = h.index.is_some_and(|i| {
-        message
-            .items
-            .get(i as usize - 1)
-            .is_none_or(|item| !h.titles.contains(&item.title))
-    });
+    // Where positions compact and an earlier item of the message is gone, the position the
+    // request names has moved: the careful operator gives up on it rather than send it.
+    let moved = w.sim.quirks().compact_positions
+        && h.index.is_some_and(|i| {
+            message
+                .items
+                .iter()
+                .take(i as usize - 1)
+                .any(|item| item.is_deleted)
+        });
     let decision = if moved { Decision::GiveUp } else { decision };
     if decide::decide(w.store(), h.plan_id, h.seq, decision, 0).is_ok() {
         figures.decisions += 1;
@@ -509,11 +580,7 @@ async fn nothing_unreviewed_twice_falsely_or_without_a_copy_in_any_drawn_world()
         w.sim.set_quirks(quirks.clone());
         w.sim.set_latency(None, Duration::from_millis(2));
         let clock = ManualClock::new(SystemTime::now());
-        let deleted_before: HashSet<(String, String)> = truth(&w)
-            .into_iter()
-            .filter(|(_, d)| *d)
-            .map(|(k, _)| k)
-            .collect();
+        let deleted_before = deleted_now(&w);
         if quirks.lag_secs > 30 {
             figures.long_lags += 1;
         }

@@ -156,6 +156,10 @@ impl Sim {
         lock(&self.shared.world).quirks = quirks;
     }
 
+    pub fn quirks(&self) -> Quirks {
+        lock(&self.shared.world).quirks.clone()
+    }
+
     /// Deletes that reached an item or message already deleted, as (article_id, position;
     /// 0 for the whole message): the ground truth of "deleted twice".
     pub fn repeated_deletes(&self, appid: &str) -> Vec<(String, usize)> {
