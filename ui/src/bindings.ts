@@ -319,6 +319,11 @@ export type DeletedArticle = {
 	 *  delete's answer was lost and WeChat's answers could not settle it.
 	 */
 	byOperator: boolean,
+	/**
+	 *  An attempt to restore it got no answer it could trust (lost, -1, an unknown code) since
+	 *  the last restore that did: a draft may have been made then. The next attempt says so.
+	 */
+	draftMayExistSince: number | null,
 };
 
 /**  Sent as each target of a running plan settles. */
@@ -567,6 +572,16 @@ export type LinkReport = {
 	/**  More links were pasted than [`LINKS_CAP`]; the rest were not read. */
 	truncated: boolean,
 };
+
+/**
+ *  The order `batchget` listed messages in, as the `update_time` of the pages read shows it.
+ *  WeChat does not guarantee one: operators report lists that are not newest first.
+ */
+export type ListOrder = 
+/**  Too few dated messages to tell (taken as newest first, as documented). */
+"unknown" | "newestFirst" | "oldestFirst" | 
+/**  Neither: an incremental sync cannot stop early and reads every page. */
+"noOrder";
 
 export type ListQuota = {
 	used: number,
@@ -825,6 +840,8 @@ export type SyncReport = {
 	resumeAt: number | null,
 	/**  The list quota after the sync, when `quota/get` answered. */
 	listQuota: ListQuota | null,
+	/**  The order the pages read were in, by their `update_time`. */
+	order: ListOrder,
 };
 
 export type TargetResult = {

@@ -33,6 +33,9 @@ pub struct DeletedArticle {
     /// Known deleted on the operator's word (checked in the MP console), not WeChat's: the
     /// delete's answer was lost and WeChat's answers could not settle it.
     pub by_operator: bool,
+    /// An attempt to restore it got no answer it could trust (lost, -1, an unknown code) since
+    /// the last restore that did: a draft may have been made then. The next attempt says so.
+    pub draft_may_exist_since: Option<i64>,
 }
 
 /// One row per target whose delete went through (its latest archived copy), newest first; a
@@ -44,13 +47,20 @@ pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, Co
             // The account's restores are read once (the audit log is long), the last per copy.
             "WITH last_restore AS (
                  SELECT json_extract(detail, '$.archive') AS archive_id, max(id) AS audit_id
-                 FROM audit WHERE account_id = ?1 AND action = 'draft_restored' GROUP BY 1)
+                 FROM audit WHERE account_id = ?1 AND action = 'draft_restored' GROUP BY 1),
+             last_doubt AS (
+                 -- SQLite gives the bare `at` of the row holding max(id).
+                 SELECT json_extract(detail, '$.archive') AS archive_id, max(id) AS audit_id, at
+                 FROM audit WHERE account_id = ?1 AND action = 'draft_restore_failed'
+                   AND json_extract(detail, '$.may_exist') = 1 GROUP BY 1)
              SELECT a.id, t.article_id, t.plan_id, a.fetched_at, t.updated_at, t.idx, t.titles, r.at, json_extract(r.detail, '$.media_id'),
-                    t.outcome = 'operatorSaysGone'
+                    t.outcome = 'operatorSaysGone',
+                    CASE WHEN d.audit_id IS NOT NULL AND (l.audit_id IS NULL OR d.audit_id > l.audit_id) THEN d.at END
              FROM plan_targets t JOIN plans p ON p.id = t.plan_id
              JOIN archive a ON a.id = (SELECT max(id) FROM archive WHERE plan_id = t.plan_id AND seq = t.seq)
              LEFT JOIN last_restore l ON l.archive_id = a.id
              LEFT JOIN audit r ON r.id = l.audit_id
+             LEFT JOIN last_doubt d ON d.archive_id = a.id
              WHERE p.account_id = ?1 AND t.state = 'done' AND t.outcome IN ('deleted', 'operatorSaysGone')
              ORDER BY t.updated_at DESC, a.id DESC",
         )
@@ -71,6 +81,7 @@ pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, Co
                 restored_at: r.get(7)?,
                 draft_media_id: r.get(8)?,
                 by_operator: r.get(9)?,
+                draft_may_exist_since: r.get(10)?,
             })
         })
         .map_err(store.err("cannot read the archive"))?;

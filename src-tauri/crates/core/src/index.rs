@@ -96,6 +96,47 @@ pub struct SyncReport {
     pub resume_at: Option<u32>,
     /// The list quota after the sync, when `quota/get` answered.
     pub list_quota: Option<ListQuota>,
+    /// The order the pages read were in, by their `update_time`.
+    pub order: ListOrder,
+}
+
+/// The order `batchget` listed messages in, as the `update_time` of the pages read shows it.
+/// WeChat does not guarantee one: operators report lists that are not newest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum ListOrder {
+    /// Too few dated messages to tell (taken as newest first, as documented).
+    #[default]
+    Unknown,
+    NewestFirst,
+    OldestFirst,
+    /// Neither: an incremental sync cannot stop early and reads every page.
+    NoOrder,
+}
+
+impl ListOrder {
+    /// Folds in consecutive `update_time`s (0, unknown, and equal times say nothing).
+    fn observe(self, times: impl IntoIterator<Item = i64>) -> Self {
+        let mut order = self;
+        let mut last: Option<i64> = None;
+        for t in times.into_iter().filter(|t| *t > 0) {
+            if let Some(prev) = last {
+                let step = match t.cmp(&prev) {
+                    std::cmp::Ordering::Less => Self::NewestFirst,
+                    std::cmp::Ordering::Greater => Self::OldestFirst,
+                    std::cmp::Ordering::Equal => order,
+                };
+                order = match (order, step) {
+                    (Self::Unknown, step) => step,
+                    (a, b) if a == b => a,
+                    _ => Self::NoOrder,
+                };
+            }
+            last = Some(t);
+        }
+        order
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -140,6 +181,13 @@ const VANISH_CHECKS: usize = 20;
 
 /// Fetches the list into the index. `on_progress` is called after every stored page.
 ///
+/// The list's order is read from `update_time` as pages arrive ([`ListOrder`]): newest first,
+/// an incremental sync stops at the first page it already knows; oldest first, it goes to the
+/// end of the list (where the new messages are) and reads back until a page it knows; in no
+/// order, it reads every page. Messages are stored by `article_id`, so a message listed twice
+/// (an offset answering an earlier page again) is stored once and the walk is not taken as
+/// the whole list.
+///
 /// Holds the account's queue lock: a sync and a delete run never overlap. A walk stopped by
 /// 45009 keeps its place (`sync_cursor`). The next sync reads the top of the list first (what
 /// was published since: "take down what we published this morning" must not wait for the
@@ -174,6 +222,12 @@ pub async fn sync(
     let mut resume_at = None;
     let mut first_total: Option<u32> = None;
     let mut consistent = true;
+    let mut order = ListOrder::Unknown;
+    // The last `update_time` of the page before, when pages are read in sequence.
+    let mut previous_last: Option<(u32, i64)> = None;
+    let mut read: HashSet<u32> = HashSet::new();
+    // Oldest first: reading back from the end of the list.
+    let mut backwards = false;
     loop {
         if cancel.load(Ordering::SeqCst) {
             cancelled = true;
@@ -203,6 +257,7 @@ pub async fn sync(
                 return Err(e.into());
             }
         };
+        read.insert(at);
         progress.pages += 1;
         match (first_total, page.total_count) {
             (None, Some(total)) if progress.pages == 1 => first_total = Some(total),
@@ -211,11 +266,26 @@ pub async fn sync(
         }
         progress.total = page.total_count.unwrap_or(progress.total);
         consistent &= page.undecodable == 0;
+        let times: Vec<i64> = page.item.iter().map(|m| m.update_time).collect();
+        let joined = previous_last
+            .filter(|(end, _)| *end == at)
+            .map(|(_, t)| t)
+            .into_iter()
+            .chain(times.iter().copied());
+        order = order.observe(joined);
+        previous_last = times
+            .iter()
+            .rev()
+            .find(|t| **t > 0)
+            .map(|t| (at + page.item.len() as u32, *t));
         let (fresh, stored) = store_page(store, account, &page.item)?;
         consistent &= stored == page.item.len();
         progress.new_messages += fresh;
         progress.messages += page.item.len() as u32;
+        let before = seen.len();
         seen.extend(page.item.iter().map(|m| m.article_id.as_str().to_string()));
+        // A message listed again within the walk: the list moved, or repeats itself.
+        consistent &= seen.len() - before == page.item.len();
         on_progress(&progress);
         if top_first {
             top_first = false;
@@ -227,12 +297,42 @@ pub async fn sync(
             consistent &= offset >= expected;
             break;
         }
+        if backwards {
+            // Back from the end: done at the first page that holds nothing new, or where the
+            // walk has been already.
+            if fresh == 0 || offset < PAGE || read.contains(&(offset - PAGE)) {
+                break;
+            }
+            offset -= PAGE;
+            continue;
+        }
         // An incremental walk ends at the first page it already knows — for a resumed one,
         // the first such page from its old place on (before it, known pages are expected).
         let past_place = cursor.is_none_or(|c| offset >= c);
         offset += PAGE;
-        if offset >= expected || (!full && past_place && fresh == 0) {
+        if offset >= expected {
             break;
+        }
+        if full {
+            continue;
+        }
+        match order {
+            ListOrder::Unknown | ListOrder::NewestFirst => {
+                if past_place && fresh == 0 {
+                    break;
+                }
+            }
+            ListOrder::OldestFirst => {
+                // The new messages are at the end: go there and read back.
+                let last = (expected - 1) / PAGE * PAGE;
+                if last > offset && !read.contains(&last) {
+                    offset = last;
+                    backwards = true;
+                    previous_last = None;
+                }
+            }
+            // No order to rely on: every page.
+            ListOrder::NoOrder => {}
         }
     }
     if !cancelled {
@@ -273,7 +373,7 @@ pub async fn sync(
     store.audit(
         Some(account),
         crate::audit::AuditAction::Sync,
-        &serde_json::json!({"full": full, "pages": progress.pages, "messages": progress.messages, "new": progress.new_messages, "cancelled": cancelled, "vanished": vanished, "unverified": unverified, "incomplete": incomplete, "resume_at": resume_at}),
+        &serde_json::json!({"full": full, "pages": progress.pages, "messages": progress.messages, "new": progress.new_messages, "cancelled": cancelled, "vanished": vanished, "unverified": unverified, "incomplete": incomplete, "resume_at": resume_at, "order": order}),
     )?;
     Ok(SyncReport {
         progress,
@@ -284,6 +384,7 @@ pub async fn sync(
         incomplete,
         resume_at,
         list_quota,
+        order,
     })
 }
 

@@ -212,10 +212,137 @@ async fn a_refused_or_lost_restore_says_why_is_audited_and_is_not_resent() {
         "WeChat made it; the operator is told to look"
     );
 
+    // The list says a draft may exist since then; a second attempt is shown that first.
+    let doubt = of_list(&w, id, archived).draft_may_exist_since;
+    assert!(
+        doubt.is_some(),
+        "a lost answer is recorded as 'may have been made'"
+    );
+    // So do -1 and a code Retract does not know; a refusal of the draft's own fields does not.
+    for (fault, may_exist) in [
+        (Fault::Errcode { code: -1 }, true),
+        (Fault::Errcode { code: 47099 }, true),
+        (Fault::Errcode { code: 45003 }, false),
+    ] {
+        let (w, id, api, _, archived) = one_item_deleted().await;
+        w.sim.inject(DRAFT_ADD, fault.clone(), 1);
+        assert!(
+            restore::restore_as_draft(&api, w.store(), id, archived)
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            of_list(&w, id, archived).draft_may_exist_since.is_some(),
+            may_exist,
+            "{fault:?}"
+        );
+        // A restore that then works clears the doubt.
+        restore::restore_as_draft(&api, w.store(), id, archived)
+            .await
+            .unwrap();
+        let row = of_list(&w, id, archived);
+        assert!(row.draft_may_exist_since.is_none() && row.draft_media_id.is_some());
+    }
+
     // Another account's archive entry is not this account's to restore.
     let other = retract_core::accounts::AccountId(id.0 + 1000);
     assert!(matches!(
         restore::restore_as_draft(&api, w.store(), other, archived).await,
         Err(CoreError::NotFound(_))
     ));
+}
+
+/// Only the copy of a request whose delete went through is restored: a copy taken before a
+/// delete that WeChat refused is of an article still live.
+#[tokio::test]
+async fn only_a_copy_of_what_was_deleted_is_restored() {
+    let w = world(20).await;
+    let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let m = w.sim.messages(DEMO_APPID).into_iter().next().unwrap();
+    // The check passes and the copy is taken; the delete is refused (not applied).
+    w.sim.inject(DELETE, Fault::Errcode { code: 48001 }, 1);
+    delete(
+        &w,
+        &api,
+        id,
+        &[Selection::Item {
+            article_id: m.article_id.clone(),
+            index: 1,
+        }],
+    )
+    .await;
+    assert!(!w.sim.message(DEMO_APPID, &m.article_id).unwrap().items[0].is_deleted);
+    let copy: i64 = w.count("SELECT max(id) FROM archive");
+    assert!(copy > 0, "the copy was taken before the delete was sent");
+    assert!(archive::list(w.store(), id).unwrap().is_empty());
+    w.sim.clear_log();
+    let err = restore::restore_as_draft(&api, w.store(), id, copy)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Invalid(why) if why.contains("nothing to restore")),
+        "{err:?}"
+    );
+    assert_eq!(w.sim.count(DRAFT_ADD), 0);
+}
+
+/// A title listed as `研发 &amp; 运营` goes back as `研发 & 运营`; a title longer than the
+/// documented 32 characters is sent as is, and WeChat's refusal (if any) is what the operator
+/// sees, with its errcode.
+#[tokio::test]
+async fn titles_go_back_as_text_and_only_wechat_refuses_their_length() {
+    let w = world(20).await;
+    let first = w.sim.messages(DEMO_APPID).into_iter().next().unwrap();
+    w.sim.edit_message(DEMO_APPID, &first.article_id, |msg| {
+        msg.items[0].title = "研发 &amp; 运营 &lt;周报&gt;".into();
+        msg.items[0].author = "张三&amp;李四".into();
+    });
+    let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    delete(
+        &w,
+        &api,
+        id,
+        &[Selection::Item {
+            article_id: first.article_id.clone(),
+            index: 1,
+        }],
+    )
+    .await;
+    let archived = archive::list(w.store(), id).unwrap()[0].archive_id;
+    restore::restore_as_draft(&api, w.store(), id, archived)
+        .await
+        .unwrap();
+    let (_, sent) = w.sim.drafts(DEMO_APPID).pop().unwrap();
+    assert_eq!(sent[0]["title"], "研发 & 运营 <周报>");
+    assert_eq!(sent[0]["author"], "张三&李四");
+
+    // 39 characters: sent, not refused by Retract; the simulator (our reading of the
+    // documentation) refuses with 45003, and that errcode is what comes back.
+    let w = world(20).await;
+    let first = w.sim.messages(DEMO_APPID).into_iter().next().unwrap();
+    let long: String = "很长的标题".repeat(8).chars().take(39).collect();
+    w.sim.edit_message(DEMO_APPID, &first.article_id, |msg| {
+        msg.items[0].title = long.clone();
+    });
+    let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    delete(
+        &w,
+        &api,
+        id,
+        &[Selection::Item {
+            article_id: first.article_id.clone(),
+            index: 1,
+        }],
+    )
+    .await;
+    let archived = archive::list(w.store(), id).unwrap()[0].archive_id;
+    w.sim.clear_log();
+    let err = restore::restore_as_draft(&api, w.store(), id, archived)
+        .await
+        .unwrap_err();
+    assert_eq!(w.sim.count(DRAFT_ADD), 1, "sent: WeChat decides");
+    match &err {
+        CoreError::Wechat(e) => assert_eq!(e.api().unwrap().code, 45003),
+        other => panic!("{other:?}"),
+    }
 }

@@ -234,6 +234,43 @@ impl Sim {
         }
     }
 
+    /// Publishes a new message now (an editor in the MP console), one item per title; returns
+    /// its `article_id`.
+    pub fn publish(&self, appid: &str, titles: &[&str]) -> String {
+        let mut world = lock(&self.shared.world);
+        let now = world.now();
+        let Some(account) = world.account_mut(appid) else {
+            return String::new();
+        };
+        let serial = account.messages.len();
+        let article_id = format!("published_{serial}_{now}");
+        let items = titles
+            .iter()
+            .enumerate()
+            .map(|(i, title)| {
+                let id = format!("new{serial}x{i}");
+                world::SimItem {
+                    title: title.to_string(),
+                    author: "编辑部".into(),
+                    digest: String::new(),
+                    content: format!("<p>{title}</p>"),
+                    url: format!("https://mp.weixin.qq.com/s/{id}"),
+                    long_url: world::long_link(appid, serial, i + 1, &id),
+                    thumb_media_id: world::cover_id(&id),
+                    is_deleted: false,
+                    deleted_at: None,
+                }
+            })
+            .collect();
+        account.messages.push(SimMessage {
+            article_id: article_id.clone(),
+            publish_id: format!("{}", 3_000_000_000u64 + serial as u64),
+            update_time: now as i64,
+            items,
+        });
+        article_id
+    }
+
     pub fn message(&self, appid: &str, article_id: &str) -> Option<SimMessage> {
         self.messages(appid)
             .into_iter()

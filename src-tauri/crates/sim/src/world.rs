@@ -84,6 +84,25 @@ pub struct Quirks {
     /// `batchget` and `getarticle` give each item's link in the long form
     /// (`s?__biz=…&mid=…&idx=…&sn=…#rd`) instead of the short `s/<id>` one.
     pub long_urls: bool,
+    /// `batchget` and `getarticle` give long links that carry a parameter changing with every
+    /// answer (a temporary link, as documented for `url`); `freepublish/get` keeps the short,
+    /// permanent one.
+    pub temporary_links: bool,
+    /// Answers carry no links at all (`"url": null`).
+    pub no_links: bool,
+    /// `batchget` spells titles HTML-escaped (`&amp;`) with a trailing non-breaking space;
+    /// `getarticle` spells them plainly.
+    pub escaped_titles: bool,
+    /// Every item of a message is shown under the title of its first item (duplicate titles
+    /// in one message).
+    pub twin_titles: bool,
+    /// `author`, `digest` and the other text fields come as `null`; a deleted item is stripped
+    /// to `is_deleted` (title, link and content `null`).
+    pub null_fields: bool,
+    /// `batchget` gives `update_time` only inside `content`, as a string.
+    pub nested_update_time: bool,
+    /// `batchget` lists messages in an order of its own (neither newest nor oldest first).
+    pub shuffled_list: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,23 +147,58 @@ impl SimMessage {
         self.items.iter().all(|i| i.shows_deleted(now, q.lag_secs))
     }
 
-    fn news_items(&self, with_content: bool, q: &Quirks, now: u64) -> Vec<Value> {
+    /// The items as an answer shows them. `listing`: `batchget` (titles spelled its way);
+    /// `answer`: a number that differs for every answer (temporary links).
+    fn news_items(
+        &self,
+        with_content: bool,
+        listing: bool,
+        answer: u64,
+        q: &Quirks,
+        now: u64,
+    ) -> Vec<Value> {
+        let first_title = self
+            .items
+            .first()
+            .map(|i| i.title.as_str())
+            .unwrap_or_default();
         self.items
             .iter()
             .filter(|i| !(q.compact_positions && i.shows_deleted(now, q.lag_secs)))
             .map(|i| {
+                let deleted = i.shows_deleted(now, q.lag_secs);
+                let title = if q.twin_titles { first_title } else { &i.title };
+                let title = if q.escaped_titles && listing {
+                    format!("{}\u{a0}", title.replace('&', "&amp;"))
+                } else {
+                    title.to_string()
+                };
+                let url = if q.no_links {
+                    Value::Null
+                } else if q.temporary_links {
+                    let (link, fragment) = i.long_url.split_once('#').unwrap_or((&i.long_url, ""));
+                    Value::from(format!("{link}&tempkey={answer:x}#{fragment}"))
+                } else if q.long_urls {
+                    Value::from(i.long_url.as_str())
+                } else {
+                    Value::from(i.url.as_str())
+                };
+                if q.null_fields && deleted {
+                    return json!({"title": null, "author": null, "digest": null, "content": null, "url": null, "is_deleted": true});
+                }
+                let text = |v: &str| if q.null_fields { Value::Null } else { Value::from(v) };
                 json!({
-                    "title": i.title,
-                    "author": i.author,
-                    "digest": i.digest,
+                    "title": title,
+                    "author": text(&i.author),
+                    "digest": text(&i.digest),
                     "content": if with_content { i.content.as_str() } else { "" },
-                    "content_source_url": "",
+                    "content_source_url": text(""),
                     "thumb_media_id": i.thumb_media_id,
-                    "thumb_url": "",
+                    "thumb_url": text(""),
                     "need_open_comment": 0,
                     "only_fans_can_comment": 0,
-                    "url": if q.long_urls { &i.long_url } else { &i.url },
-                    "is_deleted": i.shows_deleted(now, q.lag_secs),
+                    "url": url,
+                    "is_deleted": deleted,
                 })
             })
             .collect()
@@ -180,6 +234,8 @@ pub(crate) struct Account {
     pub(crate) deleted_materials: Vec<String>,
     /// Drafts made through `draft/add`: (media_id, the articles as sent).
     pub(crate) drafts: Vec<(String, Value)>,
+    /// Answers given so far (temporary links change with each).
+    answers: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -672,6 +728,7 @@ impl Account {
             repeated_deletes: Vec::new(),
             deleted_materials: Vec::new(),
             drafts: Vec::new(),
+            answers: 0,
         }
     }
 
@@ -793,21 +850,38 @@ impl Account {
             .iter()
             .filter(|m| !m.shows_all_deleted(q, now))
             .collect();
-        if q.oldest_first {
+        if q.shuffled_list {
+            // An order of its own, the same for every call.
+            visible.sort_by_key(|m| {
+                m.article_id.bytes().fold(0x811c_9dc5u32, |h, b| {
+                    (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+                })
+            });
+        } else if q.oldest_first {
             visible.sort_by_key(|m| m.update_time);
         } else {
             visible.sort_by_key(|m| std::cmp::Reverse(m.update_time));
         }
+        self.answers += 1;
+        let answer = self.answers;
         let page: Vec<Value> = visible
             .iter()
             .skip(offset as usize)
             .take(count as usize)
             .map(|m| {
-                json!({
-                    "article_id": m.article_id,
-                    "content": {"news_item": m.news_items(with_content, q, now), "create_time": m.update_time, "update_time": m.update_time},
-                    "update_time": m.update_time,
-                })
+                let items = m.news_items(with_content, true, answer, q, now);
+                if q.nested_update_time {
+                    json!({
+                        "article_id": m.article_id,
+                        "content": {"news_item": items, "create_time": m.update_time.to_string(), "update_time": m.update_time.to_string()},
+                    })
+                } else {
+                    json!({
+                        "article_id": m.article_id,
+                        "content": {"news_item": items, "create_time": m.update_time, "update_time": m.update_time},
+                        "update_time": m.update_time,
+                    })
+                }
             })
             .collect();
         Ok(json!({"total_count": visible.len(), "item_count": page.len(), "item": page}))
@@ -818,7 +892,12 @@ impl Account {
         if q.deleted_message_53600 && message.shows_all_deleted(q, now) {
             return err(53600, "Article ID 无效");
         }
-        Ok(json!({"news_item": message.news_items(true, q, now)}))
+        let answer = {
+            self.answers += 1;
+            self.answers
+        };
+        let message = self.find(body)?;
+        Ok(json!({"news_item": message.news_items(true, false, answer, q, now)}))
     }
 
     fn publish_status(&mut self, body: &Value) -> Result<Value, (i64, String)> {

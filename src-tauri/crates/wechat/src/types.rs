@@ -299,31 +299,79 @@ pub struct Article {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PublishArticleUrl {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_u32")]
     pub idx: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub article_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PublishDetail {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_u32")]
     pub count: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_vec")]
     pub item: Vec<PublishArticleUrl>,
 }
 
-/// `freepublish/get`.
+/// `freepublish/get`. Numbers may come as strings and ids as numbers; a `publish_status`
+/// that cannot be read is -1 (unknown), never 0 (ok) or 5 (deleted).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PublishStatus {
     #[serde(default, deserialize_with = "lenient_string")]
     pub publish_id: String,
-    /// 0 ok, 1 publishing, 2 originality failed, 3 failed, 4 rejected, 5 deleted, 6 banned.
+    /// 0 ok, 1 publishing, 2 originality failed, 3 failed, 4 rejected, 5 deleted, 6 banned;
+    /// -1: not readable.
+    #[serde(default = "unknown_status", deserialize_with = "lenient_status")]
     pub publish_status: i32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_opt_string")]
     pub article_id: Option<String>,
     #[serde(default)]
     pub article_detail: Option<PublishDetail>,
+}
+
+fn unknown_status() -> i32 {
+    -1
+}
+
+fn lenient_status<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n.as_i64().and_then(|v| i32::try_from(v).ok()),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .unwrap_or(-1))
+}
+
+fn lenient_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n.as_u64().and_then(|v| u32::try_from(v).ok()),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .unwrap_or(0))
+}
+
+fn lenient_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+    .filter(|s| !s.trim().is_empty()))
+}
+
+/// A list whose entries that do not decode are left out (a list of links: nothing is
+/// concluded from one missing).
+fn lenient_vec<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Array(values) => values
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect(),
+        _ => Vec::new(),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -446,6 +494,27 @@ fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_publish_status_reads_numbers_as_strings_and_ids_as_numbers() {
+        let status: PublishStatus = serde_json::from_value(serde_json::json!({
+            "publish_id": 2247483000u64, "publish_status": "5", "article_id": 12345,
+            "article_detail": {"count": "2", "item": [{"idx": "1", "article_url": "https://mp.weixin.qq.com/s/a"}, null]}
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(status.publish_status, 5);
+        assert_eq!(status.article_id.as_deref(), Some("12345"));
+        let detail = status.article_detail.unwrap_or_else(|| panic!("no detail"));
+        assert_eq!(
+            (detail.count, detail.item.len(), detail.item[0].idx),
+            (2, 1, 1)
+        );
+        // A status nobody can read is unknown: never "ok" nor "deleted".
+        let odd: PublishStatus =
+            serde_json::from_value(serde_json::json!({"publish_status": null}))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((odd.publish_status, odd.article_id), (-1, None));
+    }
 
     #[test]
     fn a_listing_reads_ids_and_times_in_either_form_and_either_place() {
