@@ -290,6 +290,35 @@ describe("undo by draft", () => {
     assert.equal(await world.sim.count("/cgi-bin/draft/add"), 2, "one request per restore, no retry");
     await shootBoth(driver, "restore-draft-refused");
   });
+
+  it("takes a lost answer as 'a draft may exist' and says so before the next attempt", async () => {
+    await (await find(driver, "restore-cancel")).click();
+    const row = (await driver.findElements(byTestId("deleted-row")))[1];
+    await world.sim.fault("/cgi-bin/draft/add", { kind: "lose_response" }, 1);
+    await (await row.findElement(byTestId("restore-draft"))).click();
+    await (await find(driver, "restore-confirm")).click();
+    await find(driver, "restore-failed");
+    assert.equal((await world.sim.drafts()).length, 2, "WeChat made it; the answer was lost");
+    await (await find(driver, "restore-cancel")).click();
+    const again = (await driver.findElements(byTestId("deleted-row")))[1];
+    await (await again.findElement(byTestId("restore-draft"))).click();
+    await find(driver, "restore-may-exist");
+    await shootBoth(driver, "restore-draft-may-exist");
+    await (await find(driver, "restore-cancel")).click();
+    assert.equal(await world.sim.count("/cgi-bin/draft/add"), 3, "nothing sent without the operator's click");
+  });
+});
+
+describe("a list in another order", () => {
+  let world;
+
+  after(async () => world?.close());
+
+  it("says when WeChat lists oldest first and how the sync read it", async () => {
+    world = await appWithAccount(45, { quirks: { oldest_first: true } });
+    await attr(world.driver, "sync-order", "data-order", "oldestFirst");
+    await shootBoth(world.driver, "sync-oldest-first");
+  });
 });
 
 describe("scheduled deletion", () => {

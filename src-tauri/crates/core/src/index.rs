@@ -446,9 +446,11 @@ fn store_page(
             if item.undecodable {
                 continue;
             }
+            // Shown and searched as text: a list that spells `&` as `&amp;` shows `&`.
+            let text = identity::unescape_html;
             tx.execute(
                 "INSERT INTO items (account_id, article_id, idx, title, author, digest, url, is_deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![account, id, i as i64 + 1, item.title, item.author, item.digest, item.url, item.is_deleted],
+                params![account, id, i as i64 + 1, text(&item.title), text(&item.author), text(&item.digest), item.url, item.is_deleted],
             )
             .map_err(store.err("cannot write the index"))?;
         }
