@@ -438,6 +438,10 @@ fn judge_item(article: &Article, r: &Reviewed, pos: u32) -> Verdict {
         )),
         Rel::Other => match elsewhere {
             Some(at) => moved(at),
+            None if same_title(&item.title, &r.title) => Verdict::Changed(format!(
+                "position {pos} holds an article titled \"{}\" like the reviewed one, but under another link: another article with the same title (the reviewed one is not live in this message), or WeChat gave this article a new link; nothing was sent. Check it in the MP console",
+                item.title
+            )),
             None => Verdict::Changed(format!(
                 "position {pos} now holds \"{}\", not the reviewed \"{}\"",
                 item.title, r.title
@@ -568,6 +572,116 @@ mod tests {
         ));
         assert!(matches!(
             judge(&article(&[("一", false), ("二（改）", false)]), &t),
+            Verdict::Changed(_)
+        ));
+    }
+
+    fn linked(items: &[(&str, &str, bool)]) -> Article {
+        serde_json::from_value(serde_json::json!({
+            "news_item": items.iter().map(|(t, u, d)| serde_json::json!({"title": t, "url": u, "is_deleted": d})).collect::<Vec<_>>()
+        }))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn reviewed(index: Option<u32>, items: &[(&str, u32, &str)]) -> Target {
+        Target {
+            items: items
+                .iter()
+                .map(|(t, p, u)| Reviewed::new(t, *p, u))
+                .collect(),
+            ..target(index, &[])
+        }
+    }
+
+    const Y: &str = "https://mp.weixin.qq.com/s/Y";
+    const Z: &str = "https://mp.weixin.qq.com/s/Z";
+    const X: &str = "https://mp.weixin.qq.com/s/X";
+
+    #[test]
+    fn twins_are_told_apart_by_their_links_and_without_links_they_stop() {
+        let t = reviewed(Some(2), &[("周报", 2, Y)]);
+        // Compacted: Z moved into position 2, Y is at 1.
+        assert!(matches!(
+            judge(&linked(&[("周报", Y, false), ("周报", Z, false)]), &t),
+            Verdict::Moved(_)
+        ));
+        // Y gone (compacted away), Z at 2: not Y, nothing sent.
+        assert!(matches!(
+            judge(&linked(&[("周报", X, false), ("周报", Z, false)]), &t),
+            Verdict::Changed(_)
+        ));
+        // A deleted Z at position 2 proves nothing about Y.
+        assert!(matches!(
+            judge(&linked(&[("周报", X, false), ("周报", Z, true)]), &t),
+            Verdict::Unproven(_)
+        ));
+        assert_eq!(
+            judge(&linked(&[("周报", X, false), ("周报", Y, true)]), &t),
+            Verdict::Gone
+        );
+        assert_eq!(
+            judge(&linked(&[("周报", X, false), ("周报 ", Y, false)]), &t),
+            Verdict::Present
+        );
+        // Without links on either side, two live twins stop.
+        let bare = reviewed(Some(2), &[("周报", 2, "")]);
+        assert!(matches!(
+            judge(&linked(&[("周报", "", false), ("周报", "", false)]), &bare),
+            Verdict::Unproven(_)
+        ));
+        assert_eq!(
+            judge(
+                &linked(&[("月报", "", false), ("周报&#32;", "", false)]),
+                &bare
+            ),
+            Verdict::Present
+        );
+        // A link on one side only, or a short and a long one: cannot tell.
+        assert!(matches!(
+            judge(&linked(&[("月报", X, false), ("周报", "", false)]), &t),
+            Verdict::Unproven(_)
+        ));
+        assert!(matches!(
+            judge(
+                &linked(&[
+                    ("月报", X, false),
+                    (
+                        "周报",
+                        "https://mp.weixin.qq.com/s?__biz=MzA&mid=1&idx=2",
+                        false
+                    )
+                ]),
+                &t
+            ),
+            Verdict::Unproven(_)
+        ));
+        // The same link under an edited title: the article changed since the review.
+        assert!(matches!(
+            judge(
+                &linked(&[("月报", X, false), ("周报（更正）", Y, false)]),
+                &t
+            ),
+            Verdict::Changed(_)
+        ));
+    }
+
+    #[test]
+    fn a_whole_message_is_matched_item_by_item_by_identity() {
+        let t = reviewed(None, &[("周报", 1, Y), ("周报", 2, Z)]);
+        // Positions moved (one deleted in between): still only reviewed items live.
+        assert_eq!(
+            judge(&linked(&[("周报", Z, false), ("周报", Y, false)]), &t),
+            Verdict::Present
+        );
+        // A live twin that was not reviewed.
+        assert!(matches!(
+            judge(&linked(&[("周报", Y, false), ("周报", X, false)]), &t),
+            Verdict::Changed(_)
+        ));
+        // Without links, each reviewed title vouches for one live item only.
+        let bare = reviewed(None, &[("周报", 1, "")]);
+        assert!(matches!(
+            judge(&linked(&[("周报", "", false), ("周报", "", false)]), &bare),
             Verdict::Changed(_)
         ));
     }
