@@ -37,6 +37,7 @@ lint: ui
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && npm run --silent check && npm run --silent lint
 	$(SCRATCH)/tools/bin/actionlint -no-color .github/workflows/*.yml
+	python3 scripts/check-workflows.py
 
 ui-test: setup
 	cd ui && npm test --silent

@@ -8,6 +8,7 @@
 mod commands;
 mod error;
 mod log;
+mod navigation;
 mod rendering;
 mod scheduler;
 mod state;
@@ -127,6 +128,7 @@ fn data_dir(app: &tauri::App, hook: Option<&str>) -> Result<PathBuf, String> {
 }
 
 pub fn run() {
+    log::owner_only_from_now();
     let builder = specta_builder();
     let demo = std::env::args().any(|a| a == "--demo");
     let app = tauri::Builder::default();
@@ -141,6 +143,7 @@ pub fn run() {
         .on_window_event(tray::on_window_event)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
+            navigation::main_window(app)?;
             builder.mount_events(app);
             let data_hook = test_hook("RETRACT_DATA_DIR");
             let data_dir = data_dir(app, data_hook.as_deref())?;

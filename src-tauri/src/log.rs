@@ -14,6 +14,14 @@ use tracing_subscriber::util::SubscriberInitExt;
 pub const FILE_PREFIX: &str = "retract";
 const KEEP_DAYS: usize = 14;
 
+/// Every file the process creates from now on is owner-only (mode 0600, folders 0700): the
+/// log files the appender rotates in at midnight, long after start, included. (On Windows and
+/// macOS the per-user folders are private already.)
+pub fn owner_only_from_now() {
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+}
+
 /// Installs the subscriber writing to `dir` (created owner-only). Returns the folder, or why
 /// there is no log (the app runs without one rather than not at all).
 pub fn install(dir: &Path) -> Result<PathBuf, String> {
@@ -63,5 +71,24 @@ fn owner_only(dir: &Path) {
         if entry.file_name().to_string_lossy().starts_with(FILE_PREFIX) {
             let _ = retract_core::files::make_private(&entry.path());
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn files_made_after_start_are_owner_only() {
+        super::owner_only_from_now();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        // What the appender does at a rotation: a plain create.
+        let path = dir.path().join("retract.2026-12-04.log");
+        std::fs::write(&path, b"x").unwrap_or_else(|e| panic!("{e}"));
+        let mode = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
 }

@@ -78,6 +78,32 @@ describe("demo mode", () => {
     await screenshot(driver, "system-check-zh");
   });
 
+  it("stays on the app's own page: a navigation away and a new window are refused", async () => {
+    const before = await driver.getCurrentUrl();
+    const handles = (await driver.getAllWindowHandles()).length;
+    // What a script in the page could try: a link that opens a window (clicked, so WebKit's
+    // own popup blocker does not stop it first), then leaving for another site.
+    await driver.executeScript(`
+      const a = document.createElement("a");
+      a.href = "https://example.invalid/phish";
+      a.target = "_blank";
+      a.textContent = "open";
+      a.dataset.testid = "stray-link";
+      a.style = "position:fixed;top:0;left:0;z-index:9999;background:#fff";
+      document.body.append(a);`);
+    await (await find(driver, "stray-link")).click();
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await driver.getAllWindowHandles()).length, handles, "no window was opened");
+    await driver.executeScript("document.querySelector('[data-testid=stray-link]').remove(); location.href = 'https://example.invalid/login';");
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await driver.getCurrentUrl(), before, "the page did not leave the app");
+    await find(driver, "app-root");
+    // The navigation is refused in Rust (logged). The link's window never opened (counted
+    // above); whether WebKit asked Rust about it, or its own popup rules stopped it first,
+    // the handle count is the proof.
+    assert.match(logText(dataDir), /navigation away from the app refused scheme="https" host=Some\("example.invalid"\)/);
+  });
+
   it("switches to English and back", async () => {
     await (await find(driver, "lang-switch")).click();
     const badge = await find(driver, "demo-badge");

@@ -1,7 +1,18 @@
 //! Deletion: plan (nothing sent), cancel, confirm-then-run, and the account's queue (status,
-//! reconcile, resume, cancel what was not sent, clear_quota). The nonce and the phrase are
-//! checked here, in Rust: the UI alone cannot delete. Running goes through `queue::run`, the
-//! same code path the kill-loop test drives in a separate process.
+//! reconcile, resume, cancel what was not sent, clear_quota). Running goes through
+//! `queue::run`, the same code path the kill-loop test drives in a separate process.
+//!
+//! What the nonce and the phrase prove, precisely: that this confirmation belongs to *this*
+//! plan as it was reviewed (a plan changed, cancelled, expired or already used is refused), and
+//! that it was made once. They are **not** a boundary against script running in the webview:
+//! `plan_deletion` hands both to the window, so such a script could plan and confirm in two
+//! calls. Retract keeps that script from existing instead (no remote content, no raw HTML, a
+//! CSP of the app's own scripts, `freezePrototype`, navigation and new windows refused:
+//! `docs/architecture.md`, "Threat model"). A native dialog raised from Rust would make the
+//! confirmation a boundary, but it would also take the review (titles, counts, the schedule)
+//! out of the accessible, translated, WebDriver-tested window into a platform dialog we could
+//! test on Linux only; with script kept out, the guard it adds is against a threat the CSP
+//! already closes, so the two-step confirm stays a guard against slips.
 
 use retract_core::accounts::AccountId;
 use retract_core::decide::{self, AwaitingDecision, Decision};

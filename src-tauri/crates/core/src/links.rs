@@ -174,8 +174,11 @@ pub enum PageSays {
     Unclear,
 }
 
-/// Reads an article page for its `__biz`, `mid`, `idx` and `sn`: from the `og:url` meta tag,
-/// the `msg_link` variable, or the separate `biz`/`mid`/`idx`/`sn` variables, in that order.
+/// Reads an article page for its `__biz`, `mid`, `idx` and `sn`, from the places the page
+/// itself writes them — the `og:url` meta tag of its `<head>`, and the `msg_link` and
+/// `biz`/`mid`/`idx`/`sn` variables of its own `<script>` blocks — never from the article's
+/// text, which the publisher (or anyone quoted) wrote. Every place that names the article
+/// must agree, or the page is unclear.
 pub fn read_article_page(html: &str) -> PageSays {
     let long = |link: &str| match parse_link(link) {
         Ok(
@@ -186,38 +189,44 @@ pub fn read_article_page(html: &str) -> PageSays {
         ) => Some(p),
         _ => None,
     };
-    let quoted_after = |marker: &str| -> Option<String> {
-        let at = html.find(marker)? + marker.len();
-        let rest = &html[at..];
-        let open = rest.find(['"', '\''])?;
-        let quote = rest[open..].chars().next()?;
-        let value = &rest[open + 1..];
-        let close = value.find(quote)?;
-        // A value far from its marker is some other string.
-        (open < 40).then(|| value[..close].to_string())
-    };
-    for marker in [
-        "property=\"og:url\" content=",
-        "var msg_link =",
-        "msg_link =",
-    ] {
-        if let Some(p) = quoted_after(marker).and_then(|v| long(&v)) {
-            return PageSays::Article(p);
-        }
-    }
+    // ASCII lower-casing keeps every byte offset.
+    let lower = html.to_ascii_lowercase();
+    let head = lower.find("</head>").map(|end| &html[..end]).unwrap_or("");
+    let scripts = script_blocks(html, &lower);
+    let in_scripts = |marker: &str| scripts.iter().find_map(|s| quoted_after(s, marker));
+    let og = quoted_after(head, "property=\"og:url\" content=").and_then(|v| long(&v));
+    let msg_link = in_scripts("var msg_link =")
+        .or_else(|| in_scripts("msg_link ="))
+        .and_then(|v| long(&v));
     let var = |name: &str| {
-        quoted_after(&format!("var {name} ="))
-            .or_else(|| quoted_after(&format!("var {name}=")))
+        in_scripts(&format!("var {name} ="))
+            .or_else(|| in_scripts(&format!("var {name}=")))
             .filter(|v| !v.trim().is_empty())
     };
-    if let (Some(biz), Some(mid), Some(idx)) = (var("biz"), var("mid"), var("idx")) {
-        let link = format!(
+    let vars = match (var("biz"), var("mid"), var("idx")) {
+        (Some(biz), Some(mid), Some(idx)) => long(&format!(
             "https://{HOST}/s?__biz={biz}&mid={mid}&idx={idx}&sn={}",
             var("sn").unwrap_or_default()
-        );
-        if let Some(p) = long(&link) {
-            return PageSays::Article(p);
-        }
+        )),
+        _ => None,
+    };
+    let named: Vec<ParsedLink> = [og, msg_link, vars].into_iter().flatten().collect();
+    if let Some(first) = named.first() {
+        let signatures: Vec<&str> = named
+            .iter()
+            .filter_map(|p| p.sn.as_deref())
+            .filter(|sn| !sn.is_empty())
+            .collect();
+        let agree =
+            named.iter().all(|p| p.key == first.key) && signatures.windows(2).all(|w| w[0] == w[1]);
+        return if agree {
+            let signed = named
+                .iter()
+                .find(|p| p.sn.as_ref().is_some_and(|s| !s.is_empty()));
+            PageSays::Article(signed.unwrap_or(first).clone())
+        } else {
+            PageSays::Unclear
+        };
     }
     const GONE: &[&str] = &[
         "该内容已被发布者删除",
@@ -229,6 +238,35 @@ pub fn read_article_page(html: &str) -> PageSays {
     } else {
         PageSays::Unclear
     }
+}
+
+/// The quoted value right after `marker` in `text` (within 40 characters of it).
+fn quoted_after(text: &str, marker: &str) -> Option<String> {
+    let at = text.find(marker)? + marker.len();
+    let rest = &text[at..];
+    let open = rest.find(['"', '\''])?;
+    let quote = rest[open..].chars().next()?;
+    let value = &rest[open + 1..];
+    let close = value.find(quote)?;
+    // A value far from its marker is some other string.
+    (open < 40).then(|| value[..close].to_string())
+}
+
+/// The text inside each `<script …>…</script>` of the page.
+fn script_blocks<'a>(html: &'a str, lower: &str) -> Vec<&'a str> {
+    let mut blocks = Vec::new();
+    let mut from = 0;
+    while let Some(open) = lower[from..].find("<script").map(|i| i + from) {
+        let Some(body) = lower[open..].find('>').map(|i| i + open + 1) else {
+            break;
+        };
+        let end = lower[body..]
+            .find("</script")
+            .map_or(html.len(), |i| i + body);
+        blocks.push(&html[body..end]);
+        from = end;
+    }
+    blocks
 }
 
 #[cfg(test)]
@@ -379,7 +417,7 @@ mod tests {
 
     #[test]
     fn an_article_page_gives_its_long_identity_or_says_it_is_gone() {
-        let meta = r#"<meta property="og:url" content="http://mp.weixin.qq.com/s?__biz=MzA5NjI+ODk0OQ==&amp;mid=2650123456&amp;idx=2&amp;sn=abc123&amp;chksm=9#rd" />"#;
+        let meta = r#"<html><head><meta property="og:url" content="http://mp.weixin.qq.com/s?__biz=MzA5NjI+ODk0OQ==&amp;mid=2650123456&amp;idx=2&amp;sn=abc123&amp;chksm=9#rd" /></head><body></body></html>"#;
         let expected = ParsedLink {
             key: long("MzA5NjI+ODk0OQ==", "2650123456", 2),
             sn: Some("abc123".into()),
@@ -387,8 +425,17 @@ mod tests {
         assert_eq!(read_article_page(meta), PageSays::Article(expected.clone()));
         let vars = r#"<script>var biz = "MzA5NjI+ODk0OQ=="||""; var sn = "abc123" || ""; var mid = "2650123456" || ""; var idx = "2" || "";</script>"#;
         assert_eq!(read_article_page(vars), PageSays::Article(expected.clone()));
-        let msg_link = r#"var msg_link = "http://mp.weixin.qq.com/s?__biz=MzA5NjI+ODk0OQ==&amp;mid=2650123456&amp;idx=2&amp;sn=abc123#rd";"#;
-        assert_eq!(read_article_page(msg_link), PageSays::Article(expected));
+        let msg_link = r#"<script type="text/javascript">var msg_link = "http://mp.weixin.qq.com/s?__biz=MzA5NjI+ODk0OQ==&amp;mid=2650123456&amp;idx=2&amp;sn=abc123#rd";</script>"#;
+        assert_eq!(
+            read_article_page(msg_link),
+            PageSays::Article(expected.clone())
+        );
+        // All three, agreeing (as the real page and the simulator write it).
+        let all = format!(
+            "{}{vars}{msg_link}",
+            &meta[..meta.find("<body>").unwrap_or(0)]
+        );
+        assert_eq!(read_article_page(&all), PageSays::Article(expected));
         assert_eq!(
             read_article_page("<div class=\"weui-msg__title\">该内容已被发布者删除</div>"),
             PageSays::Gone
@@ -398,5 +445,29 @@ mod tests {
             PageSays::Unclear
         );
         assert_eq!(read_article_page(""), PageSays::Unclear);
+    }
+
+    #[test]
+    fn the_article_text_cannot_steer_which_article_a_page_is() {
+        let other = "http://mp.weixin.qq.com/s?__biz=MzOther==&amp;mid=1&amp;idx=1&amp;sn=f00";
+        // Markers written in the article's text (the body, outside any script) are not read.
+        for body in [
+            format!(r#"<p>property="og:url" content="{other}"</p>"#),
+            format!(r#"<p>var msg_link = "{other}";</p>"#),
+            r#"<p>var biz = "MzOther=="; var mid = "1"; var idx = "1";</p>"#.to_string(),
+        ] {
+            let page = format!("<html><head><title>t</title></head><body>{body}</body></html>");
+            assert_eq!(read_article_page(&page), PageSays::Unclear, "{body}");
+        }
+        // The head and the page's own script disagree: unclear, not the first one found.
+        let page = format!(
+            r#"<html><head><meta property="og:url" content="http://mp.weixin.qq.com/s?__biz=MzA==&amp;mid=2&amp;idx=1&amp;sn=aa" /></head><body><script>var msg_link = "{other}";</script></body></html>"#
+        );
+        assert_eq!(read_article_page(&page), PageSays::Unclear);
+        // Same article, one signed and one not: agreed, and the signature kept.
+        let page = r#"<html><head><meta property="og:url" content="http://mp.weixin.qq.com/s?__biz=MzA==&amp;mid=2&amp;idx=1" /></head><body><script>var msg_link = "http://mp.weixin.qq.com/s?__biz=MzA==&amp;mid=2&amp;idx=1&amp;sn=aa";</script></body></html>"#;
+        assert!(
+            matches!(read_article_page(page), PageSays::Article(ParsedLink { sn: Some(ref sn), .. }) if sn == "aa")
+        );
     }
 }

@@ -186,6 +186,32 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The triggers and views of `conn` that Retract's own schema does not have, by name (a
+/// changed body counts as not Retract's): Retract's own are what its schema and migrations
+/// write into an empty database, compared with whitespace aside.
+fn foreign_code(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let code = |conn: &Connection| -> rusqlite::Result<Vec<(String, String)>> {
+        let mut stmt = conn.prepare(
+            "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type IN ('trigger', 'view') ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.map(|r| {
+            r.map(|(name, sql): (String, String)| {
+                (name, sql.split_whitespace().collect::<Vec<_>>().join(" "))
+            })
+        })
+        .collect()
+    };
+    let reference = Connection::open_in_memory()?;
+    reference.execute_batch(&format!("{SCHEMA} {}", MIGRATIONS.join(" ")))?;
+    let ours = code(&reference)?;
+    Ok(code(conn)?
+        .into_iter()
+        .filter(|entry| !ours.contains(entry))
+        .map(|(name, _)| name)
+        .collect())
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, CoreError> {
@@ -239,8 +265,10 @@ impl Store {
                 self.path.display()
             )));
         }
+        // `trusted_schema = OFF`: a view or trigger in the file may not call functions with side
+        // effects (a file is data, not code).
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+            "PRAGMA trusted_schema = OFF; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
         )
         .map_err(|e| fail("cannot configure the database (is the folder writable?)", e))?;
         if version == 0 {
@@ -265,6 +293,14 @@ impl Store {
             ))
             .map_err(|e| fail("cannot upgrade the database", e))?;
             at += 1;
+        }
+        let strangers = foreign_code(&conn).map_err(|e| fail("cannot read the database", e))?;
+        if !strangers.is_empty() {
+            return Err(CoreError::Store(format!(
+                "{} holds triggers or views Retract did not write ({}): a database changed outside Retract could act by itself (confirm a plan, undo a cancel), so it is not used. Restore a backup, or move the file away and let Retract start a new one",
+                self.path.display(),
+                strangers.join(", ")
+            )));
         }
         Ok(())
     }

@@ -3,9 +3,14 @@
 //!
 //! The UI asks for a ticket when it opens the confirm dialog and hands it back with the
 //! confirmation; Rust accepts a ticket once, for the account it was issued for, within
-//! [`TICKET_TTL_SECS`]. A webview that calls the command directly, twice, or for another account
-//! gets `ConfirmationRejected` and nothing is sent. Tickets live in memory only: a restart
-//! forgets them, and the operator confirms again.
+//! [`TICKET_TTL_SECS`]. A bare call of the command (no dialog opened), a second call, or a call
+//! for another account gets `ConfirmationRejected` and nothing is sent. Tickets live in memory
+//! only: a restart forgets them, and the operator confirms again.
+//!
+//! What this proves: that a confirm dialog for this account and action was opened in the last
+//! five minutes, and that its confirmation is used once. It is not a boundary against script in
+//! the webview, which could ask for a ticket itself (`prepare_*` answers the window); that
+//! script is kept out instead (see `commands/deletions.rs` and the threat model).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -69,6 +69,9 @@ async fn exports_are_private_and_an_exported_page_cannot_run_script() {
         let html = std::fs::read_to_string(page).unwrap();
         let policy = html.find("Content-Security-Policy").expect("a CSP meta");
         assert!(html.contains(archive::EXPORT_CSP));
+        // Nothing from the network, images included, and no referrer if a link is followed.
+        assert!(!archive::EXPORT_CSP.contains("https:") && !archive::EXPORT_CSP.contains("http:"));
+        assert!(html.contains(r#"<meta name="referrer" content="no-referrer">"#));
         assert!(
             html.contains("default-src 'none'"),
             "no script source is allowed"
@@ -267,4 +270,48 @@ async fn a_token_service_credential_goes_only_to_its_own_service() {
         .await
         .unwrap();
     assert_eq!(w.sim.count(wechat_sim::TOKEN_SERVICE_PATH), 2);
+}
+
+/// A database file with code of its own — a trigger that confirms again every plan the
+/// operator cancels, a view, or one of Retract's own triggers with another body — is not used:
+/// it could act by itself. The same file without it opens.
+#[test]
+fn a_database_carrying_triggers_or_views_of_its_own_is_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("retract.db");
+    drop(Store::open(&path).unwrap());
+    for (name, add, remove) in [
+        (
+            "reconfirm",
+            "CREATE TRIGGER reconfirm AFTER UPDATE OF status ON plans BEGIN UPDATE plans SET status = 'confirmed' WHERE id = NEW.id; END;",
+            "DROP TRIGGER reconfirm;",
+        ),
+        (
+            "pending",
+            "CREATE VIEW pending AS SELECT * FROM plans;",
+            "DROP VIEW pending;",
+        ),
+        (
+            "audit_no_delete",
+            "DROP TRIGGER audit_no_delete; CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT 1; END;",
+            "DROP TRIGGER audit_no_delete; CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+        ),
+    ] {
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.execute_batch(add).unwrap();
+        drop(raw);
+        match Store::open(&path) {
+            Err(retract_core::CoreError::Store(why)) => {
+                assert!(why.contains(name) && why.contains("not used"), "{why}")
+            }
+            other => panic!("{name}: a database with code of its own was opened: {other:?}"),
+        }
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.execute_batch(remove).unwrap();
+        drop(raw);
+        assert!(
+            Store::open(&path).is_ok(),
+            "{name}: the clean file opens again"
+        );
+    }
 }

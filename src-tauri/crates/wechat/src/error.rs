@@ -108,11 +108,14 @@ pub enum Error {
     },
 
     /// A non-2xx HTTP status (WeChat itself answers errors with 200; this is a proxy or gateway).
-    #[error("HTTP {status} from the API server: {excerpt}")]
+    /// The message names the status only: what a relay or token service wrote reaches neither
+    /// the window nor the log file (`excerpt`, masked, is for a debug-level log line).
+    #[error("HTTP {status} from the API server")]
     HttpStatus { status: u16, excerpt: String },
 
-    /// The body was not the JSON we expected; `excerpt` is its beginning, for diagnosis.
-    #[error("unexpected answer from the API server ({detail}): {excerpt}")]
+    /// The body was not the JSON we expected; `excerpt` is its beginning (masked), kept for a
+    /// debug-level log line only — the message says what was wrong, not what was written.
+    #[error("unexpected answer from the API server ({detail})")]
     Decode { detail: String, excerpt: String },
 
     /// Rejected before anything was sent.
@@ -186,7 +189,7 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 /// an error in the first place.
 pub(crate) fn redact(text: &str) -> String {
     // JSON keys match by suffix, so `authorizer_access_token` and friends are covered too.
-    [
+    let by_key = [
         "access_token=",
         "secret=",
         "access_token\":\"",
@@ -197,7 +200,42 @@ pub(crate) fn redact(text: &str) -> String {
         "refresh_token\": \"",
     ]
     .iter()
-    .fold(text.to_string(), |acc, key| mask_after(&acc, key))
+    .fold(text.to_string(), |acc, key| mask_after(&acc, key));
+    mask_token_shapes(&by_key)
+}
+
+/// Masks every run that looks like a credential whatever its key (`accessToken`, `token`,
+/// `Authorization: Bearer …`, a bare value): 20 or more characters of the alphabets tokens and
+/// secrets are written in, holding both letters and digits. A request id (`6a1d7d64-1a5c7d64-
+/// 18ff931f`: groups of 8) stays readable.
+pub(crate) fn mask_token_shapes(text: &str) -> String {
+    let token_char = |c: char| {
+        c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '/' | '=' | '.' | '%' | '~' | '-')
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let long = run.chars().count() >= 20;
+        let mixed =
+            run.chars().any(|c| c.is_ascii_digit()) && run.chars().any(|c| c.is_ascii_alphabetic());
+        let rid = parse_rid(&format!("rid: {run}")).is_some_and(|r| r == *run);
+        if long && mixed && !rid {
+            out.push_str("<redacted>");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if token_char(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 fn mask_after(text: &str, key: &str) -> String {
@@ -249,12 +287,15 @@ pub fn parse_whitelist_ip(errmsg: &str) -> Option<String> {
 /// The first characters of a body, for a decode or status error; credentials masked.
 pub(crate) fn excerpt(body: &[u8]) -> String {
     const MAX: usize = 200;
-    let text = String::from_utf8_lossy(body);
+    // Masked before it is cut, so a token cut at the edge is not left half visible.
+    let head = &body[..body.len().min(4096)];
+    let text = redact(&String::from_utf8_lossy(head));
     let mut cut: String = text.chars().take(MAX).collect();
-    if text.chars().count() > MAX {
+    if text.chars().count() > MAX || body.len() > head.len() {
         cut.push('…');
     }
-    redact(&cut)
+    tracing::debug!(excerpt = %cut, "the answer that could not be used");
+    cut
 }
 
 impl fmt::Display for ErrorClass {
@@ -332,6 +373,25 @@ mod tests {
         ] {
             assert_eq!(ErrorClass::of(code, ""), class, "code {code}");
         }
+    }
+
+    #[test]
+    fn redact_masks_anything_shaped_like_a_token_whatever_its_key() {
+        let token = "85_Xk3jQm9LzVbN2pR7tWc4YdF6gH8jK0lM2nB4vC6xZ8aS1dF3gH5jK7lQ9wE2rT4y";
+        for body in [
+            format!(r#"{{"accessToken":"{token}"}}"#),
+            format!(r#"{{"token": "{token}", "expires": 7200}}"#),
+            format!("Authorization: Bearer {token}"),
+            format!("<html>your token is {token}</html>"),
+            format!("{{\"data\":{{\"t\":\"{token}\"}}}}"),
+        ] {
+            let out = redact(&body);
+            assert!(!out.contains(&token[..12]), "{out}");
+            assert!(out.contains("<redacted>"), "{out}");
+        }
+        // What helps support stays: a request id, words, short numbers.
+        let kept = "system error rid: 6a1d7d64-1a5c7d64-18ff931f, errcode 45009 api_minute_limit";
+        assert_eq!(redact(kept), kept);
     }
 
     #[test]

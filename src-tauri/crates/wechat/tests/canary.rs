@@ -163,3 +163,65 @@ async fn a_token_service_answer_of_the_wrong_shape_does_not_echo_the_token() {
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert_clean(&err, &[CANARY_TOKEN]);
 }
+
+/// A token service (or a relay) that answers in a shape of its own — `accessToken`, `token`,
+/// an `Authorization` line, HTML, a gateway error — with a live token in it: the error the
+/// window and the log get says what was wrong, never what was written, and the excerpt kept
+/// for a debug line has the token masked, whatever its key.
+#[tokio::test]
+async fn answers_of_any_shape_never_carry_a_token_into_an_error() {
+    let bodies = [
+        (
+            200,
+            format!(r#"{{"accessToken":"{CANARY_TOKEN}","expiresIn":"soon"}}"#),
+        ),
+        (200, format!(r#"{{"data":{{"token":"{CANARY_TOKEN}"}}}}"#)),
+        (200, format!("Authorization: Bearer {CANARY_TOKEN}")),
+        (
+            200,
+            format!("<html><body>token={CANARY_TOKEN}</body></html>"),
+        ),
+        (
+            502,
+            format!("<html>bad gateway, last token {CANARY_TOKEN}</html>"),
+        ),
+    ];
+    for (status, body) in bodies {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let reply = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            if let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 2048];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(reply.as_bytes()).await;
+            }
+        });
+        let clock = ManualClock::new(SystemTime::now());
+        let source = TokenSource::Service {
+            url: format!("http://{addr}/token").parse().unwrap(),
+            header: None,
+        };
+        let api = api_with(
+            client_with_timeout(&format!("http://{addr}"), Duration::from_secs(5)),
+            source,
+            &clock,
+        );
+        let err = api.token().await.unwrap_err();
+        assert!(
+            matches!(err, Error::Decode { .. } | Error::HttpStatus { .. }),
+            "{err:?}"
+        );
+        assert_clean(&err, &[CANARY_TOKEN, &CANARY_TOKEN[..20]]);
+        // The message holds no part of the body at all.
+        let shown = err.to_string();
+        assert!(
+            !shown.contains("html") && !shown.contains("Bearer") && !shown.contains("data"),
+            "{shown}"
+        );
+    }
+}
