@@ -168,6 +168,12 @@ pub fn run() {
             let api_base = test_hook("RETRACT_API_BASE");
             let accounts = Store::open(&data_dir.join("retract.db"))
                 .map(|store| {
+                    // Confirmations are sealed with the installation's key from the keyring;
+                    // without a keyring, with this session's (plans then run in this session).
+                    match retract_core::seal::key_from_keyring(&keyring) {
+                        Ok(key) => store.set_seal_key(key),
+                        Err(e) => tracing::warn!(error = %e, "no plan seal key in the keyring; plans confirmed now run in this session only"),
+                    }
                     Arc::new(Accounts::new(
                         Arc::new(store),
                         Arc::clone(&keyring),

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { byTestId, attr, find, firstOf, launch, shootBoth, sql } from "./harness.mjs";
+import { byTestId, attr, deleteSelection, find, firstOf, launch, shootBoth, sql } from "./harness.mjs";
 import { DEMO_SECRET, addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -112,14 +112,17 @@ describe("after an interrupted run", () => {
     await addAccount(driver);
     const box = await firstOf(driver, { css: '[data-testid="article-row"][data-deleted="false"] [data-testid="select-item"]' }, "live article");
     await box.click();
-    await (await find(driver, "delete-button")).click();
-    await (await find(driver, "confirm-step1-cancel")).click();
+    // Confirmed through the window (so the plan carries this Retract's seal); WeChat refuses
+    // the delete for quota (45009), so nothing is applied and the plan stays confirmed.
+    await sim.fault(DELETE, { kind: "errcode", code: 45009 }, 1);
+    await deleteSelection(driver, 1);
     await first.close();
-    // As if the app died after confirming and journaling `sent`: a confirmed plan whose only
-    // delete may or may not have left (WeChat never got it). Sent 700 s ago; a first check
-    // 50 s after that found it live; the second, deciding check is due 600 s after the first.
-    sql(first.dataDir, "UPDATE plans SET status = 'confirmed' WHERE id = (SELECT max(id) FROM plans)");
-    sql(first.dataDir, "UPDATE plan_targets SET state = 'sent', updated_at = updated_at - 700, seen_live_at = updated_at - 650 WHERE plan_id = (SELECT max(id) FROM plans)");
+    const refused = await sim.count(DELETE); // the one WeChat refused with 45009
+    // As if the app died after journaling `sent`: a confirmed plan whose only delete may or
+    // may not have left (WeChat never got it). Sent 700 s ago; a first check 50 s after that
+    // found it live; the second, deciding check is due 600 s after the first.
+    sql(first.dataDir, "UPDATE accounts SET queue_paused_until = NULL, queue_wake_at = NULL");
+    sql(first.dataDir, "UPDATE plan_targets SET state = 'sent', outcome = NULL, updated_at = updated_at - 700, seen_live_at = updated_at - 650 WHERE plan_id = (SELECT max(id) FROM plans)");
     sql(first.dataDir, "INSERT INTO journal_events (plan_id, seq, state, at) SELECT plan_id, seq, 'sent', updated_at FROM plan_targets WHERE plan_id = (SELECT max(id) FROM plans)");
 
     second = await launch([], { RETRACT_API_BASE: sim.base }, { dataDir: first.dataDir });
@@ -129,7 +132,7 @@ describe("after an interrupted run", () => {
     const held = await find(d, "held-request", 20000);
     assert.equal(await held.getAttribute("data-may-have-been-sent"), "true");
     await d.sleep(1500);
-    assert.equal(await sim.count(DELETE), 0, "nothing is sent by itself");
+    assert.equal(await sim.count(DELETE), refused, "nothing is sent by itself");
     await shootBoth(d, "held-decision");
     // "Send again" asks first: the last request may have been applied.
     await (await find(d, "held-send-again")).click();
@@ -137,9 +140,9 @@ describe("after an interrupted run", () => {
     await shootBoth(d, "held-send-again");
     await (await find(d, "held-send-again-confirm")).click();
     await find(d, "queue-note");
-    assert.equal(await sim.count(DELETE), 0, "the statement alone sends nothing");
+    assert.equal(await sim.count(DELETE), refused, "the statement alone sends nothing");
     await (await find(d, "queue-resume")).click();
-    await d.wait(async () => (await sim.count(DELETE)) === 1, 20000);
+    await d.wait(async () => (await sim.count(DELETE)) === refused + 1, 20000);
     assert.ok(existsSync(join(first.dataDir, "retract.db")));
   });
 });

@@ -256,6 +256,10 @@ pub async fn execute(
             "plan {plan} is {status}, not confirmed; nothing was sent"
         )));
     }
+    // The operator's confirmation, as this installation sealed it (`seal.rs`): a plan the
+    // database carries by itself is not run.
+    crate::seal::verify(&store.conn(), &store.seal_key(), plan)
+        .map_err(CoreError::ConfirmationRejected)?;
     let (account, targets) = journal::load(store, plan)?;
     let mut ctx = RunContext::default();
     let mut results = Vec::new();

@@ -376,7 +376,7 @@ pub(crate) fn finish_if_settled(store: &Store, plan: PlanId) -> Result<(), CoreE
     store
         .conn()
         .execute(
-            "UPDATE plans SET status = 'finished' WHERE id = ?1 AND status = 'confirmed'
+            "UPDATE plans SET status = 'finished', seal = NULL WHERE id = ?1 AND status = 'confirmed'
                AND NOT EXISTS (SELECT 1 FROM plan_targets WHERE plan_id = ?1
                                AND state IN ('planned', 'waiting', 'intent', 'sent', 'unknown', 'held'))",
             [plan],

@@ -25,6 +25,7 @@ mod recheck;
 pub mod restore;
 pub mod rules;
 pub mod runlock;
+pub mod seal;
 mod search;
 pub mod settle;
 pub mod store;

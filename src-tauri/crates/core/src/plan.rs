@@ -567,10 +567,14 @@ fn confirm_for(
         }
         let changed = tx
             .execute(
-                "UPDATE plans SET status = 'confirmed', confirmed_at = ?1, not_before = ?3 WHERE id = ?2 AND status = 'planned'",
+                "UPDATE plans SET status = 'confirmed', confirmed_at = ?1, not_before = ?3, scheduled_for = ?3 WHERE id = ?2 AND status = 'planned'",
                 params![crate::now_unix(), plan, not_before],
             )
             .map_err(store.err("cannot confirm the plan"))?;
+        if changed == 1 {
+            crate::seal::seal(&tx, &store.seal_key(), plan)
+                .map_err(store.err("cannot confirm the plan"))?;
+        }
         tx.commit().map_err(store.err("cannot confirm the plan"))?;
         changed
     };

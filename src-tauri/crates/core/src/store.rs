@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::CoreError;
 
-const SCHEMA_VERSION: i32 = 8;
+const SCHEMA_VERSION: i32 = 9;
 
 const SCHEMA: &str = r#"
 CREATE TABLE accounts (
@@ -171,6 +171,11 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE accounts ADD COLUMN queue_retries INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE accounts ADD COLUMN queue_stopped_at INTEGER;
      ALTER TABLE accounts ADD COLUMN removed_at INTEGER;",
+    // 8 -> 9: a confirmed plan carries a seal keyed from the OS keyring (`seal.rs`), over what
+    // it deletes and the time it was confirmed for (`scheduled_for`: `not_before` changes as
+    // the plan runs). Plans confirmed before have none and are not run: planned again.
+    "ALTER TABLE plans ADD COLUMN seal TEXT;
+     ALTER TABLE plans ADD COLUMN scheduled_for INTEGER;",
 ];
 
 /// One database file. Operations are short; a mutex serialises them.
@@ -178,6 +183,7 @@ pub struct Store {
     path: PathBuf,
     conn: Mutex<Connection>,
     search: crate::search::Cache,
+    sealer: crate::seal::Sealer,
 }
 
 impl std::fmt::Debug for Store {
@@ -233,6 +239,7 @@ impl Store {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
             search: crate::search::Cache::default(),
+            sealer: crate::seal::Sealer::default(),
         };
         store.prepare()?;
         Ok(store)
@@ -303,6 +310,23 @@ impl Store {
             )));
         }
         Ok(())
+    }
+
+    /// The key plans are sealed with from now on: the app's, from the OS keyring. Until it is
+    /// set, the key of this process (see [`crate::seal`]).
+    pub fn set_seal_key(&self, key: crate::seal::SealKey) {
+        self.sealer.set(key);
+    }
+
+    pub(crate) fn seal_key(&self) -> crate::seal::SealKey {
+        self.sealer.key()
+    }
+
+    /// The key in its stored form, for the `queue-runner` test tool only (it runs a queue in
+    /// another process against the same file). The app never calls it.
+    #[doc(hidden)]
+    pub fn seal_key_for_runner(&self) -> String {
+        self.sealer.key().to_hex()
     }
 
     /// The connection, for the modules of this crate.

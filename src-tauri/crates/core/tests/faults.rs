@@ -642,7 +642,8 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
                  PRIMARY KEY (plan_id, seq));
              ALTER TABLE accounts DROP COLUMN queue_wake_at; ALTER TABLE accounts DROP COLUMN queue_retries;
              ALTER TABLE accounts DROP COLUMN queue_stopped_at; ALTER TABLE accounts DROP COLUMN removed_at;
-             ALTER TABLE plans DROP COLUMN not_before;
+             ALTER TABLE plans DROP COLUMN not_before; ALTER TABLE plans DROP COLUMN seal;
+             ALTER TABLE plans DROP COLUMN scheduled_for;
              DROP TRIGGER search_rev_item_add; DROP TRIGGER search_rev_item_change;
              DROP TRIGGER search_rev_item_drop; DROP TRIGGER search_rev_message_change; DROP TABLE search_rev;
              DROP TABLE observations; ALTER TABLE accounts DROP COLUMN sync_cursor;
@@ -663,7 +664,7 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
     let version: i32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     // The journal was rebuilt (schema 8) with its rows, and takes the operator's `held` now.
     let row: (String, String, Option<i64>) = conn
         .query_row(

@@ -8,6 +8,7 @@ mod common;
 use common::*;
 use retract_core::accounts::SecretStorage;
 use retract_core::archive;
+use retract_core::plan::Selection;
 use retract_core::store::Store;
 use wechat_sim::{DEMO_APPID, DEMO_SECRET};
 
@@ -314,4 +315,105 @@ fn a_database_carrying_triggers_or_views_of_its_own_is_not_used() {
             "{name}: the clean file opens again"
         );
     }
+}
+
+/// A confirmed plan runs only if it carries the seal this installation wrote when the operator
+/// confirmed it (`seal.rs`). Edited in the file — another article, another position, another
+/// account, a plan written in by hand, a finished plan set back to confirmed — or confirmed
+/// under another key (a database from another installation): nothing of it is sent, and the
+/// run says why. An untouched plan runs.
+#[tokio::test]
+async fn only_a_confirmation_this_retract_sealed_is_run() {
+    let edits: [(&str, &str); 5] = [
+        (
+            "another article",
+            "UPDATE plan_targets SET article_id = (SELECT article_id FROM items WHERE article_id <> plan_targets.article_id LIMIT 1)",
+        ),
+        ("another position", "UPDATE plan_targets SET idx = idx + 1"),
+        (
+            "another AppID",
+            "UPDATE accounts SET appid = 'wx0000000000000000'",
+        ),
+        (
+            "another time",
+            "UPDATE plans SET confirmed_at = confirmed_at - 86400",
+        ),
+        ("no seal", "UPDATE plans SET seal = NULL"),
+    ];
+    for (what, edit) in edits {
+        let w = world(6).await;
+        let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+        let m = multi_item(&w, 2);
+        confirmed(
+            &w,
+            &api,
+            account,
+            &[Selection::Item {
+                article_id: m.article_id.clone(),
+                index: 1,
+            }],
+        )
+        .await;
+        let raw = rusqlite::Connection::open(w.db_path()).unwrap();
+        raw.execute_batch(edit).unwrap();
+        drop(raw);
+        w.sim.clear_log();
+        let err =
+            retract_core::queue::run(&api, w.store(), account, &Default::default(), |_, _| {})
+                .await
+                .map(|r| format!("{r:?}"));
+        assert_eq!(w.sim.count(DELETE), 0, "{what}: sent");
+        let said = match err {
+            Err(e) => e.to_string(),
+            Ok(run) => run,
+        };
+        assert!(
+            said.contains("does not carry a confirmation"),
+            "{what}: {said}"
+        );
+    }
+
+    // A finished plan set back to confirmed with its targets planned again.
+    let w = world(6).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let m = multi_item(&w, 2);
+    let p = confirmed(
+        &w,
+        &api,
+        account,
+        &[Selection::Item {
+            article_id: m.article_id.clone(),
+            index: 2,
+        }],
+    )
+    .await;
+    retract_core::queue::run(&api, w.store(), account, &Default::default(), |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(w.sim.count(DELETE), 1, "the untouched plan ran");
+    let raw = rusqlite::Connection::open(w.db_path()).unwrap();
+    raw.execute(
+        "UPDATE plans SET status = 'confirmed' WHERE id = ?1",
+        [p.id.0],
+    )
+    .unwrap();
+    raw.execute(
+        "UPDATE plan_targets SET state = 'planned', outcome = NULL WHERE plan_id = ?1",
+        [p.id.0],
+    )
+    .unwrap();
+    drop(raw);
+    let _ =
+        retract_core::queue::run(&api, w.store(), account, &Default::default(), |_, _| {}).await;
+    assert_eq!(w.sim.count(DELETE), 1, "a finished plan gave its seal up");
+
+    // Confirmed under another installation's key.
+    let w = world(6).await;
+    let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    confirmed(&w, &api, account, &oldest_messages(&w, 1)).await;
+    w.store()
+        .set_seal_key(retract_core::seal::SealKey::random().unwrap());
+    let _ =
+        retract_core::queue::run(&api, w.store(), account, &Default::default(), |_, _| {}).await;
+    assert_eq!(w.sim.count(DELETE), 0, "another key: not run");
 }

@@ -114,6 +114,9 @@ async fn d1_the_runner_never_sends_a_position_the_journal_shows_deleted_even_whe
         [a.id.0, b.id.0],
     )
     .unwrap();
+    // Sealed as if this Retract had confirmed it so (the seal alone would refuse it): what is
+    // tested here is the runner's own journal check behind the planner and the seal.
+    retract_core::seal::reseal_for_tests(w.store(), b.id).unwrap();
     w.sim.set_quirks(Quirks {
         lag_secs: 45,
         compact_positions: true,

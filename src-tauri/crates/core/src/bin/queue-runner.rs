@@ -1,6 +1,7 @@
 //! `queue-runner DB API_BASE ACCOUNT_ID`: runs one account's deletion queue with exactly the
 //! app's code path (`retract_core::queue::run`: reconcile, then the confirmed plans), then
-//! prints a JSON summary. Exit status 3: the run stopped early (the reason is on stderr). The secret comes from `RETRACT_RUNNER_SECRET` and stays in memory.
+//! prints a JSON summary. Exit status 3: the run stopped early (the reason is on stderr). The secret comes from `RETRACT_RUNNER_SECRET` and stays in memory; the plans' seal key
+//! from `RETRACT_RUNNER_SEAL` (without it, plans confirmed by another process are refused).
 //!
 //! The kill-loop test starts it against the simulator and kills it with SIGKILL at random
 //! moments; it is also a way to drain a queue without a window. `RETRACT_SETTLE_AFTER_SECS`
@@ -25,6 +26,13 @@ async fn drain(
     account: retract_core::ids::AccountId,
 ) -> Result<queue::QueueRun, String> {
     let store = Arc::new(Store::open(std::path::Path::new(db)).map_err(|e| e.to_string())?);
+    // The plans' seal key of the process that confirmed them (the app keeps it in the keyring).
+    if let Some(key) = std::env::var("RETRACT_RUNNER_SEAL")
+        .ok()
+        .and_then(|k| retract_core::seal::SealKey::from_hex(&k))
+    {
+        store.set_seal_key(key);
+    }
     // The keyring is never reached: the secret is given for this session before any lookup.
     let keyring = Arc::new(Keyring::new("app.retract.queue-runner"));
     let accounts = Accounts::new(

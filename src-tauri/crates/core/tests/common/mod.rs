@@ -228,7 +228,8 @@ pub fn queue_runner(w: &World, account: AccountId) -> std::process::Command {
             w.sim.base_url(),
             &account.to_string(),
         ])
-        .env("RETRACT_RUNNER_SECRET", DEMO_SECRET);
+        .env("RETRACT_RUNNER_SECRET", DEMO_SECRET)
+        .env("RETRACT_RUNNER_SEAL", w.store().seal_key_for_runner());
     command
 }
 
