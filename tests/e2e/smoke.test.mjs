@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { find, launch, logText, screenshot, until } from "./harness.mjs";
+import { find, launch, logText, screenshot, shootBoth, until } from "./harness.mjs";
 
 describe("demo mode", () => {
   let driver;
@@ -112,6 +112,32 @@ describe("demo mode", () => {
     await screenshot(driver, "system-check-en");
     await (await find(driver, "lang-switch")).click();
     await driver.wait(until.elementTextIs(badge, "演示账号"), 5000);
+  });
+});
+
+describe("an environment that routes requests", () => {
+  let driver;
+  let close;
+
+  before(async () => {
+    ({ driver, close } = await launch(["--demo"], {
+      HTTPS_PROXY: "http://ops:hunter2@proxy.corp.invalid:3128",
+      SSL_CERT_FILE: "/etc/ssl/certs/ca-certificates.crt",
+      NO_PROXY: "127.0.0.1,localhost",
+    }));
+  });
+
+  after(async () => close?.());
+
+  it("names the variables and where they send requests, never a proxy's password", async () => {
+    await (await find(driver, "system-check")).click();
+    const card = await find(driver, "env-routing");
+    const text = await card.getText();
+    assert.match(text, /HTTPS_PROXY/);
+    assert.match(text, /proxy\.corp\.invalid:3128/);
+    assert.match(text, /SSL_CERT_FILE/);
+    assert.doesNotMatch(text, /hunter2|ops:/);
+    await shootBoth(driver, "system-check-env-routing");
   });
 });
 

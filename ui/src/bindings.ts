@@ -210,6 +210,11 @@ export type AppInfo = {
 	 */
 	logDir: string | null,
 	logError: string | null,
+	/**
+	 *  Variables of the environment that route or re-trust Retract's requests to WeChat (the
+	 *  AppSecret and tokens travel that way too), as found at start; empty when none is set.
+	 */
+	routing: EnvRoute[],
 };
 
 export type ArticlePage = {
@@ -337,6 +342,13 @@ export type DemoInfo = {
 	baseUrl: string,
 	appid: string,
 	messages: number,
+};
+
+/**  One variable of the environment that changes where Retract's requests go or whom they trust. */
+export type EnvRoute = {
+	variable: string,
+	/**  What it says, without credentials: a proxy's host and port, a certificate file's path. */
+	shown: string,
 };
 
 export type ErrorKind = 

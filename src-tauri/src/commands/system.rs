@@ -23,6 +23,58 @@ pub struct AppInfo {
     /// opened (then `log_error` says why).
     pub log_dir: Option<String>,
     pub log_error: Option<String>,
+    /// Variables of the environment that route or re-trust Retract's requests to WeChat (the
+    /// AppSecret and tokens travel that way too), as found at start; empty when none is set.
+    pub routing: Vec<EnvRoute>,
+}
+
+/// One variable of the environment that changes where Retract's requests go or whom they trust.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvRoute {
+    pub variable: String,
+    /// What it says, without credentials: a proxy's host and port, a certificate file's path.
+    pub shown: String,
+}
+
+/// The variables reqwest (system proxy) and rustls (extra trust) honour, in the order they win.
+const ROUTING: &[&str] = &[
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
+/// What the environment `get` says about routing, credentials left out.
+pub fn routing(get: impl Fn(&str) -> Option<String>) -> Vec<EnvRoute> {
+    ROUTING
+        .iter()
+        .filter_map(|name| {
+            let value = get(name).filter(|v| !v.trim().is_empty())?;
+            let shown = if name.starts_with("SSL_") {
+                value
+            } else {
+                match url::Url::parse(value.trim()) {
+                    Ok(u) => format!(
+                        "{}://{}{}",
+                        u.scheme(),
+                        u.host_str().unwrap_or("?"),
+                        u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                    ),
+                    // host:port without a scheme, maybe user:pass@ in front.
+                    Err(_) => value.rsplit('@').next().unwrap_or_default().to_string(),
+                }
+            };
+            Some(EnvRoute {
+                variable: name.to_string(),
+                shown,
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, Type)]
@@ -61,6 +113,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         storage_error: state.storage_error(),
         log_dir: state.log.as_ref().ok().map(|d| d.display().to_string()),
         log_error: state.log.as_ref().err().cloned(),
+        routing: routing(|name| std::env::var(name).ok()),
     }
 }
 
@@ -133,4 +186,35 @@ pub fn set_language(
 pub fn set_autostart(app: tauri::AppHandle, on: bool) -> Result<bool, AppError> {
     crate::tray::set_autostart(&app, on)
         .map_err(|e| AppError::internal(format!("cannot change the start-at-login setting: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::routing;
+
+    #[test]
+    fn the_environment_routing_requests_is_named_without_its_credentials() {
+        let env = |name: &str| match name {
+            "HTTPS_PROXY" => Some("http://ops:hunter2@proxy.corp.example:3128".to_string()),
+            "all_proxy" => Some("socks5://u:p@10.0.0.9:1080".to_string()),
+            "SSL_CERT_FILE" => Some("/home/ops/corp-ca.pem".to_string()),
+            "http_proxy" => Some("  ".to_string()),
+            _ => None,
+        };
+        let found = routing(env);
+        let shown: Vec<(&str, &str)> = found
+            .iter()
+            .map(|r| (r.variable.as_str(), r.shown.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("HTTPS_PROXY", "http://proxy.corp.example:3128"),
+                ("all_proxy", "socks5://10.0.0.9:1080"),
+                ("SSL_CERT_FILE", "/home/ops/corp-ca.pem"),
+            ]
+        );
+        assert!(!format!("{found:?}").contains("hunter2"));
+        assert!(routing(|_| None).is_empty());
+    }
 }

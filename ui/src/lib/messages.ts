@@ -18,6 +18,8 @@ export const zhCN = {
   "demo.appid": "演示 AppID",
   "demo.endpoint": "模拟器地址",
   "api.title": "接口地址",
+  "api.envRouting": "注意：系统环境变量正在改变 Retract 发往微信的请求的去向或信任的证书。AppSecret 和令牌也会经过这里：",
+  "api.envRoutingHint": "如果这不是你或你的 IT 部门设置的，请先关闭 Retract，清除这些变量（例如登录脚本里的 export 行）后再打开。",
   "api.default": "微信官方接口 api.weixin.qq.com",
   "api.override": "已被 RETRACT_API_BASE 覆盖为：{base}",
 
@@ -430,6 +432,8 @@ export const en: Record<MessageKey, string> = {
   "demo.appid": "Demo AppID",
   "demo.endpoint": "Simulator address",
   "api.title": "API endpoint",
+  "api.envRouting": "Note: the environment changes where Retract's requests to WeChat go, or which certificates they trust. The AppSecret and tokens travel this way too:",
+  "api.envRoutingHint": "If neither you nor your IT department set this, close Retract, remove these variables (an export line in a login script, for example) and open it again.",
   "api.default": "WeChat's official API, api.weixin.qq.com",
   "api.override": "Overridden by RETRACT_API_BASE: {base}",
 
