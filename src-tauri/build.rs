@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 46] = [
+const COMMANDS: [&str; 47] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -14,6 +14,7 @@ const COMMANDS: [&str; 46] = [
     "remove_account",
     "reverify_account",
     "secret_storage",
+    "secret_destinations",
     "provide_secret",
     "start_demo",
     "accounts_overview",

@@ -56,6 +56,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             accounts::remove_account,
             accounts::reverify_account,
             accounts::secret_storage,
+            accounts::secret_destinations,
             accounts::provide_secret,
             accounts::start_demo,
             accounts::accounts_overview,

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { byTestId, attr, find, firstOf, launch, logText, screenshot, setLocale, shootBoth, textOf, until } from "./harness.mjs";
+import { byTestId, attr, find, firstOf, launch, logText, screenshot, setLocale, shootBoth, sql, textOf, until } from "./harness.mjs";
 import { DEMO_APPID, DEMO_SECRET, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -220,6 +220,21 @@ describe("first run: wizard, sync, search, delete one article", () => {
     await attr(driver, "secret-storage", "data-storage", "keyring");
     await shootBoth(driver, "account-settings");
     await (await driver.switchTo().activeElement()).sendKeys(Key.ESCAPE);
+  });
+
+  it("shows where a secret will go before it is given again, and what changed", async () => {
+    // The database now names a proxy the secret was not saved for (a restored or swapped file).
+    sql(app.dataDir, "UPDATE accounts SET proxy = 'http://ops:pw@proxy.corp.invalid:3128' WHERE is_demo = 0");
+    await (await find(driver, "account-settings-button")).click();
+    await attr(driver, "secret-storage", "data-storage", "none");
+    await attr(driver, "destination-proxy", "data-changed", "true");
+    await attr(driver, "destination-api", "data-changed", "false");
+    const shown = await textOf(await find(driver, "secret-destination"));
+    assert.match(shown, /proxy\.corp\.invalid:3128/);
+    assert.doesNotMatch(shown, /ops:pw/, "a proxy's credentials are not shown");
+    await shootBoth(driver, "secret-destination-changed");
+    await (await driver.switchTo().activeElement()).sendKeys(Key.ESCAPE);
+    sql(app.dataDir, "UPDATE accounts SET proxy = NULL WHERE is_demo = 0");
   });
 
   it("renames the account, then removes it with its keyring entry after a confirm", async () => {

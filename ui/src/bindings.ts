@@ -37,6 +37,11 @@ export const commands = {
 	reverifyAccount: (id: AccountId) => typedError<VerifyReport, AppError>(__TAURI_INVOKE("reverify_account", { id })),
 	/**  Where the account's secret is now: keyring, this session, or nowhere (ask again). */
 	secretStorage: (id: AccountId) => typedError<SecretStorage | null, AppError>(__TAURI_INVOKE("secret_storage", { id })),
+	/**
+	 *  Where the account's secret goes now, and where the secret Retract holds was given for:
+	 *  shown when the secret must be given again after the database named another address.
+	 */
+	secretDestinations: (id: AccountId) => typedError<SecretDestinations, AppError>(__TAURI_INVOKE("secret_destinations", { id })),
 	/**  Gives the secret again for this session (when it is in no keyring). */
 	provideSecret: (id: AccountId, secret: string) => typedError<null, AppError>(__TAURI_INVOKE("provide_secret", { id, secret })),
 	/**  Starts the built-in simulator and opens the demo account on it. */
@@ -342,6 +347,16 @@ export type DemoInfo = {
 	baseUrl: string,
 	appid: string,
 	messages: number,
+};
+
+/**
+ *  Where a secret goes, as the operator reads it: the API, the proxy, the token service (with
+ *  its header's name). Credentials in a proxy's address are left out.
+ */
+export type Destination = {
+	apiBase: string,
+	proxy: string | null,
+	tokenService: string | null,
 };
 
 /**  One variable of the environment that changes where Retract's requests go or whom they trust. */
@@ -805,6 +820,16 @@ export type SavedAccount = {
 	storage: SecretStorage,
 	/**  The keyring service the secret is filed under (shown to the user). */
 	keyringService: string,
+};
+
+/**
+ *  Where an account's secret would go now, and where the secret Retract holds was given for
+ *  (they differ after the database named another address: `SecretBoundElsewhere`).
+ */
+export type SecretDestinations = {
+	now: Destination,
+	/**  `None`: no secret is held (or its binding cannot be read). */
+	savedFor: Destination | null,
 };
 
 /**  Where a saved secret lives. */

@@ -177,6 +177,18 @@ pub async fn secret_storage(
     .await
 }
 
+/// Where the account's secret goes now, and where the secret Retract holds was given for:
+/// shown when the secret must be given again after the database named another address.
+#[tauri::command]
+#[specta::specta]
+pub async fn secret_destinations(
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<retract_core::accounts::SecretDestinations, AppError> {
+    let accounts = state.accounts()?;
+    blocking(move || Ok(accounts.secret_destinations(id)?)).await
+}
+
 /// Gives the secret again for this session (when it is in no keyring).
 #[tauri::command]
 #[specta::specta]

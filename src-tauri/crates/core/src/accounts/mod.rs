@@ -30,7 +30,10 @@ pub use draft::{
     AccountDraft, DraftSource, Field, FieldCheck, FieldIssue, FieldProblem, clean_field,
     field_check, parse_appid, parse_secret, validate,
 };
-pub use profile::{Account, AccountId, Profile, SourceKind, TokenSetup, api_base_for};
+pub use profile::{
+    Account, AccountId, Destination, Profile, SecretDestinations, SourceKind, TokenSetup,
+    api_base_for,
+};
 pub use secrets::{SecretStorage, entry_name};
 
 use crate::error::CoreError;
@@ -239,6 +242,18 @@ impl Accounts {
         }
         self.secrets
             .storage_of(&account.secret_entry, &account.profile.destination())
+    }
+
+    /// Where the account's secret goes now, and where the one Retract holds was given for.
+    pub fn secret_destinations(&self, id: AccountId) -> Result<SecretDestinations, CoreError> {
+        let account = self.get(id)?;
+        let now = Destination::parse(&account.profile.destination())
+            .ok_or_else(|| CoreError::Store("the account's destination cannot be read".into()))?;
+        let saved_for = self
+            .secrets
+            .bound_to(&account.secret_entry)?
+            .and_then(|text| Destination::parse(&text));
+        Ok(SecretDestinations { now, saved_for })
     }
 
     /// Puts a secret back for this session (after a launch where the keyring was unavailable).

@@ -105,6 +105,60 @@ impl Profile {
     }
 }
 
+/// Where a secret goes, as the operator reads it: the API, the proxy, the token service (with
+/// its header's name). Credentials in a proxy's address are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Destination {
+    pub api_base: String,
+    pub proxy: Option<String>,
+    pub token_service: Option<String>,
+}
+
+impl Destination {
+    /// Reads the form [`Profile::destination`] writes; `None` for any other text.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut lines = text.lines();
+        if lines.next()? != "v1" {
+            return None;
+        }
+        let mut field = |key: &str| {
+            lines
+                .next()
+                .and_then(|l| l.strip_prefix(key))
+                .map(|v| v.trim().to_string())
+        };
+        let api_base = field("api=")?;
+        let proxy = field("proxy=")?;
+        let service = field("service=")?;
+        let without_credentials = |raw: String| match url::Url::parse(&raw) {
+            Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.to_string()
+            }
+            _ => raw,
+        };
+        Some(Self {
+            api_base,
+            proxy: (!proxy.is_empty()).then(|| without_credentials(proxy)),
+            token_service: (!service.is_empty()).then_some(service),
+        })
+    }
+}
+
+/// Where an account's secret would go now, and where the secret Retract holds was given for
+/// (they differ after the database named another address: `SecretBoundElsewhere`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SecretDestinations {
+    pub now: Destination,
+    /// `None`: no secret is held (or its binding cannot be read).
+    pub saved_for: Option<Destination>,
+}
+
 /// A stored account: everything but secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -293,5 +347,34 @@ mod tests {
             .needs_secret()
         );
         assert!(TokenSetup::Pasted { expires_at: None }.needs_secret());
+    }
+
+    #[test]
+    fn a_destination_reads_back_as_the_operator_sees_it() {
+        let profile = Profile {
+            appid: "wx1234567890abcdef".into(),
+            setup: TokenSetup::Service {
+                url: "https://token.corp.example/wx".into(),
+                header: Some("X-Key".into()),
+            },
+            api_base: Some("https://relay.corp.example".into()),
+            proxy: Some("http://ops:pw@proxy.corp.example:3128".into()),
+        };
+        let d = Destination::parse(&profile.destination()).unwrap_or_else(|| panic!("unreadable"));
+        assert_eq!(d.api_base, "https://relay.corp.example");
+        assert_eq!(d.proxy.as_deref(), Some("http://proxy.corp.example:3128/"));
+        assert_eq!(
+            d.token_service.as_deref(),
+            Some("https://token.corp.example/wx X-Key")
+        );
+        let plain = Profile {
+            setup: TokenSetup::Stable,
+            api_base: None,
+            proxy: None,
+            ..profile
+        };
+        let d = Destination::parse(&plain.destination()).unwrap_or_else(|| panic!("unreadable"));
+        assert_eq!((d.proxy, d.token_service), (None, None));
+        assert_eq!(Destination::parse("v2\napi=x"), None);
     }
 }

@@ -106,6 +106,21 @@ impl Secrets {
         Ok(())
     }
 
+    /// The destination the secret of `entry` was given for (this session's, else the
+    /// keyring's), whatever the account names now; `None` when there is no secret.
+    pub fn bound_to(&self, entry: &str) -> Result<Option<String>, CoreError> {
+        if let Some((_, bound)) = self.session().get(entry) {
+            return Ok(Some(bound.clone()));
+        }
+        if self.keyring.get(entry)?.is_none() {
+            return Ok(None);
+        }
+        Ok(self
+            .keyring
+            .get(&binding_name(entry))?
+            .map(|d| d.expose_secret().to_string()))
+    }
+
     /// This session's secret if there is one, else the keyring's — only for `destination`.
     pub fn find(&self, entry: &str, destination: &str) -> Result<Option<SecretString>, CoreError> {
         Ok(self.locate(entry, destination)?.map(|(s, _)| s))
