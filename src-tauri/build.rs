@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 47] = [
+const COMMANDS: [&str; 49] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -15,6 +15,8 @@ const COMMANDS: [&str; 47] = [
     "reverify_account",
     "secret_storage",
     "secret_destinations",
+    "prepare_remove_account",
+    "prepare_autostart",
     "provide_secret",
     "start_demo",
     "accounts_overview",

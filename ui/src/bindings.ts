@@ -17,8 +17,12 @@ export const commands = {
 	openLogFolder: () => typedError<null, AppError>(__TAURI_INVOKE("open_log_folder")),
 	/**  Whether Retract starts at login (off by default). */
 	autostartStatus: () => typedError<boolean, AppError>(__TAURI_INVOKE("autostart_status")),
-	/**  Turns start at login on or off; answers the setting as it is afterwards. */
-	setAutostart: (on: boolean) => typedError<boolean, AppError>(__TAURI_INVOKE("set_autostart", { on })),
+	setAutostart: (on: boolean, ticket: string) => typedError<boolean, AppError>(__TAURI_INVOKE("set_autostart", { on, ticket })),
+	/**
+	 *  Turns start at login on or off; answers the setting as it is afterwards.
+	 *  A ticket for turning start-at-login on or off, asked for when the switch is used.
+	 */
+	prepareAutostart: () => typedError<string, AppError>(__TAURI_INVOKE("prepare_autostart")),
 	/**  The window's language, so the tray and desktop notifications speak it too. */
 	setLanguage: (language: Language) => __TAURI_INVOKE<void>("set_language", { language }),
 	listAccounts: () => typedError<Account[], AppError>(__TAURI_INVOKE("list_accounts")),
@@ -31,8 +35,11 @@ export const commands = {
 	verifyAccount: (input: AccountInput) => typedError<VerifyReport, AppError>(__TAURI_INVOKE("verify_account", { input })),
 	saveAccount: (input: AccountInput, storage: SecretStorage) => typedError<SavedAccount, AppError>(__TAURI_INVOKE("save_account", { input, storage })),
 	renameAccount: (id: AccountId, name: string) => typedError<Account, AppError>(__TAURI_INVOKE("rename_account", { id, name })),
-	/**  Removes the keyring entries, the profile and the local index of an account. */
-	removeAccount: (id: AccountId) => typedError<null, AppError>(__TAURI_INVOKE("remove_account", { id })),
+	/**
+	 *  Removes the keyring entries, the profile and the local index of an account — only with
+	 *  the ticket of [`prepare_remove_account`]: a bare call removes nothing.
+	 */
+	removeAccount: (id: AccountId, ticket: string) => typedError<null, AppError>(__TAURI_INVOKE("remove_account", { id, ticket })),
 	/**  Token and delete quota of a saved account (also the quota meter's source). */
 	reverifyAccount: (id: AccountId) => typedError<VerifyReport, AppError>(__TAURI_INVOKE("reverify_account", { id })),
 	/**  Where the account's secret is now: keyring, this session, or nowhere (ask again). */
@@ -42,6 +49,8 @@ export const commands = {
 	 *  shown when the secret must be given again after the database named another address.
 	 */
 	secretDestinations: (id: AccountId) => typedError<SecretDestinations, AppError>(__TAURI_INVOKE("secret_destinations", { id })),
+	/**  A ticket for removing `id`, asked for when the removal confirm opens. */
+	prepareRemoveAccount: (id: AccountId) => typedError<string, AppError>(__TAURI_INVOKE("prepare_remove_account", { id })),
 	/**  Gives the secret again for this session (when it is in no keyring). */
 	provideSecret: (id: AccountId, secret: string) => typedError<null, AppError>(__TAURI_INVOKE("provide_secret", { id, secret })),
 	/**  Starts the built-in simulator and opens the demo account on it. */

@@ -143,10 +143,51 @@ pub async fn rename_account(
     super::in_background(move || Ok(accounts.rename(id, &name)?)).await
 }
 
-/// Removes the keyring entries, the profile and the local index of an account.
+/// A ticket for removing `id`, asked for when the removal confirm opens.
 #[tauri::command]
 #[specta::specta]
-pub async fn remove_account(state: State<'_, AppState>, id: AccountId) -> Result<(), AppError> {
+pub async fn prepare_remove_account(
+    state: State<'_, AppState>,
+    id: AccountId,
+) -> Result<String, AppError> {
+    prepare_remove_account_on(&state, id)
+}
+
+pub(crate) fn prepare_remove_account_on(
+    state: &AppState,
+    id: AccountId,
+) -> Result<String, AppError> {
+    state.accounts()?.get(id)?;
+    Ok(state.tickets.issue(
+        id,
+        retract_core::tickets::TicketAction::RemoveAccount,
+        retract_core::now_unix(),
+    )?)
+}
+
+/// Removes the keyring entries, the profile and the local index of an account — only with
+/// the ticket of [`prepare_remove_account`]: a bare call removes nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_account(
+    state: State<'_, AppState>,
+    id: AccountId,
+    ticket: String,
+) -> Result<(), AppError> {
+    remove_account_on(&state, id, &ticket).await
+}
+
+pub(crate) async fn remove_account_on(
+    state: &AppState,
+    id: AccountId,
+    ticket: &str,
+) -> Result<(), AppError> {
+    state.tickets.redeem(
+        id,
+        retract_core::tickets::TicketAction::RemoveAccount,
+        ticket,
+        retract_core::now_unix(),
+    )?;
     let accounts = state.accounts()?;
     blocking(move || Ok(accounts.remove(id)?)).await
 }

@@ -181,9 +181,36 @@ pub fn set_language(
 }
 
 /// Turns start at login on or off; answers the setting as it is afterwards.
+/// A ticket for turning start-at-login on or off, asked for when the switch is used.
 #[tauri::command]
 #[specta::specta]
-pub fn set_autostart(app: tauri::AppHandle, on: bool) -> Result<bool, AppError> {
+pub fn prepare_autostart(state: State<'_, AppState>) -> Result<String, AppError> {
+    Ok(state.tickets.issue(
+        retract_core::tickets::APP,
+        retract_core::tickets::TicketAction::Autostart,
+        retract_core::now_unix(),
+    )?)
+}
+
+/// Redeems the ticket of [`prepare_autostart`]: a bare call changes nothing.
+pub(crate) fn autostart_ticket(state: &AppState, ticket: &str) -> Result<(), AppError> {
+    Ok(state.tickets.redeem(
+        retract_core::tickets::APP,
+        retract_core::tickets::TicketAction::Autostart,
+        ticket,
+        retract_core::now_unix(),
+    )?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_autostart(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    on: bool,
+    ticket: String,
+) -> Result<bool, AppError> {
+    autostart_ticket(&state, &ticket)?;
     crate::tray::set_autostart(&app, on)
         .map_err(|e| AppError::internal(format!("cannot change the start-at-login setting: {e}")))
 }

@@ -579,3 +579,40 @@ async fn a_pending_check_of_a_lost_answer_keeps_retract_running_until_it_is_sett
     );
     assert_eq!(h.sim.count(DELETE), 1);
 }
+
+#[tokio::test]
+async fn removing_an_account_and_start_at_login_need_a_ticket_from_rust() {
+    use super::accounts::{prepare_remove_account_on, remove_account_on};
+    let h = host(3).await;
+    let id = saved_account(&h).await;
+    // A bare call, a guess, a ticket for another account or action: nothing removed.
+    let bare = remove_account_on(&h.state, id, "").await.unwrap_err();
+    assert_eq!(bare.kind, ErrorKind::ConfirmationRejected);
+    let clear_ticket = super::deletions::prepare_clear_quota_on(&h.state, id).unwrap();
+    let wrong = remove_account_on(&h.state, id, &clear_ticket)
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.kind, ErrorKind::ConfirmationRejected);
+    assert!(h.state.accounts().unwrap().get(id).is_ok(), "still there");
+    let ticket = prepare_remove_account_on(&h.state, id).unwrap();
+    remove_account_on(&h.state, id, &ticket).await.unwrap();
+    assert!(h.state.accounts().unwrap().get(id).is_err(), "removed");
+
+    // Start at login: the switch's ticket, once.
+    let bare = super::system::autostart_ticket(&h.state, "").unwrap_err();
+    assert_eq!(bare.kind, ErrorKind::ConfirmationRejected);
+    let ticket = h
+        .state
+        .tickets
+        .issue(
+            retract_core::tickets::APP,
+            retract_core::tickets::TicketAction::Autostart,
+            retract_core::now_unix(),
+        )
+        .unwrap();
+    super::system::autostart_ticket(&h.state, &ticket).unwrap();
+    assert!(
+        super::system::autostart_ticket(&h.state, &ticket).is_err(),
+        "single use"
+    );
+}

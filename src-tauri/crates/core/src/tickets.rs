@@ -1,5 +1,5 @@
-//! Single-use confirmations for irreversible actions that have no plan of their own
-//! (`clear_quota`: 10 a month, shared with the web console).
+//! Single-use confirmations for actions that have no plan of their own: `clear_quota` (10 a
+//! month, shared with the web console), removing an account, starting at login.
 //!
 //! The UI asks for a ticket when it opens the confirm dialog and hands it back with the
 //! confirmation; Rust accepts a ticket once, for the account it was issued for, within
@@ -26,7 +26,14 @@ pub const TICKET_TTL_SECS: i64 = 5 * 60;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TicketAction {
     ClearQuota,
+    /// Removing an account (its keyring entries and its index).
+    RemoveAccount,
+    /// Starting Retract at login, or not (for the app, not an account: [`APP`]).
+    Autostart,
 }
+
+/// The "account" of tickets that concern the whole app.
+pub const APP: AccountId = AccountId(0);
 
 #[derive(Debug, Default)]
 pub struct Tickets {
