@@ -14,6 +14,11 @@ use retract_core::keyring::Keyring;
 
 use crate::error::{AppError, ErrorKind};
 
+/// How many verifications (a token request and a quota read each, to an address the wizard
+/// names) may start in one minute: plenty for an operator correcting a field, too few to make
+/// Retract a prober for a script in the window.
+pub const VERIFY_PER_MINUTE: usize = 12;
+
 pub struct AppState {
     pub data_dir: PathBuf,
     /// Where exports go: the user's documents folder, or the data folder in tests.
@@ -30,6 +35,9 @@ pub struct AppState {
     pub log: Result<PathBuf, String>,
     /// Confirmations of irreversible actions without a plan (`clear_quota`).
     pub tickets: retract_core::tickets::Tickets,
+    /// When the wizard's verifications (outbound requests the window can start) were made, the
+    /// last minute's: at most [`VERIFY_PER_MINUTE`] of them.
+    pub verifications: Mutex<std::collections::VecDeque<i64>>,
     /// The clock of every run and of the scheduler (a `ManualClock` in tests).
     pub clock: Arc<dyn wechat_mp::Clock>,
     /// "Pause all" from the tray: the scheduler resumes nothing while set.
@@ -62,6 +70,7 @@ impl AppState {
             runs: Mutex::new(HashMap::new()),
             log: Err("no log in this process".into()),
             tickets: Default::default(),
+            verifications: Mutex::new(std::collections::VecDeque::new()),
             clock: Arc::new(wechat_mp::SystemClock),
             paused_all: AtomicBool::new(false),
             startup_findings: Mutex::new(HashMap::new()),
@@ -159,5 +168,25 @@ pub async fn blocking<T: Send + 'static>(
             ErrorKind::KeyringLocked,
             "the keyring did not answer within 30 seconds (an unlock prompt may be waiting)",
         )),
+    }
+}
+
+impl AppState {
+    /// Counts one verification now; refused beyond [`VERIFY_PER_MINUTE`] in the last minute.
+    pub fn admit_verification(&self, now: i64) -> Result<(), AppError> {
+        let mut recent = self.verifications.lock().unwrap_or_else(|p| p.into_inner());
+        while recent.front().is_some_and(|t| *t <= now - 60) {
+            recent.pop_front();
+        }
+        if recent.len() >= VERIFY_PER_MINUTE {
+            return Err(AppError::new(
+                crate::error::ErrorKind::Busy,
+                format!(
+                    "{VERIFY_PER_MINUTE} checks in the last minute: wait a minute before checking again"
+                ),
+            ));
+        }
+        recent.push_back(now);
+        Ok(())
     }
 }

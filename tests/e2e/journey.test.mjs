@@ -286,6 +286,22 @@ describe("IP not whitelisted", () => {
     await setLocale(driver, "zh-CN");
     assert.equal(await (await find(driver, "wizard-save")).isEnabled(), false);
   });
+
+  it("takes an address on this computer only with the operator's word that a relay runs there", async () => {
+    const { driver } = app;
+    const before = (await sim.requests()).length;
+    const field = await type(driver, "wizard-api-base", "http://127.0.0.1:9/");
+    const hint = await firstOf(driver, { css: ".field-error" }, "the field's hint");
+    assert.match(await hint.getText(), /本机/);
+    await (await find(driver, "wizard-verify")).click();
+    assert.equal((await sim.requests()).length, before, "nothing sent while the field is refused");
+    await shootBoth(driver, "wizard-local-relay");
+    await (await find(driver, "wizard-local-relay")).click();
+    await driver.wait(async () => (await driver.findElements({ css: ".field-error" })).length === 0, 5000, "the hint stays after the word is given");
+    await (await find(driver, "wizard-local-relay")).click();
+    await field.sendKeys(Key.chord(Key.CONTROL, "a"));
+    await field.sendKeys(Key.BACK_SPACE);
+  });
 });
 
 describe("no keyring available", () => {

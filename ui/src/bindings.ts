@@ -167,6 +167,11 @@ export type AccountInput = {
 	source: SourceInput,
 	proxy: string | null,
 	apiBase: string | null,
+	/**
+	 *  "A relay runs on this computer": only then may the API base or token service be a
+	 *  loopback address.
+	 */
+	localRelay?: boolean,
 };
 
 export type AccountSummary = {
@@ -481,7 +486,12 @@ export type FieldProblem = "empty" |
  *  A credential in a URL's query (`?key=…`): it would be stored in plain text; it belongs
  *  in the header field, whose value goes to the keyring.
  */
-"credentialInUrl";
+"credentialInUrl" | 
+/**
+ *  An address on this computer (127.0.0.1, localhost, ::1) without the operator's word
+ *  that a relay runs there: otherwise a field could make Retract read a local service.
+ */
+"localWithoutConsent";
 
 export type FilterInput = {
 	query: string | null,

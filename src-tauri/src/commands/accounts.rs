@@ -20,6 +20,10 @@ pub struct AccountInput {
     pub source: SourceInput,
     pub proxy: Option<String>,
     pub api_base: Option<String>,
+    /// "A relay runs on this computer": only then may the API base or token service be a
+    /// loopback address.
+    #[serde(default)]
+    pub local_relay: bool,
 }
 
 #[derive(Clone, Deserialize, Type)]
@@ -77,6 +81,7 @@ impl From<AccountInput> for AccountDraft {
             },
             proxy: i.proxy,
             api_base: i.api_base,
+            local_relay: i.local_relay,
         }
     }
 }
@@ -112,6 +117,7 @@ pub async fn verify_account(
     state: State<'_, AppState>,
     input: AccountInput,
 ) -> Result<VerifyReport, AppError> {
+    state.admit_verification(retract_core::now_unix())?;
     Ok(state.accounts()?.verify(&input.into()).await?)
 }
 

@@ -616,3 +616,21 @@ async fn removing_an_account_and_start_at_login_need_a_ticket_from_rust() {
         "single use"
     );
 }
+
+#[tokio::test]
+async fn verifications_the_window_can_start_are_limited_per_minute() {
+    let h = host(1).await;
+    let now = 1_000_000;
+    for _ in 0..crate::state::VERIFY_PER_MINUTE {
+        h.state.admit_verification(now).unwrap();
+    }
+    let refused = h.state.admit_verification(now + 30).unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Busy);
+    assert!(
+        refused.message.contains("wait a minute"),
+        "{}",
+        refused.message
+    );
+    // A minute later, checks are admitted again.
+    h.state.admit_verification(now + 61).unwrap();
+}

@@ -26,6 +26,8 @@ export function fieldMessage(field: Field, problem: FieldProblem): MessageKey {
       return "field.header.incomplete";
     case "credentialInUrl":
       return "field.url.credential";
+    case "localWithoutConsent":
+      return "field.url.local";
   }
 }
 

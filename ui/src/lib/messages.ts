@@ -122,6 +122,8 @@ export const zhCN = {
   "wizard.proxy": "HTTPS 代理",
   "wizard.proxyHint": "例如 http://proxy.company.com:3128，用固定出口 IP 访问微信。",
   "wizard.apiBase": "接口地址（中转服务器）",
+  "wizard.localRelay": "中转运行在本机",
+  "wizard.localRelayHint": "只在接口地址或令牌服务是本机地址（127.0.0.1、localhost，例如 SSH 隧道）时勾选；否则 Retract 不会向本机地址发送请求。",
   "wizard.apiBaseHint": "公司在白名单服务器上部署的中转地址；留空使用 api.weixin.qq.com。",
   "wizard.verify": "验证",
   "wizard.verifying": "正在验证…",
@@ -151,6 +153,7 @@ export const zhCN = {
   "field.header.shape": "请求头名称只能包含字母、数字、- 和 _。",
   "field.header.incomplete": "请同时填写请求头名称和值，或都不填。",
   "field.token.shape": "access_token 应为 1 到 512 个字母、数字或符号。",
+  "field.url.local": "这是本机上的地址。只有当你在本机运行了中转或令牌服务（例如 SSH 隧道）时才用它：请在“网络设置”中勾选“中转运行在本机”。",
   "field.url.credential": "网址里不能带密钥等凭据（会以明文保存）；请把它填在下面的请求头里，其值保存在系统钥匙串中。",
   "field.required": "此项必填。",
 
@@ -543,6 +546,8 @@ export const en: Record<MessageKey, string> = {
   "wizard.proxy": "HTTPS proxy",
   "wizard.proxyHint": "e.g. http://proxy.company.com:3128, to reach WeChat from a fixed IP.",
   "wizard.apiBase": "API base URL (relay)",
+  "wizard.localRelay": "A relay runs on this computer",
+  "wizard.localRelayHint": "Tick only when the API base or token service is an address on this computer (127.0.0.1, localhost: an SSH tunnel, for example); otherwise Retract sends nothing to this computer's addresses.",
   "wizard.apiBaseHint": "A relay your company runs on a whitelisted server; leave empty for api.weixin.qq.com.",
   "wizard.verify": "Verify",
   "wizard.verifying": "Verifying…",
@@ -572,6 +577,7 @@ export const en: Record<MessageKey, string> = {
   "field.header.shape": "A header name holds only letters, digits, - and _.",
   "field.header.incomplete": "Give both the header name and its value, or neither.",
   "field.token.shape": "An access_token is 1 to 512 letters, digits or symbols.",
+  "field.url.local": "This address is on this computer. Use it only for a relay or token service you run here (an SSH tunnel, for example): tick “A relay runs on this computer” under network settings.",
   "field.url.credential": "The URL must not carry a credential (it would be stored in plain text); put it in the header below, whose value goes to the system keyring.",
   "field.required": "This field is required.",
 

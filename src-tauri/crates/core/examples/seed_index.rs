@@ -47,6 +47,7 @@ async fn main() {
         },
         proxy: None,
         api_base: None,
+        local_relay: false,
     };
     let account = accounts.save(&draft, SecretStorage::SessionOnly).unwrap();
     let api = accounts.api(account.id).unwrap();

@@ -191,6 +191,7 @@ fn arbitrary_input_gets_a_typed_answer_and_never_a_panic() {
             },
             proxy: rng.chance(30).then(|| text(&mut rng)),
             api_base: rng.chance(30).then(|| text(&mut rng)),
+            local_relay: rng.chance(50),
         };
         let issues = field_check(&draft).issues;
         assert_eq!(

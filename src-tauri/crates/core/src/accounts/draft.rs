@@ -16,6 +16,9 @@ pub struct AccountDraft {
     pub source: DraftSource,
     pub proxy: Option<String>,
     pub api_base: Option<String>,
+    /// The operator's explicit word that the API base or token service is a relay on this
+    /// computer (an SSH tunnel, a local relay): only then may either be a loopback address.
+    pub local_relay: bool,
 }
 
 pub enum DraftSource {
@@ -67,6 +70,9 @@ pub enum FieldProblem {
     /// A credential in a URL's query (`?key=…`): it would be stored in plain text; it belongs
     /// in the header field, whose value goes to the keyring.
     CredentialInUrl,
+    /// An address on this computer (127.0.0.1, localhost, ::1) without the operator's word
+    /// that a relay runs there: otherwise a field could make Retract read a local service.
+    LocalWithoutConsent,
 }
 
 /// One problem of one field; the message is the English text for logs and errors.
@@ -260,6 +266,43 @@ fn optional_url(
     }
 }
 
+/// A loopback destination (API base, token service) is taken only with the operator's word.
+fn local_consent(
+    url: Option<&str>,
+    field: Field,
+    what: &str,
+    consent: bool,
+) -> Result<(), FieldIssue> {
+    let local = url
+        .and_then(|u| url::Url::parse(u).ok())
+        .is_some_and(|u| match u.host() {
+            Some(url::Host::Domain(d)) => {
+                d.eq_ignore_ascii_case("localhost")
+                    || d.to_ascii_lowercase().ends_with(".localhost")
+            }
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+            None => false,
+        });
+    if local && !consent {
+        return Err(FieldIssue::new(
+            field,
+            FieldProblem::LocalWithoutConsent,
+            format!(
+                "{what} is on this computer: turn on \"a relay runs on this computer\" if that is what you set up (an SSH tunnel, a local relay)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn service_url(source: &DraftSource) -> Option<&str> {
+    match source {
+        DraftSource::Service { url, .. } => Some(url.as_str()),
+        _ => None,
+    }
+}
+
 /// The wizard's field checks, without any network call or storage.
 pub fn validate(draft: &AccountDraft) -> Result<(), CoreError> {
     checked(draft, crate::now_unix()).map(|_| ())
@@ -287,6 +330,18 @@ pub fn field_check(draft: &AccountDraft) -> FieldCheck {
         .map(|_| ()),
     );
     note(setup_of(&draft.source, 0).map(|_| ()));
+    note(local_consent(
+        draft.api_base.as_deref(),
+        Field::ApiBase,
+        "the API base URL",
+        draft.local_relay,
+    ));
+    note(local_consent(
+        service_url(&draft.source),
+        Field::ServiceUrl,
+        "the token service URL",
+        draft.local_relay,
+    ));
     let mut cleaned = Vec::new();
     if had_invisible(&draft.appid) {
         cleaned.push(Field::Appid);
@@ -311,6 +366,18 @@ pub(crate) fn checked(draft: &AccountDraft, now: i64) -> Result<CheckedDraft, Co
         false,
     )?;
     let (setup, secret) = setup_of(&draft.source, now)?;
+    local_consent(
+        api_base.as_deref(),
+        Field::ApiBase,
+        "the API base URL",
+        draft.local_relay,
+    )?;
+    local_consent(
+        service_url(&draft.source),
+        Field::ServiceUrl,
+        "the token service URL",
+        draft.local_relay,
+    )?;
     Ok(CheckedDraft {
         name,
         profile: Profile {
@@ -502,6 +569,7 @@ mod tests {
             },
             proxy: Some("ftp://proxy".into()),
             api_base: Some("http://relay.example.com".into()),
+            local_relay: false,
         };
         let check = field_check(&draft);
         let found: Vec<(Field, FieldProblem)> =
@@ -527,6 +595,7 @@ mod tests {
             },
             proxy: None,
             api_base: Some("http://127.0.0.1:8787".into()),
+            local_relay: true,
         };
         let check = field_check(&good);
         assert_eq!(check.issues.len(), 1);
@@ -570,5 +639,58 @@ mod tests {
             service_header(Some(""), Some("")),
             Ok((None, None))
         ));
+    }
+
+    #[test]
+    fn an_address_on_this_computer_needs_the_operators_word() {
+        for (api_base, service) in [
+            (Some("http://127.0.0.1:8787"), None),
+            (Some("http://localhost:9000/"), None),
+            (Some("https://[::1]:8443"), None),
+            (None, Some("http://127.0.0.2:7000/token")),
+        ] {
+            let draft = |local_relay| AccountDraft {
+                name: String::new(),
+                appid: "wx5e7d1c0ffee0a1b2".into(),
+                source: match service {
+                    Some(url) => DraftSource::Service {
+                        url: url.into(),
+                        header_name: None,
+                        header_value: None,
+                    },
+                    None => DraftSource::Stable {
+                        secret: "3f2a9c8e7d6b5a4f3e2d1c0b9a8f7e6d".into(),
+                    },
+                },
+                proxy: None,
+                api_base: api_base.map(String::from),
+                local_relay,
+            };
+            let check = field_check(&draft(false));
+            assert!(
+                check
+                    .issues
+                    .iter()
+                    .any(|i| i.problem == FieldProblem::LocalWithoutConsent),
+                "{api_base:?} {service:?}: {check:?}"
+            );
+            assert!(validate(&draft(false)).is_err());
+            assert!(validate(&draft(true)).is_ok(), "{api_base:?} {service:?}");
+        }
+        // Elsewhere, nothing to consent to.
+        let remote = AccountDraft {
+            name: String::new(),
+            appid: "wx5e7d1c0ffee0a1b2".into(),
+            source: DraftSource::Stable {
+                secret: "3f2a9c8e7d6b5a4f3e2d1c0b9a8f7e6d".into(),
+            },
+            proxy: Some("http://127.0.0.1:7890".into()),
+            api_base: Some("https://relay.example.com".into()),
+            local_relay: false,
+        };
+        assert!(
+            validate(&remote).is_ok(),
+            "a local proxy is a proxy, not a destination"
+        );
     }
 }

@@ -170,6 +170,7 @@ pub fn draft(secret: &str) -> AccountDraft {
         },
         proxy: None,
         api_base: None,
+        local_relay: false,
     }
 }
 
