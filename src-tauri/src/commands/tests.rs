@@ -86,6 +86,7 @@ async fn saved_account(h: &Host) -> retract_core::accounts::AccountId {
         },
         proxy: None,
         api_base: None,
+        local_relay: false,
     };
     let accounts = h.state.accounts().unwrap();
     in_background(move || Ok(accounts.save(&input.into(), SecretStorage::SessionOnly)?))
