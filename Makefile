@@ -38,6 +38,8 @@ lint: ui
 	cd ui && npm run --silent check && npm run --silent lint
 	$(SCRATCH)/tools/bin/actionlint -no-color .github/workflows/*.yml
 	python3 scripts/check-workflows.py
+	cargo deny --log-level error check licenses bans sources
+	scripts/advisories.sh
 
 ui-test: setup
 	cd ui && npm test --silent

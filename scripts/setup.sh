@@ -53,6 +53,12 @@ if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver
   cargo install tauri-driver --version '=2.1.0' --locked --quiet
 fi
 
+# --- cargo-deny (licenses, bans, sources; advisories where RustSec's database can be fetched) ---
+if ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0.20.2'; then
+  say "Installing cargo-deny from crates.io (about two minutes)"
+  cargo install cargo-deny --version '=0.20.2' --locked --quiet
+fi
+
 # --- actionlint (checks the GitHub workflows), in the Makefile's own folder --------------------
 tools=.make/tools
 if [ ! -x "$tools/bin/actionlint" ] || ! cmp -s scripts/actionlint-requirements.txt "$tools/.requirements"; then

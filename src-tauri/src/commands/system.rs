@@ -49,8 +49,17 @@ const ROUTING: &[&str] = &[
     "SSL_CERT_DIR",
 ];
 
-/// What the environment `get` says about routing, credentials left out.
+/// What the environment `get` says about routing, credentials left out. In a release build
+/// `TAURI_WEBVIEW_AUTOMATION` is named too: with it, another program can drive the window
+/// (the end-to-end tests set it for debug builds).
 pub fn routing(get: impl Fn(&str) -> Option<String>) -> Vec<EnvRoute> {
+    let automation = (!cfg!(debug_assertions))
+        .then(|| get("TAURI_WEBVIEW_AUTOMATION").filter(|v| !v.trim().is_empty()))
+        .flatten()
+        .map(|value| EnvRoute {
+            variable: "TAURI_WEBVIEW_AUTOMATION".into(),
+            shown: value,
+        });
     ROUTING
         .iter()
         .filter_map(|name| {
@@ -74,6 +83,7 @@ pub fn routing(get: impl Fn(&str) -> Option<String>) -> Vec<EnvRoute> {
                 shown,
             })
         })
+        .chain(automation)
         .collect()
 }
 
