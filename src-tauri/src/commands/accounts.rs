@@ -4,6 +4,7 @@
 use retract_core::accounts::{
     self, Account, AccountDraft, AccountId, DraftSource, SecretStorage, VerifyReport,
 };
+use retract_core::tickets::TicketAction;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::State;
@@ -164,11 +165,7 @@ pub(crate) fn prepare_remove_account_on(
     id: AccountId,
 ) -> Result<String, AppError> {
     state.accounts()?.get(id)?;
-    Ok(state.tickets.issue(
-        id,
-        retract_core::tickets::TicketAction::RemoveAccount,
-        retract_core::now_unix(),
-    )?)
+    super::issue_ticket(state, id, TicketAction::RemoveAccount)
 }
 
 /// Removes the keyring entries, the profile and the local index of an account — only with
@@ -188,12 +185,7 @@ pub(crate) async fn remove_account_on(
     id: AccountId,
     ticket: &str,
 ) -> Result<(), AppError> {
-    state.tickets.redeem(
-        id,
-        retract_core::tickets::TicketAction::RemoveAccount,
-        ticket,
-        retract_core::now_unix(),
-    )?;
+    super::redeem_ticket(state, id, TicketAction::RemoveAccount, ticket)?;
     let accounts = state.accounts()?;
     blocking(move || Ok(accounts.remove(id)?)).await
 }

@@ -290,9 +290,7 @@ pub async fn prepare_clear_quota(
 
 pub(crate) fn prepare_clear_quota_on(state: &AppState, id: AccountId) -> Result<String, AppError> {
     state.accounts()?.get(id)?;
-    Ok(state
-        .tickets
-        .issue(id, TicketAction::ClearQuota, retract_core::now_unix())?)
+    super::issue_ticket(state, id, TicketAction::ClearQuota)
 }
 
 /// Resets all of the account's daily counters (10 a month, shared with the web console).
@@ -312,12 +310,7 @@ pub(crate) async fn clear_quota_on(
     id: AccountId,
     ticket: &str,
 ) -> Result<(), AppError> {
-    state.tickets.redeem(
-        id,
-        TicketAction::ClearQuota,
-        ticket,
-        retract_core::now_unix(),
-    )?;
+    super::redeem_ticket(state, id, TicketAction::ClearQuota, ticket)?;
     let api = super::account_api(state, id).await?;
     let accounts = state.accounts()?;
     let appid = accounts.get(id)?.profile.appid;

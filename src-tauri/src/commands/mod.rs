@@ -38,6 +38,29 @@ impl Progress for tauri::AppHandle {
 
 /// The account's API client. Building it may read the keyring (D-Bus, maybe an unlock
 /// prompt), so it happens off the async runtime.
+/// A single-use ticket for `action` on `account` (the app's own: `tickets::APP`), asked for
+/// when its confirm opens; [`redeem_ticket`] takes it back once, within five minutes.
+pub(crate) fn issue_ticket(
+    state: &AppState,
+    account: retract_core::accounts::AccountId,
+    action: retract_core::tickets::TicketAction,
+) -> Result<String, AppError> {
+    Ok(state
+        .tickets
+        .issue(account, action, retract_core::now_unix())?)
+}
+
+pub(crate) fn redeem_ticket(
+    state: &AppState,
+    account: retract_core::accounts::AccountId,
+    action: retract_core::tickets::TicketAction,
+    ticket: &str,
+) -> Result<(), AppError> {
+    Ok(state
+        .tickets
+        .redeem(account, action, ticket, retract_core::now_unix())?)
+}
+
 pub(crate) async fn account_api(
     state: &AppState,
     id: retract_core::accounts::AccountId,

@@ -4,6 +4,8 @@ use serde::Serialize;
 use specta::Type;
 use tauri::State;
 
+use retract_core::tickets::{APP, TicketAction};
+
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -195,21 +197,12 @@ pub fn set_language(
 #[tauri::command]
 #[specta::specta]
 pub fn prepare_autostart(state: State<'_, AppState>) -> Result<String, AppError> {
-    Ok(state.tickets.issue(
-        retract_core::tickets::APP,
-        retract_core::tickets::TicketAction::Autostart,
-        retract_core::now_unix(),
-    )?)
+    super::issue_ticket(&state, APP, TicketAction::Autostart)
 }
 
 /// Redeems the ticket of [`prepare_autostart`]: a bare call changes nothing.
 pub(crate) fn autostart_ticket(state: &AppState, ticket: &str) -> Result<(), AppError> {
-    Ok(state.tickets.redeem(
-        retract_core::tickets::APP,
-        retract_core::tickets::TicketAction::Autostart,
-        ticket,
-        retract_core::now_unix(),
-    )?)
+    super::redeem_ticket(state, APP, TicketAction::Autostart, ticket)
 }
 
 #[tauri::command]

@@ -459,24 +459,12 @@ fn store_page(
         // its position and normalised title) stays deleted, so it cannot be planned, and
         // deleted, again; a message Retract deleted whole stays deleted whole. A live sibling
         // with the same title is not touched.
-        let done: Vec<(u32, String)> = {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT t.idx, t.titles FROM plan_targets t JOIN plans p ON p.id = t.plan_id
-                     WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done'",
-                )
-                .map_err(store.err("cannot read the journal"))?;
-            stmt.query_map(params![account, id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(store.err("cannot read the journal"))?
-                .collect::<Result<_, _>>()
-                .map_err(store.err("cannot read the journal"))?
-        };
-        let whole_done = done.iter().any(|(idx, _)| *idx == 0);
-        let reviewed: Vec<Reviewed> = done
+        let done = crate::journal::done_requests(&tx, account, id)
+            .map_err(store.err("cannot read the journal"))?;
+        let whole_done = done.iter().any(|d| d.idx == 0);
+        let reviewed: Vec<&Reviewed> = done
             .iter()
-            .flat_map(|(_, titles)| {
-                serde_json::from_str::<Vec<Reviewed>>(titles).unwrap_or_default()
-            })
+            .flat_map(|d| d.reviewed.iter().flatten())
             .collect();
         for (i, item) in m.content.news_item.iter().enumerate() {
             let position = i as u32 + 1;

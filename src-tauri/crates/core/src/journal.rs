@@ -184,6 +184,40 @@ fn bad_text(column: usize, what: &str, text: &str) -> rusqlite::Error {
     )
 }
 
+/// A request Retract finished with `done` for one message: what it reviewed.
+pub(crate) struct DoneRequest {
+    pub plan: PlanId,
+    pub seq: u32,
+    /// 0: the whole message.
+    pub idx: u32,
+    /// The reviewed items; `None` when the snapshot cannot be read (callers refuse to guess).
+    pub reviewed: Option<Vec<Reviewed>>,
+}
+
+/// Every `done` request of `account` for `article_id`, oldest plan first. On any connection
+/// (a sync reads it inside its page's transaction).
+pub(crate) fn done_requests(
+    conn: &rusqlite::Connection,
+    account: AccountId,
+    article_id: &str,
+) -> rusqlite::Result<Vec<DoneRequest>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.plan_id, t.seq, t.idx, t.titles FROM plan_targets t JOIN plans p ON p.id = t.plan_id
+         WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done'
+         ORDER BY t.plan_id, t.seq",
+    )?;
+    let rows = stmt.query_map(params![account, article_id], |r| {
+        let titles: String = r.get(3)?;
+        Ok(DoneRequest {
+            plan: r.get(0)?,
+            seq: r.get(1)?,
+            idx: r.get(2)?,
+            reviewed: serde_json::from_str(&titles).ok(),
+        })
+    })?;
+    rows.collect()
+}
+
 /// The plan's account and every target, in order.
 pub(crate) fn load(store: &Store, plan: PlanId) -> Result<(AccountId, Vec<Target>), CoreError> {
     let conn = store.conn();

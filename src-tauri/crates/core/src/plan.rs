@@ -320,33 +320,22 @@ fn refuse_done(
     which: Option<&BTreeSet<u32>>,
     items: &[ArticleRow],
 ) -> Result<(), CoreError> {
-    let done: Vec<(u32, String)> = {
-        let conn = store.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT t.idx, t.titles FROM plan_targets t JOIN plans p ON p.id = t.plan_id
-                 WHERE p.account_id = ?1 AND t.article_id = ?2 AND t.state = 'done'",
-            )
-            .map_err(store.err("cannot read the journal"))?;
-        stmt.query_map(params![account, article_id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(store.err("cannot read the journal"))?
-            .collect::<Result<_, _>>()
-            .map_err(store.err("cannot read the journal"))?
-    };
+    let done = crate::journal::done_requests(&store.conn(), account, article_id)
+        .map_err(store.err("cannot read the journal"))?;
     let refuse = || {
         Err(CoreError::Invalid(format!(
             "Retract already deleted this from message {article_id} (see the activity log); WeChat may show a delete late, so it is not planned again"
         )))
     };
-    if done.iter().any(|(idx, _)| *idx == 0) {
+    if done.iter().any(|d| d.idx == 0) {
         return refuse();
     }
     let Some(which) = which else {
         return Ok(());
     };
-    for (_, titles) in &done {
+    for d in &done {
         // A damaged snapshot cannot say what it deleted: refuse rather than guess.
-        let Ok(reviewed) = serde_json::from_str::<Vec<Reviewed>>(titles) else {
+        let Some(reviewed) = &d.reviewed else {
             return refuse();
         };
         let hit = items

@@ -174,14 +174,6 @@ pub(crate) fn seal(conn: &Connection, key: &SealKey, plan: PlanId) -> rusqlite::
     Ok(())
 }
 
-/// Seals `plan` as it stands now, with the store's key. For tests that build journals the
-/// planner refuses (two plans for one position) to reach the runner's own checks behind it;
-/// the app never calls it.
-#[doc(hidden)]
-pub fn reseal_for_tests(store: &crate::store::Store, plan: PlanId) -> Result<(), CoreError> {
-    seal(&store.conn(), &store.seal_key(), plan).map_err(store.err("cannot seal the plan"))
-}
-
 /// Whether `plan` carries the seal this installation would have written for it as it stands.
 pub(crate) fn verify(conn: &Connection, key: &SealKey, plan: PlanId) -> Result<(), String> {
     let refuse = || {

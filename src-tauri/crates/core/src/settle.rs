@@ -20,7 +20,7 @@ use wechat_mp::Api;
 use crate::accounts::AccountId;
 use crate::error::CoreError;
 use crate::execute::{ExecOptions, Outcome};
-use crate::identity::{self, Reviewed};
+use crate::identity;
 use crate::index;
 use crate::journal::{self, JournalState, Target, Transition};
 use crate::observations::{self, Behaviour};
@@ -167,45 +167,31 @@ pub(crate) fn already_deleted(
     plan: PlanId,
     t: &Target,
 ) -> Result<Option<(PlanId, u32)>, CoreError> {
-    let done: Vec<(PlanId, u32, u32, String)> = {
-        let conn = store.conn();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT t.plan_id, t.seq, t.idx, t.titles FROM plan_targets t JOIN plans p ON p.id = t.plan_id
-                 WHERE p.account_id = ?1 AND t.article_id = ?2 AND NOT (t.plan_id = ?3 AND t.seq = ?4)
-                   AND t.state = 'done'
-                 ORDER BY t.plan_id, t.seq",
-            )
-            .map_err(store.err("cannot read the journal"))?;
-        stmt.query_map(rusqlite::params![account, t.article_id, plan, t.seq], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .map_err(store.err("cannot read the journal"))?
-        .collect::<Result<_, _>>()
-        .map_err(store.err("cannot read the journal"))?
-    };
+    let done = journal::done_requests(&store.conn(), account, &t.article_id)
+        .map_err(store.err("cannot read the journal"))?;
     let mine = match (t.index, t.items.first()) {
         (Some(pos), Some(r)) => Some((pos, r)),
         _ => None,
     };
     Ok(done
         .into_iter()
-        .find(|(_, _, idx, titles)| {
-            if *idx == 0 {
+        .filter(|d| !(d.plan == plan && d.seq == t.seq))
+        .find(|d| {
+            if d.idx == 0 {
                 return true;
             }
             let Some((pos, r)) = mine else {
                 return false;
             };
             // A damaged snapshot cannot say what it deleted: the same position counts.
-            let Ok(theirs) = serde_json::from_str::<Vec<Reviewed>>(titles) else {
-                return *idx == pos;
+            let Some(theirs) = &d.reviewed else {
+                return d.idx == pos;
             };
             theirs.iter().any(|d| {
                 identity::is_reviewed_item(d, pos, &r.title, r.link.as_deref().unwrap_or_default())
             })
         })
-        .map(|(p, s, ..)| (p, s)))
+        .map(|d| (d.plan, d.seq)))
 }
 
 /// Why a request must wait before it is sent, and until when.

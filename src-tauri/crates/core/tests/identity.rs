@@ -14,7 +14,7 @@ use retract_core::CoreError;
 use retract_core::accounts::SecretStorage;
 use retract_core::execute::Outcome;
 use retract_core::index::{self, ListOrder};
-use retract_core::plan::{self, Selection};
+use retract_core::plan;
 use wechat_mp::ManualClock;
 use wechat_sim::{DEMO_APPID, Quirks};
 
@@ -75,10 +75,7 @@ async fn duplicate_titles_and_moved_positions_delete_the_reviewed_item_or_stop_n
             });
             let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
             let m = multi_item(&w, 3);
-            let y = Selection::Item {
-                article_id: m.article_id.clone(),
-                index: 2,
-            };
+            let y = item(&m.article_id, 2);
             let made = plan::create(&api, w.store(), account, std::slice::from_ref(&y)).await;
             if base.no_links {
                 // Nothing could tell Y from its twins: not planned alone, and it says why.
@@ -135,16 +132,7 @@ async fn a_late_listing_keeps_the_deleted_item_deleted_and_its_live_twin_selecta
         });
         let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
         let m = multi_item(&w, 3);
-        confirmed(
-            &w,
-            &api,
-            account,
-            &[Selection::Item {
-                article_id: m.article_id.clone(),
-                index: 2,
-            }],
-        )
-        .await;
+        confirmed(&w, &api, account, &[item(&m.article_id, 2)]).await;
         let clock = ManualClock::new(SystemTime::now());
         run(&w, &api, account, &clock).await;
         assert!(w.sim.message(DEMO_APPID, &m.article_id).unwrap().items[1].is_deleted);
@@ -159,18 +147,12 @@ async fn a_late_listing_keeps_the_deleted_item_deleted_and_its_live_twin_selecta
         let flags: Vec<bool> = rows.iter().map(|r| r.is_deleted).collect();
         assert_eq!(&flags[..3], [false, true, false], "{links}: {rows:?}");
         // Z can still be planned; Y cannot.
-        let z = Selection::Item {
-            article_id: m.article_id.clone(),
-            index: 3,
-        };
+        let z = item(&m.article_id, 3);
         assert!(
             plan::create(&api, w.store(), account, &[z]).await.is_ok(),
             "{links}"
         );
-        let y = Selection::Item {
-            article_id: m.article_id.clone(),
-            index: 2,
-        };
+        let y = item(&m.article_id, 2);
         assert!(
             plan::create(&api, w.store(), account, &[y]).await.is_err(),
             "{links}"
@@ -207,16 +189,7 @@ async fn a_title_spelled_with_entities_or_odd_spaces_deletes_the_reviewed_item()
             &w,
             &api,
             account,
-            &[
-                Selection::Item {
-                    article_id: m.article_id.clone(),
-                    index: 1,
-                },
-                Selection::Item {
-                    article_id: m.article_id.clone(),
-                    index: 2,
-                },
-            ],
+            &[item(&m.article_id, 1), item(&m.article_id, 2)],
         )
         .await;
         let clock = ManualClock::new(SystemTime::now());
@@ -276,16 +249,7 @@ async fn a_null_field_or_a_stripped_deleted_item_never_shows_as_a_live_article()
             "{links}: a live row without a title"
         );
         // Retract deletes item 3; the answer after it is stripped too: proven gone.
-        let p = confirmed(
-            &w,
-            &api,
-            account,
-            &[Selection::Item {
-                article_id: m.article_id.clone(),
-                index: 3,
-            }],
-        )
-        .await;
+        let p = confirmed(&w, &api, account, &[item(&m.article_id, 3)]).await;
         let clock = ManualClock::new(SystemTime::now());
         run(&w, &api, account, &clock).await;
         assert_eq!(states(&w, p.id), ["done"], "{links}");

@@ -41,26 +41,8 @@ async fn a_restore_re_creates_exactly_what_was_deleted_as_one_draft_and_is_audit
         .find(|o| o.items.len() >= 2 && o.article_id != m.article_id)
         .unwrap();
     // Item 2 of m first; then the whole of `whole` after its first item went on its own.
-    delete(
-        &w,
-        &api,
-        id,
-        &[Selection::Item {
-            article_id: m.article_id.clone(),
-            index: 2,
-        }],
-    )
-    .await;
-    delete(
-        &w,
-        &api,
-        id,
-        &[Selection::Item {
-            article_id: whole.article_id.clone(),
-            index: 1,
-        }],
-    )
-    .await;
+    delete(&w, &api, id, &[item(&m.article_id, 2)]).await;
+    delete(&w, &api, id, &[item(&whole.article_id, 1)]).await;
     delete(
         &w,
         &api,
@@ -148,10 +130,7 @@ async fn one_item_deleted() -> (
     let w = world(20).await;
     let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let m = w.sim.messages(DEMO_APPID).into_iter().next().unwrap();
-    let item = Selection::Item {
-        article_id: m.article_id.clone(),
-        index: 1,
-    };
+    let item = item(&m.article_id, 1);
     delete(&w, &api, id, &[item]).await;
     let archived = archive::list(w.store(), id).unwrap()[0].archive_id;
     (w, id, api, m, archived)
@@ -261,16 +240,7 @@ async fn only_a_copy_of_what_was_deleted_is_restored() {
     let m = w.sim.messages(DEMO_APPID).into_iter().next().unwrap();
     // The check passes and the copy is taken; the delete is refused (not applied).
     w.sim.inject(DELETE, Fault::Errcode { code: 48001 }, 1);
-    delete(
-        &w,
-        &api,
-        id,
-        &[Selection::Item {
-            article_id: m.article_id.clone(),
-            index: 1,
-        }],
-    )
-    .await;
+    delete(&w, &api, id, &[item(&m.article_id, 1)]).await;
     assert!(!w.sim.message(DEMO_APPID, &m.article_id).unwrap().items[0].is_deleted);
     let copy: i64 = w.count("SELECT max(id) FROM archive");
     assert!(copy > 0, "the copy was taken before the delete was sent");
@@ -298,16 +268,7 @@ async fn titles_go_back_as_text_and_only_wechat_refuses_their_length() {
         msg.items[0].author = "张三&amp;李四".into();
     });
     let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
-    delete(
-        &w,
-        &api,
-        id,
-        &[Selection::Item {
-            article_id: first.article_id.clone(),
-            index: 1,
-        }],
-    )
-    .await;
+    delete(&w, &api, id, &[item(&first.article_id, 1)]).await;
     let archived = archive::list(w.store(), id).unwrap()[0].archive_id;
     restore::restore_as_draft(&api, w.store(), id, archived)
         .await
@@ -325,16 +286,7 @@ async fn titles_go_back_as_text_and_only_wechat_refuses_their_length() {
         msg.items[0].title = long.clone();
     });
     let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
-    delete(
-        &w,
-        &api,
-        id,
-        &[Selection::Item {
-            article_id: first.article_id.clone(),
-            index: 1,
-        }],
-    )
-    .await;
+    delete(&w, &api, id, &[item(&first.article_id, 1)]).await;
     let archived = archive::list(w.store(), id).unwrap()[0].archive_id;
     w.sim.clear_log();
     let err = restore::restore_as_draft(&api, w.store(), id, archived)

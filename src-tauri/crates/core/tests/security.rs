@@ -8,7 +8,6 @@ mod common;
 use common::*;
 use retract_core::accounts::SecretStorage;
 use retract_core::archive;
-use retract_core::plan::Selection;
 use retract_core::store::Store;
 use wechat_sim::{DEMO_APPID, DEMO_SECRET};
 
@@ -234,6 +233,8 @@ async fn a_token_service_credential_goes_only_to_its_own_service() {
         header_name: Some("X-Token-Key".into()),
         header_value: Some(wechat_sim::TOKEN_SERVICE_KEY.into()),
     };
+    // The simulator's token service is on this computer: the operator says so.
+    service.local_relay = true;
     let account = w.accounts.save(&service, SecretStorage::Keyring).unwrap();
     restarted(&w)
         .api(account.id)
@@ -344,16 +345,7 @@ async fn only_a_confirmation_this_retract_sealed_is_run() {
         let w = world(6).await;
         let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
         let m = multi_item(&w, 2);
-        confirmed(
-            &w,
-            &api,
-            account,
-            &[Selection::Item {
-                article_id: m.article_id.clone(),
-                index: 1,
-            }],
-        )
-        .await;
+        confirmed(&w, &api, account, &[item(&m.article_id, 1)]).await;
         let raw = rusqlite::Connection::open(w.db_path()).unwrap();
         raw.execute_batch(edit).unwrap();
         drop(raw);
@@ -377,16 +369,7 @@ async fn only_a_confirmation_this_retract_sealed_is_run() {
     let w = world(6).await;
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let m = multi_item(&w, 2);
-    let p = confirmed(
-        &w,
-        &api,
-        account,
-        &[Selection::Item {
-            article_id: m.article_id.clone(),
-            index: 2,
-        }],
-    )
-    .await;
+    let p = confirmed(&w, &api, account, &[item(&m.article_id, 2)]).await;
     retract_core::queue::run(&api, w.store(), account, &Default::default(), |_, _| {})
         .await
         .unwrap();

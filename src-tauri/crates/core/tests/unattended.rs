@@ -23,13 +23,6 @@ use retract_core::settle::second_check_gap;
 use wechat_mp::ManualClock;
 use wechat_sim::{DEMO_APPID, Fault, Quirks};
 
-fn item(article_id: &str, index: u32) -> Selection {
-    Selection::Item {
-        article_id: article_id.into(),
-        index,
-    }
-}
-
 fn outcome_of(run: &queue::QueueRun, plan: PlanId, seq: u32) -> Outcome {
     run.reports
         .iter()
@@ -116,7 +109,7 @@ async fn d1_the_runner_never_sends_a_position_the_journal_shows_deleted_even_whe
     .unwrap();
     // Sealed as if this Retract had confirmed it so (the seal alone would refuse it): what is
     // tested here is the runner's own journal check behind the planner and the seal.
-    retract_core::seal::reseal_for_tests(w.store(), b.id).unwrap();
+    w.store().reseal_for_tests(b.id).unwrap();
     w.sim.set_quirks(Quirks {
         lag_secs: 45,
         compact_positions: true,

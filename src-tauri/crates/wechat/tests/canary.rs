@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 use secrecy::ExposeSecret;
-use wechat_mp::{ArticleId, DeleteTarget, Error, ManualClock, SecretString, TokenSource};
+use wechat_mp::{Api, ArticleId, DeleteTarget, Error, ManualClock, SecretString, TokenSource};
 use wechat_sim::{DEMO_APPID, Fault};
 
 const CANARY_SECRET: &str = "c0ffeec0ffeec0ffeec0ffeec0ffee99";
@@ -128,37 +128,51 @@ async fn wrong_secret_and_rejected_tokens_do_not_show_the_secret() {
     );
 }
 
-#[tokio::test]
-async fn a_token_service_answer_of_the_wrong_shape_does_not_echo_the_token() {
-    // A token service that answers {"access_token": "...", "expires_in": {...}} (a bad shape):
-    // the decode error keeps an excerpt of the body, with the token masked.
+/// A token service on loopback that answers one request with `status` and `body`, then closes.
+async fn serve_once(status: u16, body: String) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let reply = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
     tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         if let Ok((mut sock, _)) = listener.accept().await {
             let mut buf = [0u8; 2048];
             let _ = sock.read(&mut buf).await;
-            let body = format!(
-                r#"{{"access_token":"{CANARY_TOKEN}","expires_in":7200,"access_token_list":5, "oops": }}"#
-            );
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
             let _ = sock.write_all(reply.as_bytes()).await;
         }
     });
-    let clock = ManualClock::new(SystemTime::now());
+    addr
+}
+
+/// An API whose token comes from the service at `addr`.
+fn api_of_service(addr: std::net::SocketAddr, clock: &ManualClock) -> Api {
     let source = TokenSource::Service {
         url: format!("http://{addr}/token").parse().unwrap(),
         header: None,
     };
-    let api = api_with(
+    api_with(
         client_with_timeout(&format!("http://{addr}"), Duration::from_secs(5)),
         source,
-        &clock,
-    );
+        clock,
+    )
+}
+
+#[tokio::test]
+async fn a_token_service_answer_of_the_wrong_shape_does_not_echo_the_token() {
+    // A token service that answers {"access_token": "...", "expires_in": {...}} (a bad shape):
+    // the decode error keeps an excerpt of the body, with the token masked.
+    let addr = serve_once(
+        200,
+        format!(
+            r#"{{"access_token":"{CANARY_TOKEN}","expires_in":7200,"access_token_list":5, "oops": }}"#
+        ),
+    )
+    .await;
+    let clock = ManualClock::new(SystemTime::now());
+    let api = api_of_service(addr, &clock);
     let err = api.token().await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert_clean(&err, &[CANARY_TOKEN]);
@@ -187,30 +201,9 @@ async fn answers_of_any_shape_never_carry_a_token_into_an_error() {
         ),
     ];
     for (status, body) in bodies {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let reply = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        tokio::spawn(async move {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            if let Ok((mut sock, _)) = listener.accept().await {
-                let mut buf = [0u8; 2048];
-                let _ = sock.read(&mut buf).await;
-                let _ = sock.write_all(reply.as_bytes()).await;
-            }
-        });
+        let addr = serve_once(status, body).await;
         let clock = ManualClock::new(SystemTime::now());
-        let source = TokenSource::Service {
-            url: format!("http://{addr}/token").parse().unwrap(),
-            header: None,
-        };
-        let api = api_with(
-            client_with_timeout(&format!("http://{addr}"), Duration::from_secs(5)),
-            source,
-            &clock,
-        );
+        let api = api_of_service(addr, &clock);
         let err = api.token().await.unwrap_err();
         assert!(
             matches!(err, Error::Decode { .. } | Error::HttpStatus { .. }),

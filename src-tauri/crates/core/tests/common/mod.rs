@@ -198,6 +198,14 @@ pub async fn synced_account(w: &World, storage: SecretStorage) -> (AccountId, Ap
     (account.id, api)
 }
 
+/// One article of a message, by position.
+pub fn item(article_id: &str, index: u32) -> Selection {
+    Selection::Item {
+        article_id: article_id.into(),
+        index,
+    }
+}
+
 /// Whole-message selections of the `n` oldest messages.
 pub fn oldest_messages(w: &World, n: usize) -> Vec<Selection> {
     w.sim
