@@ -133,3 +133,41 @@ describe("the scheduler, with the account's browser not on screen", () => {
     assert.doesNotMatch(saidSince(), /desktop notification text="[^"]*已完成/);
   });
 });
+
+describe("a quota pause that ended long ago", () => {
+  let sim;
+  let app;
+
+  before(async () => {
+    sim = await startSim(10);
+    app = await launch([], { RETRACT_API_BASE: sim.base, RETRACT_SCHEDULER_SECS: "2" });
+    await addAccount(app.driver);
+  });
+
+  after(async () => {
+    await app?.close();
+    sim?.stop();
+  });
+
+  it("does not send by itself what waited more than 12 hours past it, says so, and sends on Resume", async () => {
+    await sim.configure({ delete_daily_limit: 1 });
+    for (const box of (await liveBoxes(app.driver)).slice(0, 2)) await box.click();
+    await deleteSelection(app.driver, 2);
+    await attr(app.driver, "queue-status", "data-waiting", "1");
+    const before = await sim.count(DELETE);
+    // Retract is closed, and opened again long after the pause ended (13 hours; or the file
+    // came from a backup): WeChat's quota is back, but the scheduler does not send by itself.
+    const dataDir = app.dataDir;
+    await app.close();
+    await sim.configure({ delete_daily_limit: 10 });
+    sql(dataDir, "UPDATE accounts SET queue_paused_until = strftime('%s','now') - 13 * 3600 WHERE is_demo = 0");
+    app = await launch([], { RETRACT_API_BASE: sim.base, RETRACT_SCHEDULER_SECS: "2" }, { dataDir });
+    const driver = app.driver;
+    await find(driver, "queue-resume-overdue", 15000);
+    await driver.sleep(5000); // two scheduler ticks
+    assert.equal(await sim.count(DELETE), before, "nothing sent by itself");
+    await shootBoth(driver, "queue-resume-overdue");
+    await (await find(driver, "queue-resume")).click();
+    await driver.wait(async () => (await sim.count(DELETE)) === before + 1, 15000, "Resume did not send it");
+  });
+});

@@ -297,6 +297,7 @@ export const zhCN = {
   "tab.audit": "操作记录",
 
   "queue.progress": "删除队列：{done} / {total} 已完成；{waiting} 个等待额度，{planned} 个待执行，{held} 个等待你确认",
+  "queue.resumeOverdue": "额度暂停已于 {time} 结束，但那时 Retract 没有运行（或数据是从备份恢复的）。等待超过 12 小时的删除不会自动继续：请确认仍要删除后点击“继续”。",
   "queue.paused": "今日删除额度已用完，队列已暂停，将在 {time} 后额度恢复时自动继续。",
   "queue.unsettled": "上次运行中断：有 {count} 个删除请求的结果需要向微信核实。",
   "queue.check": "核实",
@@ -721,6 +722,7 @@ export const en: Record<MessageKey, string> = {
   "tab.audit": "Activity log",
 
   "queue.progress": "Delete queue: {done} of {total} done; waiting for quota: {waiting}; to run: {planned}; waiting for your decision: {held}",
+  "queue.resumeOverdue": "The quota pause ended on {time}, while Retract was not running (or the data was restored from a backup). Deletes that waited more than 12 hours past it do not continue by themselves: check that they are still wanted, then click Resume.",
   "queue.paused": "Today's delete quota is used up; the queue is paused and continues by itself when quota returns after {time}.",
   "queue.unsettled": "The last run was interrupted: requests whose outcome must be checked with WeChat: {count}.",
   "queue.check": "Check",

@@ -69,6 +69,11 @@ pub struct PlanProgress {
 /// running), it waits for the operator: a take-down hours late may no longer be wanted.
 pub const SCHEDULE_GRACE_SECS: i64 = 3600;
 
+/// How long after a quota pause ended the work waiting for it still resumes by itself. Later
+/// (Retract was not running then, or the file is a restored backup), a run the scheduler starts
+/// only settles what may have gone out; the operator's "Resume" sends the rest.
+pub const RESUME_GRACE_SECS: i64 = 12 * 3600;
+
 /// Where a plan stands with respect to its schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Schedule {
@@ -115,6 +120,16 @@ pub struct QueueStatus {
 }
 
 impl QueueStatus {
+    /// Work waits for a quota pause that ended more than [`RESUME_GRACE_SECS`] ago: it is not
+    /// sent by itself (see the constant).
+    pub fn resume_overdue(&self, now: i64) -> bool {
+        let waiting: u32 = self.plans.iter().map(|p| p.waiting).sum();
+        waiting > 0
+            && self
+                .paused_until
+                .is_some_and(|until| until <= now && now - until > RESUME_GRACE_SECS)
+    }
+
     pub fn has_work(&self) -> bool {
         self.plans
             .iter()
@@ -144,7 +159,7 @@ impl QueueStatus {
             .plans
             .iter()
             .any(|p| p.planned > 0 && p.schedule(now) == Schedule::Due);
-        waiting > 0 || scheduled
+        (waiting > 0 && !self.resume_overdue(now)) || scheduled
     }
 }
 
@@ -321,7 +336,18 @@ pub async fn run_as(
         }
         RunBy::Scheduler => {}
     }
-    let result = run_locked(api, store, account, options, &before, on_result).await;
+    let result = if by == RunBy::Scheduler && before.resume_overdue(options.now()) {
+        // Reads only: what may have gone out is settled; nothing waiting is sent.
+        reconcile_locked(api, store, account, options)
+            .await
+            .map(|findings| QueueRun {
+                findings,
+                reports: Vec::new(),
+                paused_until: before.paused_until,
+            })
+    } else {
+        run_locked(api, store, account, options, &before, on_result).await
+    };
     after_run(store, account, options, &result)?;
     result
 }

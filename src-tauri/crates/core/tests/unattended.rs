@@ -591,3 +591,61 @@ async fn d9_removal_holds_the_run_lock_refuses_unsettled_deletes_and_a_readded_a
     let replan = plan::create(&api, w.store(), again.id, &messages[..1]).await;
     assert!(replan.is_err(), "what it deleted is never planned again");
 }
+
+#[tokio::test]
+async fn d10_work_whose_quota_pause_ended_long_ago_waits_for_the_operator() {
+    // Quota-waiting work whose pause ended `late` seconds before the scheduler first looks at
+    // it (Retract was closed then, or the file is a restored backup): within 12 hours it goes
+    // on by itself; later the scheduler sends nothing, and the operator's Resume sends it.
+    for (late, by_itself) in [
+        (3_600, true),
+        (11 * 3_600, true),
+        (13 * 3_600, false),
+        (40 * 86_400, false),
+    ] {
+        let w = world(10).await;
+        let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+        w.sim.set_daily_limit(DEMO_APPID, DELETE, 1);
+        let clock = ManualClock::new(SystemTime::now());
+        let p = confirmed(&w, &api, account, &oldest_messages(&w, 2)).await;
+        run(&w, &api, account, &clock).await;
+        assert_eq!(states(&w, p.id), ["done", "waiting"], "late {late}");
+        let until = queue::status(w.store(), account)
+            .unwrap()
+            .paused_until
+            .unwrap();
+        let now = options_on(&clock).now();
+        pass(&w, &clock, (until - now + late) as u64);
+        let sent = w.sim.count(DELETE);
+        tick(&w, &api, account, &clock).await;
+        let status = queue::status(w.store(), account).unwrap();
+        if by_itself {
+            assert_eq!(states(&w, p.id), ["done", "done"], "late {late}");
+            assert!(w.sim.count(DELETE) > sent);
+            continue;
+        }
+        assert_eq!(w.sim.count(DELETE), sent, "late {late}: sent by itself");
+        assert_eq!(states(&w, p.id), ["done", "waiting"]);
+        assert!(status.resume_overdue(options_on(&clock).now()));
+        assert!(!status.due_for_resume(options_on(&clock).now()));
+        // A run the scheduler starts anyway (a due check, say) only reads.
+        queue::run_as(
+            &api,
+            w.store(),
+            account,
+            &options_on(&clock),
+            RunBy::Scheduler,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            w.sim.count(DELETE),
+            sent,
+            "late {late}: the scheduler's run sent"
+        );
+        // The operator's Resume sends it.
+        run(&w, &api, account, &clock).await;
+        assert_eq!(states(&w, p.id), ["done", "done"], "late {late}");
+    }
+}
