@@ -152,6 +152,9 @@ describe("first run: wizard, sync, search, delete one article", () => {
     await (await find(driver, "delete-button")).click();
     await find(driver, "confirm-step1");
     assert.equal(await activeTestId(driver), "confirm-step1-cancel", "Cancel has the initial focus");
+    // Which 公众号: named on every step (the typed count cannot catch the wrong account).
+    const from = await textOf(await find(driver, "confirm-account"));
+    assert.ok(from.includes("测试服务号") && from.includes(DEMO_APPID), from);
     await shootBoth(driver, "confirm-step1");
     await (await find(driver, "confirm-step1-cancel")).click();
     await driver.wait(async () => (await driver.findElements(byTestId("confirm-dialog"))).length === 0, 5000);
@@ -166,6 +169,7 @@ describe("first run: wizard, sync, search, delete one article", () => {
     await find(driver, "confirm-step2");
     assert.equal(await activeTestId(driver), "confirm-step2-cancel");
     assert.equal(await (await find(driver, "confirm-delete")).isEnabled(), false);
+    assert.match(await textOf(await find(driver, "confirm-step2")), /测试服务号/);
     await shootBoth(driver, "confirm-step2");
     await (await find(driver, "confirm-step2-cancel")).click();
     await driver.wait(async () => (await driver.findElements(byTestId("confirm-dialog"))).length === 0, 5000);
