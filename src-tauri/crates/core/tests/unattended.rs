@@ -18,7 +18,7 @@ use retract_core::execute::Outcome;
 use retract_core::ids::PlanId;
 use retract_core::index;
 use retract_core::plan::{self, Selection};
-use retract_core::queue::{self, RunBy};
+use retract_core::queue;
 use retract_core::settle::second_check_gap;
 use wechat_mp::ManualClock;
 use wechat_sim::{DEMO_APPID, Fault, Quirks};
@@ -265,16 +265,7 @@ async fn d3_a_stop_that_asks_the_operator_is_not_rerun_and_spends_no_quota_while
     let third = confirmed(&w, &api, account, &messages[2..3]).await;
     w.sim.inject(GETARTICLE, Fault::Errcode { code: 40164 }, 1);
     let stopped_at = options_on(&clock).now();
-    queue::run_as(
-        &api,
-        w.store(),
-        account,
-        &options_on(&clock),
-        RunBy::Scheduler,
-        |_, _| {},
-    )
-    .await
-    .unwrap();
+    scheduler_run(&w, &api, account, &clock).await.unwrap();
     let status = queue::status(w.store(), account).unwrap();
     assert_eq!(status.stopped_at, Some(stopped_at));
     let calls = w.sim.requests().len();
@@ -629,16 +620,7 @@ async fn d10_work_whose_quota_pause_ended_long_ago_waits_for_the_operator() {
         assert!(status.resume_overdue(options_on(&clock).now()));
         assert!(!status.due_for_resume(options_on(&clock).now()));
         // A run the scheduler starts anyway (a due check, say) only reads.
-        queue::run_as(
-            &api,
-            w.store(),
-            account,
-            &options_on(&clock),
-            RunBy::Scheduler,
-            |_, _| {},
-        )
-        .await
-        .unwrap();
+        scheduler_run(&w, &api, account, &clock).await.unwrap();
         assert_eq!(
             w.sim.count(DELETE),
             sent,

@@ -888,15 +888,12 @@ impl Account {
     }
 
     fn getarticle(&mut self, body: &Value, q: &Quirks, now: u64) -> Result<Value, (i64, String)> {
+        self.answers += 1;
+        let answer = self.answers;
         let message = self.find(body)?;
         if q.deleted_message_53600 && message.shows_all_deleted(q, now) {
             return err(53600, "Article ID 无效");
         }
-        let answer = {
-            self.answers += 1;
-            self.answers
-        };
-        let message = self.find(body)?;
         Ok(json!({"news_item": message.news_items(true, false, answer, q, now)}))
     }
 

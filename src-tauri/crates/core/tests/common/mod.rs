@@ -44,6 +44,24 @@ pub async fn run(w: &World, api: &Api, account: AccountId, clock: &ManualClock) 
         .unwrap()
 }
 
+/// A run the scheduler starts (due or not), on `clock`.
+pub async fn scheduler_run(
+    w: &World,
+    api: &Api,
+    account: AccountId,
+    clock: &ManualClock,
+) -> Result<queue::QueueRun, retract_core::CoreError> {
+    queue::run_as(
+        api,
+        w.store(),
+        account,
+        &options_on(clock),
+        queue::RunBy::Scheduler,
+        |_, _| {},
+    )
+    .await
+}
+
 /// One scheduler tick: the queue runs only if it is due, as the app's scheduler runs it.
 /// Whether it ran.
 pub async fn tick(w: &World, api: &Api, account: AccountId, clock: &ManualClock) -> bool {
@@ -54,15 +72,7 @@ pub async fn tick(w: &World, api: &Api, account: AccountId, clock: &ManualClock)
     {
         return false;
     }
-    let _ = queue::run_as(
-        api,
-        w.store(),
-        account,
-        &options_on(clock),
-        queue::RunBy::Scheduler,
-        |_, _| {},
-    )
-    .await;
+    let _ = scheduler_run(w, api, account, clock).await;
     true
 }
 
