@@ -69,6 +69,11 @@ pub enum ErrorKind {
     /// A request was cancelled, or handled by another window, while a run was under way; the
     /// run stopped and nothing more was sent.
     Conflict,
+    /// The article changed since the review (title, position or link); it was not deleted.
+    ArticleChanged,
+    /// A request waits until WeChat shows an earlier delete of the same message; the queue
+    /// goes on by itself. Information, not a failure.
+    WaitingForCheck,
     /// A bug or an unexpected state on our side.
     Internal,
 }
@@ -139,6 +144,8 @@ impl From<CoreError> for AppError {
             CoreError::Busy(_) => Self::new(ErrorKind::Busy, message),
             CoreError::Unproven(_) => Self::new(ErrorKind::Unproven, message),
             CoreError::Conflict(_) => Self::new(ErrorKind::Conflict, message),
+            CoreError::Changed(_) => Self::new(ErrorKind::ArticleChanged, message),
+            CoreError::Waiting(_) => Self::new(ErrorKind::WaitingForCheck, message),
         }
     }
 }

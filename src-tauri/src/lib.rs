@@ -6,6 +6,7 @@
 //! `--demo` starts an embedded simulator with a sample account.
 
 mod commands;
+mod covers;
 mod error;
 mod log;
 mod navigation;
@@ -40,6 +41,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             "SCHEDULE_GRACE_SECS",
             retract_core::queue::SCHEDULE_GRACE_SECS,
         )
+        // How long after a quota pause waiting work still resumes by itself: the same rule.
+        .constant("RESUME_GRACE_SECS", retract_core::queue::RESUME_GRACE_SECS)
         .commands(tauri_specta::collect_commands![
             system::app_info,
             system::keyring_self_test,
@@ -144,6 +147,7 @@ pub fn run() {
             None,
         ))
         .on_window_event(tray::on_window_event)
+        .register_asynchronous_uri_scheme_protocol(covers::SCHEME, covers::handle)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             navigation::main_window(app)?;

@@ -180,7 +180,7 @@ impl AppState {
         }
         if recent.len() >= VERIFY_PER_MINUTE {
             return Err(AppError::new(
-                crate::error::ErrorKind::Busy,
+                crate::error::ErrorKind::RateLimited,
                 format!(
                     "{VERIFY_PER_MINUTE} checks in the last minute: wait a minute before checking again"
                 ),

@@ -62,7 +62,7 @@ impl Language {
     }
 
     /// Why a queue stopped, short: the error's message in English (it is English); in Chinese
-    /// the reasons an operator meets most, with the code and IP WeChat gave, else the message.
+    /// a sentence for every kind, with the code and IP WeChat gave (never the English message).
     pub fn stop_reason(self, e: &AppError) -> String {
         if self == Self::En {
             return e.message.clone();
@@ -89,7 +89,20 @@ impl Language {
             ErrorKind::Network => "网络错误，微信未应答".into(),
             ErrorKind::OutcomeUnknown | ErrorKind::Unproven => "有删除结果尚未确认".into(),
             ErrorKind::Storage => "本地数据库无法使用".into(),
-            _ => e.message.clone(),
+            ErrorKind::QuotaExhausted => format!("今日删除次数已用完{code}"),
+            ErrorKind::RateLimited => format!("调用过于频繁{code}"),
+            ErrorKind::ClearQuotaExhausted => format!("本月调用次数清零的机会已用完{code}"),
+            ErrorKind::ArticleGone => format!("文章不存在或已被删除{code}"),
+            ErrorKind::ArticleChanged => "文章在核对后有了变化，未删除".into(),
+            ErrorKind::WaitingForCheck => "等待微信显示同一消息中上一篇的删除".into(),
+            ErrorKind::Conflict => "删除请求已被取消，或已由另一个窗口处理".into(),
+            ErrorKind::Busy => "另一个 Retract 窗口正在执行".into(),
+            ErrorKind::ConfirmationRejected => "确认未通过".into(),
+            ErrorKind::InvalidInput => "输入有误".into(),
+            ErrorKind::NotFound => "要找的内容已不存在".into(),
+            ErrorKind::Cancelled => "已取消".into(),
+            ErrorKind::Wechat => format!("微信返回了错误{code}"),
+            ErrorKind::Internal => "Retract 内部错误（详情见日志）".into(),
         }
     }
 
@@ -174,9 +187,26 @@ mod tests {
         );
         assert!(!zh.contains("whitelisted"), "{zh}");
         assert_eq!(En.stop_reason(&e), "IP 203.0.113.45 is not whitelisted");
-        // A kind without its own words keeps the message rather than saying nothing.
-        let other = AppError::new(ErrorKind::Wechat, "errcode 40007: invalid media_id");
-        assert_eq!(ZhCn.stop_reason(&other), "errcode 40007: invalid media_id");
+        // Every other kind is worded in Chinese too, with WeChat's code, never the English
+        // message (before: "errcode 40007: invalid media_id" inside a Chinese notification).
+        let mut other = AppError::new(ErrorKind::Wechat, "errcode 40007: invalid media_id");
+        other.errcode = Some(40007);
+        let zh = ZhCn.stop_reason(&other);
+        assert!(zh.contains("40007") && has_chinese(&zh), "{zh}");
+        assert!(!zh.contains("invalid"), "{zh}");
+        for kind in [
+            ErrorKind::ArticleChanged,
+            ErrorKind::WaitingForCheck,
+            ErrorKind::Internal,
+            ErrorKind::InvalidInput,
+            ErrorKind::Conflict,
+        ] {
+            let zh = ZhCn.stop_reason(&AppError::new(kind, "an English sentence from the core"));
+            assert!(
+                has_chinese(&zh) && !zh.contains("English"),
+                "{kind:?}: {zh}"
+            );
+        }
     }
 
     #[test]

@@ -141,12 +141,31 @@ export async function textOf(el) {
   return (await el.getAttribute("textContent")).trim();
 }
 
-/** Screenshots the current screen in both languages, ending in zh-CN. */
+/** Screenshots the current screen in both languages, ending in zh-CN; in zh-CN, every message
+ * on screen is checked for English sentences (see `assertNoEnglishInChinese`). */
 export async function shootBoth(driver, name) {
   await setLocale(driver, "en");
   await screenshot(driver, `${name}-en`);
   await setLocale(driver, "zh-CN");
   await screenshot(driver, `${name}-zh`);
+  await assertNoEnglishInChinese(driver, name);
+}
+
+/** Three or more Latin words in a row: an English sentence (AppID, IP, Retract, access_token
+ * or "MP console" alone are product words, and pass). */
+export const LATIN_SENTENCE = /[A-Za-z][\w'’]*(?:[ ,:]+[A-Za-z][\w'’]*){2,}/;
+
+/** The messages the window shows an operator — problems, results, headlines — hold no English
+ * sentence while the UI is in Chinese. Technical details (folded, marked lang="en") are the
+ * one place the core's English may appear. */
+export async function assertNoEnglishInChinese(driver, where) {
+  const texts = await driver.executeScript(`
+    return [...document.querySelectorAll('[data-testid="error-message"], [data-testid="deletion-headline"], [data-testid="deletion-next"], [data-testid="deletion-result"] .outcome, [data-testid="deletion-progress-item"] .state, [data-testid="error-banner"] strong')]
+      .map((e) => e.textContent.trim());`);
+  for (const text of texts) {
+    if (LATIN_SENTENCE.test(text)) throw new Error(`English inside a Chinese message on ${where}: ${JSON.stringify(text)}`);
+  }
+  return texts.length;
 }
 
 
@@ -200,11 +219,22 @@ export async function firstOf(driver, locator, what, timeout = 15000) {
 export async function deleteSelection(driver, phrase, before = async () => {}) {
   await (await find(driver, "delete-button")).click();
   await (await find(driver, "confirm-step1-continue")).click();
-  await (await find(driver, "confirm-phrase-input")).sendKeys(String(phrase));
+  await typeConfirmation(driver, phrase);
   await (await find(driver, "confirm-delete")).click();
   await attr(driver, "deletion-results", "data-state", "done", 30000);
   await before();
   await (await find(driver, "deletion-done")).click();
+}
+
+/** Step 2: types the plan's number and, when several accounts are configured (the dialog asks
+ * then), the account's name as the dialog shows it. */
+export async function typeConfirmation(driver, phrase) {
+  await (await find(driver, "confirm-phrase-input")).sendKeys(String(phrase));
+  const names = await driver.findElements(byTestId("confirm-account-input"));
+  if (names.length > 0) {
+    const name = await (await find(driver, "confirm-step2-account")).getAttribute("data-name");
+    await names[0].sendKeys(name);
+  }
 }
 
 /** Runs SQL on the app's database (python3's sqlite3 is on every machine here). While the app

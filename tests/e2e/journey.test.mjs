@@ -187,10 +187,27 @@ describe("first run: wizard, sync, search, delete one article", () => {
     await input.clear();
     await input.sendKeys("1");
     await driver.wait(until.elementIsEnabled(await find(driver, "confirm-delete")), 5000);
+    // The undo window: the delete waits a few seconds, and 撤销 in them sends nothing — not
+    // then, and not when the window would have run out.
+    await (await find(driver, "confirm-delete")).click();
+    await find(driver, "confirm-undo-window");
+    await shootBoth(driver, "confirm-undo-window");
+    await (await find(driver, "confirm-undo")).click();
+    await find(driver, "confirm-undone");
+    await driver.sleep(7000);
+    assert.equal(await sim.count(DELETE), 0, "an undone delete sent a request");
+    assert.equal((await driver.findElements(byTestId("deletion-results"))).length, 0, "an undone delete ran");
     await (await find(driver, "confirm-delete")).click();
     await attr(driver, "deletion-results", "data-state", "done", 30000);
     const result = await find(driver, "deletion-result");
     assert.equal(await result.getAttribute("data-outcome"), "deleted");
+    // The screen behind the results is already up to date: quota, selection, the row.
+    const headline = await attr(driver, "deletion-headline", "data-remain", "9");
+    assert.equal(await headline.getAttribute("data-deleted"), "1");
+    assert.match(await textOf(headline), /已从「测试服务号」删除 1 篇 · 今日剩余 9 次/);
+    await attr(driver, "quota-meter", "data-remain", "9");
+    assert.equal((await driver.findElements(byTestId("selection-count"))).length, 0, "the deleted article is still selected");
+    assert.equal((await driver.findElements(byTestId("delete-button"))).length, 0, "a live Delete button is left behind the results");
     await shootBoth(driver, "deletion-results");
 
     const deletes = (await sim.requests()).filter((r) => r.path === DELETE).map((r) => JSON.parse(r.body));
@@ -204,6 +221,8 @@ describe("first run: wizard, sync, search, delete one article", () => {
       "the row is not marked deleted",
     );
     await attr(driver, "quota-meter", "data-remain", "9");
+    const tag = await (await find(driver, "article-list")).findElement({ css: `[data-article-id="${chosen.id}"][data-index="${chosen.index}"] [data-testid="deleted-tag"]` });
+    assert.match(await textOf(tag), /^已删除 · \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/, "the deleted row says when it went");
   });
 
   it("writes a log the operator can hand to support: calls and journal, never a secret or token", async () => {

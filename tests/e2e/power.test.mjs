@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Key } from "selenium-webdriver";
-import { attr, byTestId, deleteSelection, find, firstOf, launch, shootBoth, sql } from "./harness.mjs";
+import { attr, byTestId, deleteSelection, find, firstOf, launch, shootBoth, sql, typeConfirmation } from "./harness.mjs";
 import { addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -107,7 +107,7 @@ describe("selecting by rule and spending less quota", () => {
     assert.equal((await driver.findElements(byTestId("confirm-merge"))).length, 0, "nothing left to merge");
     await attr(driver, "selection-count", "data-requests", "1");
     await (await find(driver, "confirm-step1-continue")).click();
-    await (await find(driver, "confirm-phrase-input")).sendKeys(String(c.count));
+    await typeConfirmation(driver, String(c.count));
     await (await find(driver, "confirm-delete")).click();
     await attr(driver, "deletion-results", "data-state", "done", 30000);
     const deletes = (await world.sim.requests()).filter((r) => r.path === DELETE).map((r) => JSON.parse(r.body));
@@ -358,7 +358,7 @@ describe("scheduled deletion", () => {
     await shootBoth(driver, "schedule-step1");
     await (await find(driver, "confirm-step1-continue")).click();
     await find(driver, "confirm-step2-at");
-    await (await find(driver, "confirm-phrase-input")).sendKeys("1");
+    await typeConfirmation(driver, "1");
     await shootBoth(driver, "schedule-step2");
     await (await find(driver, "confirm-schedule")).click();
     await attr(driver, "schedule-result", "data-at", String(at.getTime() / 1000));
@@ -381,7 +381,7 @@ describe("scheduled deletion", () => {
     const at = new Date(Math.ceil((Date.now() + 3_600_000) / 60_000) * 60_000);
     await scheduleFirstLive(at);
     await (await find(driver, "confirm-step1-continue")).click();
-    await (await find(driver, "confirm-phrase-input")).sendKeys("1");
+    await typeConfirmation(driver, "1");
     await (await find(driver, "confirm-schedule")).click();
     await (await find(driver, "schedule-done")).click();
     await find(driver, "queue-scheduled");

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Key } from "selenium-webdriver";
-import { byTestId, attr, deleteSelection, find, firstOf, launch, shootBoth, sql } from "./harness.mjs";
+import { byTestId, attr, deleteSelection, find, firstOf, launch, shootBoth, sql, typeConfirmation } from "./harness.mjs";
 import { DEMO_SECRET, addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -33,7 +33,7 @@ describe("a plan larger than today's quota", () => {
     await attr(driver, "confirm-days", "data-days", "2");
     await shootBoth(driver, "confirm-two-days");
     await (await find(driver, "confirm-step1-continue")).click();
-    await (await find(driver, "confirm-phrase-input")).sendKeys("3");
+    await typeConfirmation(driver, "3");
     await (await find(driver, "confirm-delete")).click();
     await attr(driver, "deletion-results", "data-state", "done", 30000);
     const outcomes = await Promise.all((await driver.findElements(byTestId("deletion-result"))).map((r) => r.getAttribute("data-outcome")));

@@ -55,7 +55,7 @@ export async function startSim(articles = 120) {
 
 /** Adds the simulator's demo account through the wizard (verify, save) and syncs its list. */
 export async function addAccount(driver) {
-  for (const [id, text] of [["wizard-appid", DEMO_APPID], ["wizard-secret", DEMO_SECRET]]) {
+  for (const [id, text] of [["wizard-name", "测试服务号"], ["wizard-appid", DEMO_APPID], ["wizard-secret", DEMO_SECRET]]) {
     await (await find(driver, id)).sendKeys(text);
   }
   await (await find(driver, "wizard-verify")).click();

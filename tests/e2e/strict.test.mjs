@@ -4,7 +4,7 @@
 // page in a full re-sync marks nothing deleted. Each against the simulator in that world.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { byTestId, attr, find, firstOf, shootBoth, until } from "./harness.mjs";
+import { byTestId, attr, find, firstOf, shootBoth, until, typeConfirmation } from "./harness.mjs";
 import { appWithAccount } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
@@ -35,7 +35,7 @@ async function deleteOneLiveItem(driver, pick = (rows) => rows[0]) {
   }
   await (await find(driver, "delete-button")).click();
   await (await find(driver, "confirm-step1-continue")).click();
-  await (await find(driver, "confirm-phrase-input")).sendKeys("1");
+  await typeConfirmation(driver, "1");
   await (await find(driver, "confirm-delete")).click();
   await attr(driver, "deletion-results", "data-state", "done", 30000);
   return key;
@@ -142,7 +142,7 @@ describe("evidence of WeChat's undocumented behaviour", () => {
     }
     await (await find(driver, "delete-button")).click();
     await (await find(driver, "confirm-step1-continue")).click();
-    await (await find(driver, "confirm-phrase-input")).sendKeys("2");
+    await typeConfirmation(driver, "2");
     await (await find(driver, "confirm-delete")).click();
     await attr(driver, "deletion-results", "data-state", "done", 30000);
     const outcomes = await Promise.all((await driver.findElements(byTestId("deletion-result"))).map((r) => r.getAttribute("data-outcome")));

@@ -84,12 +84,12 @@ export const commands = {
 	 *  Checks nonce and phrase, marks the plan used, then runs the account's queue (this plan
 	 *  included) one request at a time.
 	 */
-	executePlan: (planId: PlanId, nonce: string, phrase: string) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("execute_plan", { planId, nonce, phrase })),
+	executePlan: (planId: PlanId, nonce: string, phrase: string, accountName: string | null) => typedError<QueueRunView, AppError>(__TAURI_INVOKE("execute_plan", { planId, nonce, phrase, accountName })),
 	/**
 	 *  Checks nonce and phrase and confirms the plan for a time (`at`, Unix seconds): it waits in
 	 *  the queue, cancelable, and the scheduler runs it then. Sends nothing now.
 	 */
-	schedulePlan: (planId: PlanId, nonce: string, phrase: string, at: number) => typedError<QueueStatus, AppError>(__TAURI_INVOKE("schedule_plan", { planId, nonce, phrase, at })),
+	schedulePlan: (planId: PlanId, nonce: string, phrase: string, at: number, accountName: string | null) => typedError<QueueStatus, AppError>(__TAURI_INVOKE("schedule_plan", { planId, nonce, phrase, at, accountName })),
 	/**
 	 *  The operator's "run now" for a scheduled plan that missed its time while Retract was not
 	 *  running; then the queue runs.
@@ -142,6 +142,8 @@ export const events = {
 };
 
 /* Constants */
+export const RESUME_GRACE_SECS = 43200 as const;
+
 export const SCHEDULE_GRACE_SECS = 3600 as const;
 
 /* Types */
@@ -255,6 +257,13 @@ export type ArticleRow = {
 	/**  Unix seconds. */
 	publishTime: number,
 	isDeleted: boolean,
+	/**
+	 *  Unix seconds: when this index learnt the article was deleted (by Retract, or by a sync);
+	 *  None for live articles and for deletes learnt before schema 10.
+	 */
+	deletedAt: number | null,
+	/**  WeChat listed a cover for it (the shell serves it from its cover cache). */
+	hasCover: boolean,
 };
 
 /**  What an audit event records. Stored as its snake_case name; the UI translates it. */
@@ -446,6 +455,13 @@ export type ErrorKind =
  *  run stopped and nothing more was sent.
  */
 "conflict" | 
+/**  The article changed since the review (title, position or link); it was not deleted. */
+"articleChanged" | 
+/**
+ *  A request waits until WeChat shows an earlier delete of the same message; the queue
+ *  goes on by itself. Information, not a failure.
+ */
+"waitingForCheck" | 
 /**  A bug or an unexpected state on our side. */
 "internal";
 
@@ -499,6 +515,8 @@ export type FilterInput = {
 	from: number | null,
 	/**  Unix seconds, exclusive. */
 	to: number | null,
+	/**  Leave out deleted articles. */
+	liveOnly?: boolean,
 };
 
 /**  What reconciliation found for one target. */
@@ -757,6 +775,8 @@ export type PlanProgress = {
 	 *  a run of it has sent or settled something (a run stopped before that keeps the time).
 	 */
 	notBefore: number | null,
+	/**  Its requests in order, each with the titles the operator reviewed and where it stands. */
+	items: QueuedRequest[],
 };
 
 /**  One delete request of a plan, with what the user saw. */
@@ -815,6 +835,15 @@ export type QueueStatus = {
 	 *  runs the queue.
 	 */
 	stoppedAt: number | null,
+};
+
+/**  One request of a queued plan, as the queue view lists it. */
+export type QueuedRequest = {
+	seq: number,
+	/**  `false`: one article; `true`: the whole message (every title listed). */
+	whole: boolean,
+	titles: string[],
+	state: JournalState,
 };
 
 export type Restored = {

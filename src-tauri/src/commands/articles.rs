@@ -30,6 +30,9 @@ pub struct FilterInput {
     pub from: Option<i64>,
     /// Unix seconds, exclusive.
     pub to: Option<i64>,
+    /// Leave out deleted articles.
+    #[serde(default)]
+    pub live_only: bool,
 }
 
 impl From<FilterInput> for ArticleFilter {
@@ -38,6 +41,7 @@ impl From<FilterInput> for ArticleFilter {
             query: f.query,
             from: f.from,
             to: f.to,
+            live_only: f.live_only,
         }
     }
 }

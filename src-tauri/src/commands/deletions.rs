@@ -128,8 +128,37 @@ pub async fn execute_plan(
     plan_id: PlanId,
     nonce: String,
     phrase: String,
+    account_name: Option<String>,
 ) -> Result<QueueRunView, AppError> {
+    check_account_named(&state, plan_id, account_name.as_deref())?;
     execute_on(&app, &state, plan_id, &nonce, &phrase).await
+}
+
+/// With more than one account configured, step two also asks for the name of the account the
+/// plan deletes from (the count alone does not catch "the wrong account"): checked here too.
+pub(crate) fn check_account_named(
+    state: &AppState,
+    plan_id: PlanId,
+    typed: Option<&str>,
+) -> Result<(), AppError> {
+    let accounts = state.accounts()?;
+    let listed = accounts.list()?;
+    if listed.len() < 2 {
+        return Ok(());
+    }
+    let account = plan::account_of(accounts.store(), plan_id)?;
+    let name = listed
+        .iter()
+        .find(|a| a.id == account)
+        .map(|a| a.name.as_str())
+        .unwrap_or_default();
+    if typed.is_some_and(|t| plan::same_account_name(t, name)) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        crate::error::ErrorKind::ConfirmationRejected,
+        "the account name typed is not the name of the account this plan deletes from; nothing was sent",
+    ))
 }
 
 /// Both confirmations checked here, then the queue runs with its progress going to `progress`.
@@ -154,7 +183,9 @@ pub async fn schedule_plan(
     nonce: String,
     phrase: String,
     at: i64,
+    account_name: Option<String>,
 ) -> Result<QueueStatus, AppError> {
+    check_account_named(&state, plan_id, account_name.as_deref())?;
     schedule_on(&state, plan_id, &nonce, &phrase, at)
 }
 

@@ -626,7 +626,7 @@ async fn verifications_the_window_can_start_are_limited_per_minute() {
         h.state.admit_verification(now).unwrap();
     }
     let refused = h.state.admit_verification(now + 30).unwrap_err();
-    assert_eq!(refused.kind, ErrorKind::Busy);
+    assert_eq!(refused.kind, ErrorKind::RateLimited);
     assert!(
         refused.message.contains("wait a minute"),
         "{}",
@@ -634,4 +634,40 @@ async fn verifications_the_window_can_start_are_limited_per_minute() {
     );
     // A minute later, checks are admitted again.
     h.state.admit_verification(now + 61).unwrap();
+}
+
+#[tokio::test]
+async fn with_two_accounts_step_two_needs_the_plans_account_name_and_nothing_else_passes() {
+    use crate::commands::deletions::check_account_named;
+    let h = host(12).await;
+    let id = saved_account(&h).await;
+    let progress = Recorder::default();
+    sync_on(&progress, &h.state, id, false).await.unwrap();
+    let target = h.sim.messages(DEMO_APPID)[0].article_id.clone();
+    let plan = plan_on(
+        &h.state,
+        id,
+        &[Selection::WholeMessage { article_id: target }],
+    )
+    .await
+    .unwrap();
+    // One account: the number is enough, as before.
+    assert!(check_account_named(&h.state, plan.id, None).is_ok());
+
+    // A second account (the demo, same AppID, another name): now the name is asked for too.
+    let demo = h.state.start_demo().await.unwrap();
+    assert_ne!(demo.name, "测试服务号");
+    for typed in [
+        None,
+        Some(""),
+        Some(demo.name.as_str()),
+        Some("测试服务"),
+        Some(DEMO_APPID),
+    ] {
+        let refused = check_account_named(&h.state, plan.id, typed).unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::ConfirmationRejected, "{typed:?}");
+    }
+    assert_eq!(h.sim.count(DELETE), 0);
+    // Spaces around it and ASCII case do not count; the name itself does.
+    assert!(check_account_named(&h.state, plan.id, Some(" 测试服务号 ")).is_ok());
 }

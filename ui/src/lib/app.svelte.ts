@@ -2,7 +2,7 @@
 import { commands, type Account, type AppError, type AppInfo } from "../bindings";
 import { toAppError, unwrap } from "./ipc";
 
-export type View = "browser" | "deleted" | "audit" | "wizard" | "system" | "overview";
+export type View = "browser" | "queue" | "deleted" | "audit" | "wizard" | "system" | "overview";
 
 export const app = $state({
   info: null as AppInfo | null,

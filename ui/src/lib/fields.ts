@@ -9,7 +9,7 @@ export function fieldMessage(field: Field, problem: FieldProblem): MessageKey {
     case "controlCharacter":
       return "field.control";
     case "empty":
-      return field === "appid" ? "field.appid.empty" : field === "secret" ? "field.secret.empty" : "field.required";
+      return field === "appid" ? "field.appid.empty" : field === "secret" ? "field.secret.empty" : field === "name" ? "field.name.empty" : "field.required";
     case "shape":
       if (field === "appid") return "field.appid.shape";
       if (field === "secret") return "field.secret.shape";

@@ -8,15 +8,30 @@ const dictionaries: Record<Locale, Record<MessageKey, string>> = { "zh-CN": zhCN
 
 export type Params = Record<string, string | number>;
 
-/** The text of `key` in `locale`, with each `{name}` replaced; an unknown `{name}` stays visible. */
+/**
+ * The text of `key` in `locale`, with each `{name}` replaced; an unknown `{name}` stays visible.
+ * `{name:unit}` is a count with its unit: `{n:article}` reads "1 article" / "3 articles",
+ * `{n:entry|entries}` names both forms, `{n:篇}` reads "3 篇" (Chinese has one form).
+ */
 export function format(locale: Locale, key: MessageKey, params: Params = {}): string {
-  return dictionaries[locale][key].replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
+  return dictionaries[locale][key].replace(/\{(\w+)(?::([^}]+))?\}/g, (whole, name: string, unit?: string) => {
+    if (!(name in params)) return whole;
+    const value = params[name];
+    if (unit === undefined) return String(value);
+    return `${value} ${counted(Number(value), unit)}`;
+  });
+}
+
+/** The form of `unit` that goes with `n`: `one|other`, or an English noun that takes "s". */
+export function counted(n: number, unit: string): string {
+  const [one, other] = unit.split("|");
+  if (other !== undefined) return n === 1 ? (one ?? "") : other;
+  if (/[\u4e00-\u9fff]/.test(unit)) return unit;
+  return n === 1 ? unit : `${unit}s`;
 }
 
 export function placeholders(text: string): string[] {
-  return [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? "").sort();
+  return [...text.matchAll(/\{(\w+)(?::[^}]+)?\}/g)].map((m) => m[1] ?? "").sort();
 }
 
 export function dictionary(locale: Locale): Record<MessageKey, string> {
@@ -41,6 +56,12 @@ export function formatUnixDate(locale: Locale, unix: number): string {
 export function formatTime(locale: Locale, unix: number): string {
   const d = new Date(unix * 1000);
   return `${formatDate(locale, d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** As `formatTime`, with seconds (the activity log orders events within a minute). */
+export function formatTimeSeconds(locale: Locale, unix: number): string {
+  const d = new Date(unix * 1000);
+  return `${formatTime(locale, unix)}:${pad(d.getSeconds())}`;
 }
 
 /** An ISO date (YYYY-MM-DD) as the UI shows it. */
@@ -83,4 +104,14 @@ export function localUnix(isoDate: string, clock: string): number | null {
   if (!d || !c) return null;
   const at = new Date(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(c[1]), Number(c[2]));
   return Number.isNaN(at.getTime()) ? null : Math.floor(at.getTime() / 1000);
+}
+
+/**
+ * A time as Beijing's clock shows it ("12/4 0:00"), or `null` when this computer's clock is on
+ * Beijing time already (then the local time says it).
+ */
+export function beijingClock(unix: number): string | null {
+  if (-new Date(unix * 1000).getTimezoneOffset() === 480) return null;
+  const bj = new Date(unix * 1000 + 8 * 3600_000);
+  return `${bj.getUTCMonth() + 1}/${bj.getUTCDate()} ${bj.getUTCHours()}:${pad(bj.getUTCMinutes())}`;
 }

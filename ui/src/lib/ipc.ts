@@ -52,14 +52,54 @@ const KEYS: Record<ErrorKind, MessageKey> = {
   unproven: "error.unproven",
   conflict: "error.conflict",
   wechat: "error.wechat",
+  articleChanged: "error.articleChanged",
+  waitingForCheck: "error.waitingForCheck",
   internal: "error.internal",
 };
+
+export type Tone = "info" | "action" | "failure";
+
+/**
+ * How loud a problem is: information (announced, or resolves itself), action needed (the
+ * operator can fix it), failure (something broke).
+ */
+export function tone(kind: ErrorKind): Tone {
+  switch (kind) {
+    case "quotaExhausted":
+    case "waitingForCheck":
+    case "cancelled":
+    case "rateLimited":
+      return "info";
+    case "network":
+    case "storage":
+    case "wechat":
+    case "internal":
+    case "tokenRejected":
+      return "failure";
+    default:
+      return "action";
+  }
+}
+
+/** What "复制诊断信息" copies: kind, code, rid, IP and the core's message (never a secret). */
+export function diagnostics(error: AppError): string {
+  return [
+    `kind: ${error.kind}`,
+    error.errcode !== null ? `errcode: ${error.errcode}` : null,
+    error.rid ? `rid: ${error.rid}` : null,
+    error.ip ? `ip: ${error.ip}` : null,
+    `message: ${error.message}`,
+    error.detail ? `detail: ${error.detail}` : null,
+  ]
+    .filter((line) => line !== null)
+    .join("\n");
+}
 
 /** The message key that explains an error kind, and its parameters. */
 export function explain(error: AppError): { key: MessageKey; params: Record<string, string> } {
   return {
     key: KEYS[error.kind],
-    params: { message: error.detail ?? error.message, ip: error.ip ?? "?" },
+    params: { ip: error.ip ?? "?" },
   };
 }
 

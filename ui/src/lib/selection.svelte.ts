@@ -20,6 +20,12 @@ export class ArticleSelection {
     return this.#wholes.has(articleId);
   }
 
+  /** Some single items of this message are ticked. */
+  hasItemsOf(articleId: string): boolean {
+    for (const k of this.#items.keys()) if (k.startsWith(`${articleId}#`)) return true;
+    return false;
+  }
+
   isSelected(row: ArticleRow): boolean {
     return this.#wholes.has(row.articleId) || this.#items.has(key(row));
   }

@@ -3,7 +3,7 @@ import type { ArticleRow } from "../bindings";
 import { ArticleSelection } from "./selection.svelte";
 
 function row(articleId: string, index: number, itemCount: number, isDeleted = false): ArticleRow {
-  return { articleId, index, itemCount, title: `${articleId}-${index}`, author: "", digest: "", url: "", publishTime: 0, isDeleted };
+  return { articleId, index, itemCount, title: `${articleId}-${index}`, author: "", digest: "", url: "", publishTime: 0, isDeleted, deletedAt: null, hasCover: false };
 }
 
 describe("the article selection", () => {

@@ -145,6 +145,7 @@ async fn main() {
                     query: Some(q.to_string()),
                     from,
                     to: None,
+                    live_only: false,
                 },
             ));
         }

@@ -65,6 +65,7 @@ async fn main() {
         query: None,
         from: None,
         to: None,
+        live_only: false,
     };
     let (total, _) = index::search(&store, account.id, &everything, 0, 1).unwrap();
     assert!(total as usize >= articles, "only {total} articles indexed");

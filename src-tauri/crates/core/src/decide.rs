@@ -124,7 +124,7 @@ pub fn decide(
                 .outcome(Outcome::OperatorSaysGone)
                 .note(why)
                 .commit(store)?;
-            index::mark_deleted(store, account, &t.article_id, t.index)?;
+            index::mark_deleted(store, account, &t.article_id, t.index, now)?;
         }
         Decision::SendAgain => {
             Transition::new(plan, seq, &from, Planned, now)

@@ -42,6 +42,14 @@ pub enum CoreError {
     /// process. Nothing more was sent.
     #[error("{0}")]
     Conflict(String),
+    /// The article changed since the operator reviewed it (title, position or link); that
+    /// request was not sent.
+    #[error("{0}")]
+    Changed(String),
+    /// Not sent yet, by design: WeChat has to show an earlier delete of the same message first
+    /// (the queue goes on by itself).
+    #[error("{0}")]
+    Waiting(String),
     /// A sync was cancelled by the user.
     #[error("cancelled")]
     Cancelled,

@@ -82,9 +82,9 @@ impl From<Problem> for CoreError {
         match p {
             Problem::Wechat(e) => CoreError::Wechat(e),
             Problem::Unproven(why) => CoreError::Unproven(why),
-            Problem::Changed(why) => CoreError::Invalid(why),
+            Problem::Changed(why) => CoreError::Changed(why),
             Problem::Conflict(why) => CoreError::Conflict(why),
-            Problem::Wait(why) => CoreError::Busy(why),
+            Problem::Wait(why) => CoreError::Waiting(why),
         }
     }
 }
@@ -382,7 +382,7 @@ async fn run_one(
             Transition::new(plan, seq, &[Intent], Done, options.now())
                 .outcome(Outcome::AlreadyGone)
                 .commit(store)?;
-            index::mark_deleted(store, account, &t.article_id, t.index)?;
+            index::mark_deleted(store, account, &t.article_id, t.index, options.now())?;
             return Ok(TargetStep::ok(Outcome::AlreadyGone));
         }
         Ok(Verdict::Changed(why)) => return changed(store, plan, seq, Intent, why, options),
@@ -424,7 +424,7 @@ async fn run_one(
                 Transition::new(plan, seq, &[Sent], Done, options.now())
                     .outcome(Outcome::Deleted)
                     .commit(store)?;
-                index::mark_deleted(store, account, &t.article_id, t.index)?;
+                index::mark_deleted(store, account, &t.article_id, t.index, options.now())?;
                 return Ok(TargetStep::ok(Outcome::Deleted));
             }
             Err(e) => e,
@@ -458,7 +458,7 @@ async fn run_one(
                         Transition::new(plan, seq, &[Sent], Done, options.now())
                             .outcome(Outcome::AlreadyGone)
                             .commit(store)?;
-                        index::mark_deleted(store, account, &t.article_id, t.index)?;
+                        index::mark_deleted(store, account, &t.article_id, t.index, options.now())?;
                         Ok(TargetStep::ok(Outcome::AlreadyGone))
                     }
                     // After an answer, a changed position proves nothing: it may have moved

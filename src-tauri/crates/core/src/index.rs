@@ -13,7 +13,7 @@
 //! Length: a little over 400 lines — sync and search share the schema's two tables and are
 //! easiest to check side by side.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::{OptionalExtension, params};
@@ -163,6 +163,11 @@ pub struct ArticleRow {
     /// Unix seconds.
     pub publish_time: i64,
     pub is_deleted: bool,
+    /// Unix seconds: when this index learnt the article was deleted (by Retract, or by a sync);
+    /// None for live articles and for deletes learnt before schema 10.
+    pub deleted_at: Option<i64>,
+    /// WeChat listed a cover for it (the shell serves it from its cover cache).
+    pub has_cover: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -171,6 +176,8 @@ pub struct ArticleFilter {
     pub query: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
+    /// Leave out deleted articles ("隐藏已删除").
+    pub live_only: bool,
 }
 
 const PAGE: u32 = 20;
@@ -407,6 +414,8 @@ fn store_page(
     account: AccountId,
     page: &[PublishedMessage],
 ) -> Result<(u32, usize), CoreError> {
+    // When a sync learns of a delete: shown beside the row, so the wall clock will do.
+    let now = unix_now();
     let mut conn = store.conn();
     let tx = conn
         .transaction()
@@ -435,6 +444,17 @@ fn store_page(
             params![account, id, m.update_time, m.content.news_item.len() as i64],
         )
         .map_err(store.err("cannot write the index"))?;
+        // When each item was first known deleted survives the page's rewrite of the message.
+        let deleted_at: HashMap<i64, i64> = {
+            let mut stmt = tx
+                .prepare("SELECT idx, deleted_at FROM items WHERE account_id = ?1 AND article_id = ?2 AND deleted_at IS NOT NULL")
+                .map_err(store.err("cannot read the index"))?;
+            let rows = stmt
+                .query_map(params![account, id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(store.err("cannot read the index"))?;
+            rows.collect::<Result<_, _>>()
+                .map_err(store.err("cannot read the index"))?
+        };
         tx.execute(
             "DELETE FROM items WHERE account_id = ?1 AND article_id = ?2",
             params![account, id],
@@ -448,9 +468,15 @@ fn store_page(
             }
             // Shown and searched as text: a list that spells `&` as `&amp;` shows `&`.
             let text = identity::unescape_html;
+            let position = i as i64 + 1;
+            let gone_at = if item.is_deleted {
+                Some(deleted_at.get(&position).copied().unwrap_or(now))
+            } else {
+                None
+            };
             tx.execute(
-                "INSERT INTO items (account_id, article_id, idx, title, author, digest, url, is_deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![account, id, i as i64 + 1, text(&item.title), text(&item.author), text(&item.digest), item.url, item.is_deleted],
+                "INSERT INTO items (account_id, article_id, idx, title, author, digest, url, is_deleted, thumb_url, deleted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![account, id, position, text(&item.title), text(&item.author), text(&item.digest), item.url, item.is_deleted, item.thumb_url, gone_at],
             )
             .map_err(store.err("cannot write the index"))?;
         }
@@ -476,9 +502,10 @@ fn store_page(
                     .iter()
                     .any(|r| identity::is_reviewed_item(r, position, &item.title, &item.url));
             if deleted_by_retract {
+                let at = deleted_at.get(&i64::from(position)).copied().unwrap_or(now);
                 tx.execute(
-                    "UPDATE items SET is_deleted = 1 WHERE account_id = ?1 AND article_id = ?2 AND idx = ?3",
-                    params![account, id, position],
+                    "UPDATE items SET is_deleted = 1, deleted_at = ?4 WHERE account_id = ?1 AND article_id = ?2 AND idx = ?3",
+                    params![account, id, position, at],
                 )
                 .map_err(store.err("cannot write the index"))?;
             }
@@ -515,7 +542,7 @@ async fn settle_vanished(
     let mut vanished = 0;
     for id in candidates.iter().take(VANISH_CHECKS) {
         if crate::recheck::message_gone(api, store, account, id, &mut ctx).await? {
-            mark_deleted(store, account, id, None)?;
+            mark_deleted(store, account, id, None, unix_now())?;
             vanished += 1;
         }
     }
@@ -523,7 +550,7 @@ async fn settle_vanished(
 }
 
 /// What [`row_to_article`] reads, from the join of an item and its message.
-const ARTICLE_COLUMNS: &str = "i.article_id, i.idx, m.item_count, i.title, i.author, i.digest, i.url, m.update_time, i.is_deleted";
+const ARTICLE_COLUMNS: &str = "i.article_id, i.idx, m.item_count, i.title, i.author, i.digest, i.url, m.update_time, i.is_deleted, i.deleted_at, i.thumb_url <> ''";
 const ARTICLE_JOIN: &str =
     "FROM items i JOIN messages m ON m.account_id = i.account_id AND m.article_id = i.article_id";
 
@@ -547,6 +574,7 @@ pub fn search(
         &query,
         filter.from,
         filter.to,
+        filter.live_only,
         offset as usize,
         limit.min(500) as usize,
     );
@@ -642,25 +670,33 @@ pub fn message_items(
 }
 
 /// Marks one item (or, with `index` None, every item) of a message deleted in the index.
+/// `at` (unix seconds) is kept as when it went, unless an earlier time is known.
 pub fn mark_deleted(
     store: &Store,
     account: AccountId,
     article_id: &str,
     index: Option<u32>,
+    at: i64,
 ) -> Result<(), CoreError> {
     let conn = store.conn();
     match index {
         Some(i) => conn.execute(
-            "UPDATE items SET is_deleted = 1 WHERE account_id = ?1 AND article_id = ?2 AND idx = ?3",
-            params![account, article_id, i],
+            "UPDATE items SET is_deleted = 1, deleted_at = coalesce(deleted_at, ?4) WHERE account_id = ?1 AND article_id = ?2 AND idx = ?3",
+            params![account, article_id, i, at],
         ),
         None => conn.execute(
-            "UPDATE items SET is_deleted = 1 WHERE account_id = ?1 AND article_id = ?2",
-            params![account, article_id],
+            "UPDATE items SET is_deleted = 1, deleted_at = coalesce(deleted_at, ?3) WHERE account_id = ?1 AND article_id = ?2",
+            params![account, article_id, at],
         ),
     }
     .map(|_| ())
     .map_err(store.err("cannot update the index"))
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn row_to_article(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArticleRow> {
@@ -674,5 +710,25 @@ fn row_to_article(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArticleRow> {
         url: r.get(6)?,
         publish_time: r.get(7)?,
         is_deleted: r.get(8)?,
+        deleted_at: r.get(9)?,
+        has_cover: r.get(10)?,
     })
+}
+
+/// The cover WeChat listed for one article (`thumb_url`), if any: the shell fetches it.
+pub fn cover_url(
+    store: &Store,
+    account: AccountId,
+    article_id: &str,
+    index: u32,
+) -> Result<Option<String>, CoreError> {
+    store
+        .conn()
+        .query_row(
+            "SELECT thumb_url FROM items WHERE account_id = ?1 AND article_id = ?2 AND idx = ?3 AND thumb_url <> ''",
+            params![account, article_id, index],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(store.err("cannot read the index"))
 }

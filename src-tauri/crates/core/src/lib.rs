@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod archive;
 pub mod audit;
+pub mod covers;
 pub mod decide;
 #[cfg(feature = "demo")]
 pub mod demo;

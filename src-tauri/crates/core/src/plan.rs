@@ -447,6 +447,29 @@ pub fn normalize_phrase(typed: &str) -> String {
         .collect()
 }
 
+/// The account a plan deletes from.
+pub fn account_of(store: &Store, plan: PlanId) -> Result<AccountId, CoreError> {
+    store
+        .conn()
+        .query_row("SELECT account_id FROM plans WHERE id = ?1", [plan], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(store.err("cannot read the plan"))?
+        .ok_or_else(|| CoreError::NotFound(format!("plan {plan}")))
+}
+
+/// An account name as typed and as stored compare equal: spaces and ASCII case do not count.
+pub fn same_account_name(typed: &str, name: &str) -> bool {
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    !fold(typed).is_empty() && fold(typed) == fold(name)
+}
+
 /// The second confirmation step, checked here and not only in the UI. Single use.
 pub fn confirm(
     store: &Store,

@@ -63,6 +63,20 @@ pub struct PlanProgress {
     /// A scheduled plan: nothing of it is sent before this time (Unix seconds). Cleared once
     /// a run of it has sent or settled something (a run stopped before that keeps the time).
     pub not_before: Option<i64>,
+    /// Its requests in order, each with the titles the operator reviewed and where it stands.
+    pub items: Vec<QueuedRequest>,
+}
+
+/// One request of a queued plan, as the queue view lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct QueuedRequest {
+    pub seq: u32,
+    /// `false`: one article; `true`: the whole message (every title listed).
+    pub whole: bool,
+    pub titles: Vec<String>,
+    pub state: JournalState,
 }
 
 /// How long after its time a scheduled plan still runs by itself. Later (the app was not
@@ -205,13 +219,27 @@ pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreErro
                 skipped: r.get(8)?,
                 not_before: r.get(9)?,
                 held: r.get(10)?,
+                items: Vec::new(),
             })
         })
         .map_err(store.err("cannot read the queue"))?
-        .collect::<Result<_, _>>()
+        .collect::<Result<Vec<PlanProgress>, _>>()
         .map_err(store.err("cannot read the queue"))?;
     drop(stmt);
     drop(conn);
+    let mut plans = plans;
+    for plan in &mut plans {
+        plan.items = crate::journal::load(store, plan.plan_id)?
+            .1
+            .iter()
+            .map(|t| QueuedRequest {
+                seq: t.seq,
+                whole: t.index.is_none(),
+                titles: t.titles(),
+                state: t.state,
+            })
+            .collect();
+    }
     // A possibly-applied delete wakes the queue when its check is due, however it got there
     // (a run, a crash and the check at start, another process).
     let check = next_checks(store, account, execute::SETTLE_AFTER_SECS as i64)?;
@@ -670,6 +698,7 @@ mod tests {
                 failed: 0,
                 skipped: 0,
                 not_before: None,
+                items: Vec::new(),
             }],
             paused_until,
             wake_at: None,

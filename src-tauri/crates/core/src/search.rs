@@ -138,12 +138,16 @@ impl Snapshot {
         query: &str,
         from: Option<i64>,
         to: Option<i64>,
+        live_only: bool,
         offset: usize,
         limit: usize,
     ) -> Matches {
         let mut total = 0usize;
         let mut rowids = Vec::new();
         self.each_match(query, from, to, |_, e| {
+            if live_only && e.deleted {
+                return;
+            }
             if total >= offset && rowids.len() < limit {
                 rowids.push(e.rowid);
             }
@@ -251,18 +255,33 @@ mod tests {
     }
 
     #[test]
+    fn hiding_deleted_articles_leaves_them_out_of_the_total_and_the_window() {
+        let mut s = snapshot(&[(40, "a", ""), (30, "b", ""), (20, "c", ""), (10, "d", "")]);
+        s.entries[1].deleted = true;
+        s.entries[3].deleted = true;
+        assert_eq!(s.find("", None, None, false, 0, 10).total, 4);
+        let live = s.find("", None, None, true, 0, 10);
+        assert_eq!((live.total, live.rowids), (2, vec![1, 3]));
+        // The window counts live articles only: the second live one is at offset 1.
+        assert_eq!(s.find("", None, None, true, 1, 1).rowids, vec![3]);
+    }
+
+    #[test]
     fn a_query_matches_title_or_author_in_any_case_and_never_across_the_two() {
         let s = snapshot(&[
             (30, "双十一 Sale 预告", "品牌中心"),
             (20, "Ärger im Büro", "Editor"),
             (10, "周报", "Sale Team"),
         ]);
-        assert_eq!(s.find("sale", None, None, 0, 10).rowids, vec![1, 3]);
-        assert_eq!(s.find("双", None, None, 0, 10).rowids, vec![1]);
-        assert_eq!(s.find(&fold("ÄRGER"), None, None, 0, 10).rowids, vec![2]);
+        assert_eq!(s.find("sale", None, None, false, 0, 10).rowids, vec![1, 3]);
+        assert_eq!(s.find("双", None, None, false, 0, 10).rowids, vec![1]);
+        assert_eq!(
+            s.find(&fold("ÄRGER"), None, None, false, 0, 10).rowids,
+            vec![2]
+        );
         // "预告" ends the title and "品牌" starts the author: no match across them.
-        assert_eq!(s.find("预告品牌", None, None, 0, 10).total, 0);
-        assert_eq!(s.find("", None, None, 0, 10).total, 3);
+        assert_eq!(s.find("预告品牌", None, None, false, 0, 10).total, 0);
+        assert_eq!(s.find("", None, None, false, 0, 10).total, 3);
     }
 
     #[test]
@@ -275,16 +294,19 @@ mod tests {
             (10, "a", ""),
         ]);
         // from inclusive, to exclusive.
-        assert_eq!(s.find("", Some(30), Some(50), 0, 10).rowids, vec![2, 3, 4]);
-        assert_eq!(s.find("a", Some(40), None, 0, 10).rowids, vec![1, 2]);
-        assert_eq!(s.find("a", None, Some(11), 0, 10).rowids, vec![5]);
-        assert_eq!(s.find("a", Some(60), None, 0, 10).total, 0);
         assert_eq!(
-            s.find("a", Some(40), Some(30), 0, 10).total,
+            s.find("", Some(30), Some(50), false, 0, 10).rowids,
+            vec![2, 3, 4]
+        );
+        assert_eq!(s.find("a", Some(40), None, false, 0, 10).rowids, vec![1, 2]);
+        assert_eq!(s.find("a", None, Some(11), false, 0, 10).rowids, vec![5]);
+        assert_eq!(s.find("a", Some(60), None, false, 0, 10).total, 0);
+        assert_eq!(
+            s.find("a", Some(40), Some(30), false, 0, 10).total,
             0,
             "an empty range"
         );
-        let page = s.find("a", None, None, 1, 2);
+        let page = s.find("a", None, None, false, 1, 2);
         assert_eq!((page.total, page.rowids), (4, vec![2, 4]));
     }
 

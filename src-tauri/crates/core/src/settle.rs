@@ -131,7 +131,7 @@ pub async fn settle(
             Transition::new(plan, seq, &from, Done, now)
                 .outcome(Outcome::Deleted)
                 .commit(store)?;
-            index::mark_deleted(store, account, &t.article_id, t.index)?;
+            index::mark_deleted(store, account, &t.article_id, t.index, now)?;
             Ok(settled(Some(Done)))
         }
         Verdict::Present => match t.seen_live_at {

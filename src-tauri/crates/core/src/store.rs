@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::CoreError;
 
-const SCHEMA_VERSION: i32 = 9;
+const SCHEMA_VERSION: i32 = 10;
 
 const SCHEMA: &str = r#"
 CREATE TABLE accounts (
@@ -176,6 +176,10 @@ const MIGRATIONS: &[&str] = &[
     // the plan runs). Plans confirmed before have none and are not run: planned again.
     "ALTER TABLE plans ADD COLUMN seal TEXT;
      ALTER TABLE plans ADD COLUMN scheduled_for INTEGER;",
+    // 9 -> 10: the list shows each article's cover (WeChat's `thumb_url`, fetched through the
+    // shell's cover cache) and when the index learnt it was deleted.
+    "ALTER TABLE items ADD COLUMN thumb_url TEXT NOT NULL DEFAULT '';
+     ALTER TABLE items ADD COLUMN deleted_at INTEGER;",
 ];
 
 /// One database file. Operations are short; a mutex serialises them.

@@ -644,6 +644,7 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
              ALTER TABLE accounts DROP COLUMN queue_stopped_at; ALTER TABLE accounts DROP COLUMN removed_at;
              ALTER TABLE plans DROP COLUMN not_before; ALTER TABLE plans DROP COLUMN seal;
              ALTER TABLE plans DROP COLUMN scheduled_for;
+             ALTER TABLE items DROP COLUMN thumb_url; ALTER TABLE items DROP COLUMN deleted_at;
              DROP TRIGGER search_rev_item_add; DROP TRIGGER search_rev_item_change;
              DROP TRIGGER search_rev_item_drop; DROP TRIGGER search_rev_message_change; DROP TABLE search_rev;
              DROP TABLE observations; ALTER TABLE accounts DROP COLUMN sync_cursor;
@@ -664,7 +665,7 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
     let version: i32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 9);
+    assert_eq!(version, 10);
     // The journal was rebuilt (schema 8) with its rows, and takes the operator's `held` now.
     let row: (String, String, Option<i64>) = conn
         .query_row(
@@ -694,6 +695,11 @@ fn an_old_database_is_upgraded_in_place_keeping_its_rows() {
         .unwrap();
     conn.execute("UPDATE archive SET seq = 1 WHERE 0", [])
         .unwrap();
+    conn.execute(
+        "UPDATE items SET thumb_url = '', deleted_at = 1 WHERE 0",
+        [],
+    )
+    .unwrap();
     let kept: i64 = conn
         .query_row(
             "SELECT count(*) FROM audit WHERE action = 'from_v1'",

@@ -291,6 +291,7 @@ async fn the_in_memory_search_answers_exactly_what_a_full_scan_answers_and_never
                 query: Some(q.clone()),
                 from,
                 to,
+                live_only: false,
             };
             for (offset, limit) in [(0, 100), (3, 7)] {
                 let fast = index::search(store, id, &filter, offset, limit).unwrap();

@@ -77,6 +77,8 @@ fn draw_world(rng: &mut Rng, n: usize) -> Quirks {
         null_fields: rng.chance(25),
         nested_update_time: rng.chance(20),
         shuffled_list: rng.chance(15),
+        // Covers are the list's pictures; the core never reads them.
+        broken_covers: false,
     }
 }
 

@@ -5,6 +5,7 @@
 //! overlap, daily and per-minute quotas, 48001 for unverified accounts, 40164 with the caller's
 //! IP, rids on every error, per-item `is_deleted`, and faults injected per endpoint.
 
+mod covers;
 mod data;
 mod server;
 mod world;
@@ -67,13 +68,12 @@ impl Sim {
     pub async fn start(config: SimConfig) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
+        let mut world = World::new(config.accounts, config.caller_ip, config.minute_limit);
+        world.cover_base = format!("http://{addr}{}", covers::PATH);
         let shared = Arc::new(Shared {
-            world: Mutex::new(World::new(
-                config.accounts,
-                config.caller_ip,
-                config.minute_limit,
-            )),
+            world: Mutex::new(world),
             log: Mutex::new(Vec::new()),
+            covers: Mutex::new(Vec::new()),
             hosts: vec![
                 format!("127.0.0.1:{}", addr.port()),
                 format!("localhost:{}", addr.port()),
@@ -103,6 +103,11 @@ impl Sim {
     /// `http://127.0.0.1:PORT`, to use as the API base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The cover images requested so far, in order (not API calls: `requests` leaves them out).
+    pub fn cover_requests(&self) -> Vec<LoggedRequest> {
+        lock(&self.shared.covers).clone()
     }
 
     /// Everything received so far, in order.

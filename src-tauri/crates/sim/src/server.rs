@@ -103,6 +103,8 @@ impl Faults {
 pub(crate) struct Shared {
     pub world: Mutex<World>,
     pub log: Mutex<Vec<LoggedRequest>>,
+    /// Cover images served (kept apart: they are not API calls).
+    pub covers: Mutex<Vec<LoggedRequest>>,
     pub faults: Mutex<Faults>,
     /// The `Host` values this server answers to: its own loopback address only, so a web page
     /// cannot reach it through DNS rebinding.
@@ -145,6 +147,10 @@ pub(crate) fn router(state: AppState) -> axum::Router {
     } else {
         axum::Router::new()
     };
+    let app = app.route(
+        &format!("{}{{file}}", crate::covers::PATH),
+        axum::routing::get(crate::covers::serve),
+    );
     app.fallback(handle)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),

@@ -103,6 +103,8 @@ pub struct Quirks {
     pub nested_update_time: bool,
     /// `batchget` lists messages in an order of its own (neither newest nor oldest first).
     pub shuffled_list: bool,
+    /// Cover images (`thumb_url`) answer 404, as an expired or blocked image link would.
+    pub broken_covers: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,6 +158,7 @@ impl SimMessage {
         answer: u64,
         q: &Quirks,
         now: u64,
+        cover_base: &str,
     ) -> Vec<Value> {
         let first_title = self
             .items
@@ -194,7 +197,7 @@ impl SimMessage {
                     "content": if with_content { i.content.as_str() } else { "" },
                     "content_source_url": text(""),
                     "thumb_media_id": i.thumb_media_id,
-                    "thumb_url": text(""),
+                    "thumb_url": text(&crate::covers::url(cover_base, &i.thumb_media_id)),
                     "need_open_comment": 0,
                     "only_fans_can_comment": 0,
                     "url": url,
@@ -261,6 +264,9 @@ pub struct World {
     /// Credential a token service request must send in `X-Token-Key`.
     pub(crate) token_service_key: String,
     pub(crate) quirks: Quirks,
+    /// Where this server serves cover images (`http://127.0.0.1:PORT/mmbiz/`); empty: listings
+    /// carry no `thumb_url`.
+    pub(crate) cover_base: String,
 }
 
 /// A business call: path, query token, parsed body.
@@ -297,6 +303,7 @@ impl World {
             minute_limit,
             token_service_key: "demo-token-service-key".into(),
             quirks: Quirks::default(),
+            cover_base: String::new(),
         }
     }
 
@@ -533,6 +540,7 @@ impl World {
         let day = self.day();
         let minute_limit = self.minute_limit;
         let quirks = self.quirks.clone();
+        let covers = self.cover_base.clone();
         let account = self
             .accounts
             .get_mut(appid)
@@ -543,8 +551,8 @@ impl World {
         account.count_call(path, day, now / 60, minute_limit)?;
         match path {
             "/cgi-bin/freepublish/delete" => account.delete(body, &quirks, now),
-            "/cgi-bin/freepublish/batchget" => account.batchget(body, &quirks, now),
-            "/cgi-bin/freepublish/getarticle" => account.getarticle(body, &quirks, now),
+            "/cgi-bin/freepublish/batchget" => account.batchget(body, &quirks, now, &covers),
+            "/cgi-bin/freepublish/getarticle" => account.getarticle(body, &quirks, now, &covers),
             "/cgi-bin/freepublish/get" => account.publish_status(body),
             "/cgi-bin/openapi/quota/get" if quirks.quota_get_unknown => {
                 err(76021, "cgi_path not found")
@@ -834,7 +842,13 @@ impl Account {
         Ok(json!({"errcode": 0, "errmsg": "ok"}))
     }
 
-    fn batchget(&mut self, body: &Value, q: &Quirks, now: u64) -> Result<Value, (i64, String)> {
+    fn batchget(
+        &mut self,
+        body: &Value,
+        q: &Quirks,
+        now: u64,
+        covers: &str,
+    ) -> Result<Value, (i64, String)> {
         let (Some(offset), Some(count)) = (
             body.get("offset").and_then(Value::as_u64),
             body.get("count").and_then(Value::as_u64),
@@ -869,7 +883,7 @@ impl Account {
             .skip(offset as usize)
             .take(count as usize)
             .map(|m| {
-                let items = m.news_items(with_content, true, answer, q, now);
+                let items = m.news_items(with_content, true, answer, q, now, covers);
                 if q.nested_update_time {
                     json!({
                         "article_id": m.article_id,
@@ -887,14 +901,20 @@ impl Account {
         Ok(json!({"total_count": visible.len(), "item_count": page.len(), "item": page}))
     }
 
-    fn getarticle(&mut self, body: &Value, q: &Quirks, now: u64) -> Result<Value, (i64, String)> {
+    fn getarticle(
+        &mut self,
+        body: &Value,
+        q: &Quirks,
+        now: u64,
+        covers: &str,
+    ) -> Result<Value, (i64, String)> {
         self.answers += 1;
         let answer = self.answers;
         let message = self.find(body)?;
         if q.deleted_message_53600 && message.shows_all_deleted(q, now) {
             return err(53600, "Article ID 无效");
         }
-        Ok(json!({"news_item": message.news_items(true, false, answer, q, now)}))
+        Ok(json!({"news_item": message.news_items(true, false, answer, q, now, covers)}))
     }
 
     fn publish_status(&mut self, body: &Value) -> Result<Value, (i64, String)> {

@@ -504,3 +504,38 @@ async fn without_control_endpoints_and_for_a_foreign_host_nothing_is_served() {
         .unwrap();
     assert!(log.status().is_success());
 }
+
+#[tokio::test]
+async fn a_listing_names_each_cover_and_the_image_host_serves_it_unless_covers_are_broken() {
+    let sim = Sim::start(SimConfig::demo(2)).await.unwrap();
+    let token = token_of(&sim).await;
+    let listed = list_one(&sim, &token).await;
+    let thumb = listed["item"][0]["content"]["news_item"][0]["thumb_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        thumb.starts_with(&format!("{}/mmbiz/cover_", sim.base_url())) && thumb.ends_with(".png"),
+        "{thumb}"
+    );
+    let answer = http().get(&thumb).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["content-type"], "image/png");
+    let bytes = answer.bytes().await.unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // Covers are logged apart from the API calls.
+    assert_eq!(sim.cover_requests().len(), 1);
+    assert!(
+        sim.requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/mmbiz/"))
+    );
+    // Not a cover of ours, and every cover under the quirk: 404.
+    let other = format!("{}/mmbiz/passwd.png", sim.base_url());
+    assert_eq!(http().get(&other).send().await.unwrap().status(), 404);
+    sim.set_quirks(wechat_sim::Quirks {
+        broken_covers: true,
+        ..Default::default()
+    });
+    assert_eq!(http().get(&thumb).send().await.unwrap().status(), 404);
+}

@@ -24,6 +24,8 @@ pub const API_ANSWER_LIMIT: usize = 16 * 1024 * 1024;
 pub const TOKEN_ANSWER_LIMIT: usize = 64 * 1024;
 /// The most read of a public article page (real ones are a few hundred KiB to a few MiB).
 pub const PAGE_LIMIT: usize = 8 * 1024 * 1024;
+/// The largest cover image read (WeChat's covers are well under 1 MiB).
+pub const IMAGE_LIMIT: usize = 4 * 1024 * 1024;
 
 /// How to reach the API. Built by the caller, checked by [`Client::new`].
 #[derive(Debug, Clone)]
@@ -224,6 +226,29 @@ impl Client {
             });
         }
         Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Reads a public image (an article's cover) as bytes: GET, no token, no cookies, no
+    /// referrer, no redirects followed, at most [`IMAGE_LIMIT`] bytes. Any status but 200 is
+    /// an error.
+    pub async fn fetch_image(&self, url: Url) -> Result<Vec<u8>, Error> {
+        let log_path = format!("{}{}", url.host_str().unwrap_or_default(), url.path());
+        let http = if is_loopback(&url) {
+            &self.direct
+        } else {
+            &self.http
+        };
+        let mut response = http.get(url).send().await.map_err(Error::from_reqwest)?;
+        let status = response.status().as_u16();
+        let body = read_capped(&mut response, IMAGE_LIMIT).await?;
+        tracing::debug!(path = %log_path, status, bytes = body.len(), "cover read");
+        if status != 200 {
+            return Err(Error::HttpStatus {
+                status,
+                excerpt: String::new(),
+            });
+        }
+        Ok(body)
     }
 
     fn url(&self, path: &str) -> Result<Url, Error> {

@@ -224,9 +224,17 @@ fn secret_of(raw: &str) -> Result<SecretString, FieldIssue> {
     Ok(SecretString::from(secret))
 }
 
-/// A display name: the AppID when left empty, at most 40 characters.
-fn name_of(raw: &str, appid: &str) -> Result<String, FieldIssue> {
+/// A display name, required (every dialog that deletes names the account by it), at most 40
+/// characters.
+fn name_of(raw: &str, _appid: &str) -> Result<String, FieldIssue> {
     let name = cleaned(raw, Field::Name, "the account name")?;
+    if name.is_empty() {
+        return Err(FieldIssue::new(
+            Field::Name,
+            FieldProblem::Empty,
+            "the account name is empty: type the account's name as the MP console shows it (top left, or Settings & Development → Account settings)",
+        ));
+    }
     if name.chars().count() > 40 {
         return Err(FieldIssue::new(
             Field::Name,
@@ -234,11 +242,7 @@ fn name_of(raw: &str, appid: &str) -> Result<String, FieldIssue> {
             "the account name is longer than 40 characters",
         ));
     }
-    Ok(if name.is_empty() {
-        appid.to_string()
-    } else {
-        name
-    })
+    Ok(name)
 }
 
 fn optional_url(
@@ -586,7 +590,7 @@ mod tests {
         );
         assert_eq!(check.cleaned, [Field::Appid, Field::Secret]);
         let good = AccountDraft {
-            name: String::new(),
+            name: "测试服务号".into(),
             appid: "wx5e7d1c0ffee0a1b2".into(),
             source: DraftSource::Service {
                 url: "https://tokens.example.com/t".into(),
@@ -650,7 +654,7 @@ mod tests {
             (None, Some("http://127.0.0.2:7000/token")),
         ] {
             let draft = |local_relay| AccountDraft {
-                name: String::new(),
+                name: "测试服务号".into(),
                 appid: "wx5e7d1c0ffee0a1b2".into(),
                 source: match service {
                     Some(url) => DraftSource::Service {
@@ -679,7 +683,7 @@ mod tests {
         }
         // Elsewhere, nothing to consent to.
         let remote = AccountDraft {
-            name: String::new(),
+            name: "测试服务号".into(),
             appid: "wx5e7d1c0ffee0a1b2".into(),
             source: DraftSource::Stable {
                 secret: "3f2a9c8e7d6b5a4f3e2d1c0b9a8f7e6d".into(),

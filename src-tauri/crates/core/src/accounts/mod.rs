@@ -299,6 +299,11 @@ impl Accounts {
         Ok(api)
     }
 
+    /// The API base a debug build's test hook puts every real account on, if any.
+    pub fn api_base_override(&self) -> Option<&str> {
+        self.api_base_override.as_deref()
+    }
+
     /// Where the public pages of an account's short links are read: WeChat's article host;
     /// for the demo its simulator, and under the test hook the hook's base (debug builds).
     pub fn pages_base(&self, id: AccountId) -> Result<url::Url, CoreError> {
