@@ -1,4 +1,4 @@
-const COMMANDS: [&str; 49] = [
+const COMMANDS: [&str; 50] = [
     "app_info",
     "keyring_self_test",
     "list_observations",
@@ -46,6 +46,7 @@ const COMMANDS: [&str; 49] = [
     "export_archive",
     "list_audit",
     "export_audit",
+    "export_plan",
     "lookup_rid",
     "open_export",
 ];

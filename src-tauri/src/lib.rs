@@ -91,6 +91,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             archive::export_archive,
             audit::list_audit,
             audit::export_audit,
+            deletions::export_plan,
             audit::lookup_rid,
             archive::open_export,
         ])

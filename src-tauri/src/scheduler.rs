@@ -144,39 +144,6 @@ pub(crate) async fn reconcile_all_on(
     done
 }
 
-/// Deletes that continue by themselves, across all accounts: those waiting for a later quota
-/// day or for their scheduled time, and — while the queue has a wake time of its own (a check
-/// of a possibly-applied delete, a request waiting for one, a bounded retry) and has not
-/// stopped for the operator — its planned and unsettled ones. So what keeps Retract in the
-/// tray and what "quit" talks about. (A scheduled plan that missed its time, held requests,
-/// and a queue stopped for the operator wait for the operator; they do not keep it running.)
-pub(crate) fn still_queued(state: &AppState) -> u32 {
-    let Ok(accounts) = state.accounts() else {
-        return 0;
-    };
-    let Ok(list) = accounts.list() else {
-        return 0;
-    };
-    let now = state.exec_options().now();
-    list.iter()
-        .filter_map(|a| queue::status(accounts.store(), a.id).ok())
-        // A queue stopped for the operator runs nothing by itself.
-        .filter(|s| s.stopped_at.is_none())
-        .map(|s| {
-            let wakes = s.wake_at.is_some();
-            s.plans
-                .iter()
-                .map(|p| match p.schedule(now) {
-                    // A plan waiting for its time needs Retract running then.
-                    queue::Schedule::Later | queue::Schedule::Due => p.waiting + p.planned,
-                    _ if wakes => p.waiting + p.planned + p.unsettled,
-                    _ => p.waiting,
-                })
-                .sum::<u32>()
-        })
-        .sum()
-}
-
 /// The desktop notification for a run the scheduler started, if it deserves one, in the
 /// window's language: the queue finished; it stopped to ask the operator (then it does not run
 /// by itself again, so this is said once); or requests were put on hold for the operator's

@@ -150,6 +150,22 @@ impl AppState {
         self.demo.base_url()
     }
 
+    /// Deletes that continue by themselves, across all accounts ([`retract_core::queue::continuing`]): what
+    /// keeps Retract in the tray and what "quit" talks about.
+    pub fn still_queued(&self) -> u32 {
+        let Ok(accounts) = self.accounts() else {
+            return 0;
+        };
+        let Ok(list) = accounts.list() else {
+            return 0;
+        };
+        let now = self.exec_options().now();
+        list.iter()
+            .filter_map(|a| retract_core::queue::status(accounts.store(), a.id).ok())
+            .map(|s| retract_core::queue::continuing(&s, now))
+            .sum()
+    }
+
     /// Why the local database could not be opened, if it could not.
     pub fn storage_error(&self) -> Option<String> {
         self.accounts.as_ref().err().map(|e| e.message.clone())

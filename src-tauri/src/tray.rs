@@ -29,7 +29,7 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
     let Some(state) = app.try_state::<AppState>() else {
         return;
     };
-    let queued = crate::scheduler::still_queued(&state);
+    let queued = state.still_queued();
     if queued == 0 {
         return;
     }
@@ -117,7 +117,7 @@ fn labels(state: &AppState, queued: u32) -> [String; 3] {
 /// of language). Without a tray icon (nothing queued yet) there is nothing to do.
 pub fn refresh(app: &AppHandle, state: &AppState) {
     if let Some(items) = app.try_state::<Items>() {
-        relabel(&items, state, crate::scheduler::still_queued(state));
+        relabel(&items, state, state.still_queued());
     }
 }
 

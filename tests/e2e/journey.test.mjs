@@ -68,6 +68,10 @@ describe("first run: wizard, sync, search, delete one article", () => {
     assert.ok(sent.some((r) => r.path === "/cgi-bin/stable_token" && JSON.parse(r.body).force_refresh === false));
     assert.ok(sent.some((r) => r.path === "/cgi-bin/openapi/quota/get"));
     assert.ok(!sent.some((r) => r.path === "/cgi-bin/token"), "the invalidating token endpoint is never used");
+    // The checklist: the publishing permission is checked now, by one listing call.
+    assert.equal(sent.filter((r) => r.path === "/cgi-bin/freepublish/batchget").length, 1);
+    const publish = await driver.findElement({ css: '[data-testid="wizard-checklist"] [data-check="publish"]' });
+    assert.equal(await publish.getAttribute("data-ok"), "true");
     await shootBoth(driver, "wizard-verified");
   });
 
@@ -89,7 +93,8 @@ describe("first run: wizard, sync, search, delete one article", () => {
     assert.equal(await result.getAttribute("data-pages"), "6");
     const count = await find(driver, "article-count");
     await driver.wait(async () => Number(await count.getAttribute("data-total")) > 120, 10000);
-    assert.equal(await sim.count("/cgi-bin/freepublish/batchget"), 6);
+    // Six pages, and the one listing call the setup made to check the publishing permission.
+    assert.equal(await sim.count("/cgi-bin/freepublish/batchget"), 6 + 1);
     await shootBoth(driver, "browser");
   });
 

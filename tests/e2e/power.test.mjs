@@ -396,7 +396,12 @@ describe("scheduled deletion", () => {
     assert.equal(await sim.count(DELETE), 1, "a late plan does not run by itself");
     assert.ok(line);
     await shootBoth(driver, "queue-overdue");
+    // Run now opens the plan's review first: what it deletes, from which account, then the run.
     await (await find(driver, "scheduled-run-now")).click();
+    await find(driver, "overdue-review-items");
+    await shootBoth(driver, "queue-overdue-review");
+    assert.equal(await sim.count(DELETE), 1, "opening the review sent the delete");
+    await (await find(driver, "overdue-review-run")).click();
     await driver.wait(async () => (await sim.count(DELETE)) === 2, 20000, "run now sends it");
     await driver.wait(async () => (await driver.findElements(byTestId("queue-scheduled"))).length === 0, 10000);
   });

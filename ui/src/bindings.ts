@@ -128,6 +128,11 @@ export const commands = {
 	exportArchive: (id: AccountId) => typedError<string, AppError>(__TAURI_INVOKE("export_archive", { id })),
 	listAudit: (id: AccountId | null, from: number | null, to: number | null) => typedError<AuditEvent[], AppError>(__TAURI_INVOKE("list_audit", { id, from, to })),
 	exportAudit: (id: AccountId | null, from: number | null, to: number | null) => typedError<string, AppError>(__TAURI_INVOKE("export_audit", { id, from, to })),
+	/**
+	 *  Writes the plan's sign-off sheet (CSV) into the exports folder; answers its path. Sends
+	 *  nothing and changes nothing: the plan still needs both confirmations.
+	 */
+	exportPlan: (planId: PlanId) => typedError<string, AppError>(__TAURI_INVOKE("export_plan", { planId })),
 	/**  What WeChat recorded about a failed request (`openapi/rid/get`, kept 7 days). */
 	lookupRid: (id: AccountId, rid: string) => typedError<RidView, AppError>(__TAURI_INVOKE("lookup_rid", { id, rid })),
 	/**  Opens an export folder in the file manager; only folders under the exports root. */
@@ -960,6 +965,12 @@ export type VerifyReport = {
 	deleteDailyLimit: number | null,
 	deleteUsed: number | null,
 	deleteRemain: number | null,
+	/**
+	 *  The publishing APIs answered one listing call (the setup's check of 48001, which
+	 *  `quota/get` does not reveal); `None` where it was not asked (a re-check spends no list
+	 *  quota).
+	 */
+	canPublish: boolean | null,
 };
 
 /* Tauri Specta runtime */

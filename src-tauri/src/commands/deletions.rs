@@ -134,6 +134,21 @@ pub async fn execute_plan(
     execute_on(&app, &state, plan_id, &nonce, &phrase).await
 }
 
+/// Writes the plan's sign-off sheet (CSV) into the exports folder; answers its path. Sends
+/// nothing and changes nothing: the plan still needs both confirmations.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_plan(state: State<'_, AppState>, plan_id: PlanId) -> Result<String, AppError> {
+    let accounts = state.accounts()?;
+    let path = retract_core::archive::export_folder(&state.exports_root(), "sign-off")
+        .join(format!("plan-{}.csv", plan_id.0));
+    super::in_background(move || {
+        retract_core::signoff::export(&accounts, plan_id, &path)?;
+        Ok(path.display().to_string())
+    })
+    .await
+}
+
 /// With more than one account configured, step two also asks for the name of the account the
 /// plan deletes from (the count alone does not catch "the wrong account"): checked here too.
 pub(crate) fn check_account_named(

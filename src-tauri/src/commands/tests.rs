@@ -338,7 +338,7 @@ async fn oldest_planned(h: &Host) -> (retract_core::accounts::AccountId, retract
 #[tokio::test]
 async fn the_scheduler_runs_a_scheduled_plan_at_its_time_and_not_before() {
     use crate::commands::deletions::schedule_on;
-    use crate::scheduler::{still_queued, tick_on};
+    use crate::scheduler::tick_on;
     let h = host(10).await;
     let (_, plan) = oldest_planned(&h).await;
     let progress = Recorder::default();
@@ -348,7 +348,7 @@ async fn the_scheduler_runs_a_scheduled_plan_at_its_time_and_not_before() {
     let status = schedule_on(&h.state, plan.id, &plan.nonce, &plan.phrase, at).unwrap();
     assert_eq!(status.plans[0].not_before, Some(at));
     assert_eq!(
-        still_queued(&h.state),
+        h.state.still_queued(),
         1,
         "a plan waiting for its time keeps Retract in the tray"
     );
@@ -363,18 +363,18 @@ async fn the_scheduler_runs_a_scheduled_plan_at_its_time_and_not_before() {
     assert_eq!(ran.len(), 1);
     assert!(ran[0].result.as_ref().unwrap().stopped.is_none());
     assert_eq!(h.sim.count(DELETE), 1);
-    assert_eq!(still_queued(&h.state), 0);
+    assert_eq!(h.state.still_queued(), 0);
     assert!(tick_on(&progress, &h.state).await.is_empty());
 }
 
 #[tokio::test]
 async fn the_scheduler_resumes_a_waiting_plan_when_the_quota_day_turns() {
-    use crate::scheduler::{notice, still_queued, tick_on};
+    use crate::scheduler::{notice, tick_on};
     use std::sync::atomic::Ordering;
     let h = host(10).await;
     let id = saved_account(&h).await;
     let until = waiting_plan(&h, id).await;
-    assert_eq!(still_queued(&h.state), 1);
+    assert_eq!(h.state.still_queued(), 1);
     let progress = Recorder::default();
 
     // Before the quota day: nothing runs, nothing is sent.
@@ -403,7 +403,7 @@ async fn the_scheduler_resumes_a_waiting_plan_when_the_quota_day_turns() {
         outcomes.contains(&Outcome::Deleted) && outcomes.iter().all(|o| *o == Outcome::Deleted),
         "{outcomes:?}"
     );
-    assert_eq!(still_queued(&h.state), 0);
+    assert_eq!(h.state.still_queued(), 0);
     // Said in the window's language: Chinese until the window says otherwise, then English.
     let text = notice(&ran[0], h.state.language()).expect("a finished queue is told");
     assert!(
@@ -549,7 +549,7 @@ async fn a_stop_that_asks_the_operator_is_told_once_and_the_scheduler_then_leave
         "nothing was sent: it keeps its time"
     );
     assert_eq!(
-        crate::scheduler::still_queued(&h.state),
+        h.state.still_queued(),
         0,
         "stopped for the operator: nothing keeps Retract in the tray"
     );
@@ -557,7 +557,7 @@ async fn a_stop_that_asks_the_operator_is_told_once_and_the_scheduler_then_leave
 
 #[tokio::test]
 async fn a_pending_check_of_a_lost_answer_keeps_retract_running_until_it_is_settled() {
-    use crate::scheduler::{still_queued, tick_on};
+    use crate::scheduler::tick_on;
     let h = host(10).await;
     let (_, plan) = oldest_planned(&h).await;
     let progress = Recorder::default();
@@ -566,7 +566,7 @@ async fn a_pending_check_of_a_lost_answer_keeps_retract_running_until_it_is_sett
         .await
         .unwrap();
     assert_eq!(
-        still_queued(&h.state),
+        h.state.still_queued(),
         1,
         "the window says it checks again by itself: closing it keeps Retract in the tray"
     );
@@ -574,7 +574,7 @@ async fn a_pending_check_of_a_lost_answer_keeps_retract_running_until_it_is_sett
     let ran = tick_on(&Recorder::default(), &h.state).await;
     assert_eq!(ran.len(), 1, "the scheduler wakes for the check");
     assert_eq!(
-        still_queued(&h.state),
+        h.state.still_queued(),
         0,
         "settled: nothing keeps it running"
     );

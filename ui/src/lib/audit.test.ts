@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AuditAction, AuditEvent } from "../bindings";
-import { kindOf, sentence } from "./audit";
+import { awaySummary, kindOf, sentence } from "./audit";
 import { format } from "./format";
 
 const event = (action: AuditAction, detail: unknown): AuditEvent => ({
@@ -35,5 +35,17 @@ describe("the activity log as sentences", () => {
       }
       expect(["deletes", "plans", "syncs", "accounts", "other"]).toContain(kindOf(a));
     }
+  });
+});
+
+describe("while you were away", () => {
+  it("counts delete requests per account, apart from everything else", () => {
+    const e = (accountId: number | null, action: AuditAction, errcode: number | null): AuditEvent => ({ id: 1, at: 0, accountId, action, detail: "{}", rid: null, errcode });
+    expect(
+      awaySummary([e(1, "delete_request", 0), e(1, "delete_request", 0), e(1, "delete_request", 45009), e(2, "delete_request", 0), e(2, "sync", null), e(null, "delete_request", 0)]),
+    ).toEqual([
+      { id: 1, deleted: 2, problems: 1 },
+      { id: 2, deleted: 1, problems: 0 },
+    ]);
   });
 });

@@ -101,3 +101,18 @@ export function sentence(e: AuditEvent): Said {
       return { key: "audit.say.unknown", params: {}, result: "info" };
   }
 }
+
+export type AwayLine = { id: number; deleted: number; problems: number };
+
+/** Delete requests per account in `events`: how many went through, how many did not. */
+export function awaySummary(events: AuditEvent[]): AwayLine[] {
+  const by = new Map<number, AwayLine>();
+  for (const e of events) {
+    if (e.action !== "delete_request" || e.accountId === null) continue;
+    const line = by.get(e.accountId) ?? { id: e.accountId, deleted: 0, problems: 0 };
+    if (e.errcode === 0) line.deleted += 1;
+    else line.problems += 1;
+    by.set(e.accountId, line);
+  }
+  return [...by.values()];
+}

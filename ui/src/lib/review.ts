@@ -10,6 +10,8 @@ export type MessageGroup = {
   whole: boolean;
   /** The items that go. */
   items: ArticleRow[];
+  /** The requests, in plan order (one for a whole message, one per item otherwise). */
+  targets: PlanTarget[];
   /** How many items of the message stay (live or not, everything not named here). */
   staying: number;
   /** Requests this message takes. */
@@ -23,12 +25,13 @@ export function byMessage(targets: PlanTarget[]): MessageGroup[] {
   for (const t of targets) {
     let g = at.get(t.articleId);
     if (!g) {
-      g = { articleId: t.articleId, publishTime: t.publishTime, whole: false, items: [], staying: 0, requests: 0 };
+      g = { articleId: t.articleId, publishTime: t.publishTime, whole: false, items: [], targets: [], staying: 0, requests: 0 };
       at.set(t.articleId, g);
       groups.push(g);
     }
     g.whole ||= t.index === null;
     g.items.push(...t.items);
+    g.targets.push(t);
     g.requests += 1;
   }
   for (const g of groups) {

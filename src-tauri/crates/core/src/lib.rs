@@ -29,6 +29,7 @@ pub mod runlock;
 pub mod seal;
 mod search;
 pub mod settle;
+pub mod signoff;
 pub mod store;
 pub mod tickets;
 

@@ -252,6 +252,28 @@ pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreErro
     })
 }
 
+/// How many of a queue's deletes continue by themselves at `now`: those waiting for a later
+/// quota day or for their scheduled time, and — while the queue has a wake time of its own (a
+/// check of a possibly-applied delete, a request waiting for one, a bounded retry) — its
+/// planned and unsettled ones. A queue stopped for the operator runs nothing by itself; a
+/// scheduled plan that missed its time and held requests wait for the operator too.
+pub fn continuing(status: &QueueStatus, now: i64) -> u32 {
+    if status.stopped_at.is_some() {
+        return 0;
+    }
+    let wakes = status.wake_at.is_some();
+    status
+        .plans
+        .iter()
+        .map(|p| match p.schedule(now) {
+            // A plan waiting for its time needs Retract running then.
+            Schedule::Later | Schedule::Due => p.waiting + p.planned,
+            _ if wakes => p.waiting + p.planned + p.unsettled,
+            _ => p.waiting,
+        })
+        .sum()
+}
+
 /// Settles every target left between `intent` and an outcome, with `getarticle` only.
 pub async fn reconcile(
     api: &Api,

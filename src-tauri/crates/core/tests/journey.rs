@@ -30,6 +30,29 @@ async fn verify_reads_the_delete_quota_and_bad_fields_are_refused_before_any_req
         ),
         (Some(10), Some(0), Some(10))
     );
+    assert_eq!(
+        report.can_publish,
+        Some(true),
+        "the setup makes one listing call"
+    );
+    let lists = |w: &World| {
+        w.sim
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/cgi-bin/freepublish/batchget")
+            .count()
+    };
+    assert_eq!(lists(&w), 1);
+
+    // An unverified account: quota/get answers, the publishing APIs refuse (48001). The setup
+    // says so now, not at the first sync.
+    w.sim.configure(DEMO_APPID, |a| a.verified = false);
+    let unverified = w.accounts.verify(&draft(DEMO_SECRET)).await.unwrap_err();
+    match unverified {
+        CoreError::Wechat(e) => assert_eq!(e.api().unwrap().code, 48001),
+        other => panic!("{other:?}"),
+    }
+    w.sim.configure(DEMO_APPID, |a| a.verified = true);
 
     w.sim.clear_log();
     let short = w.accounts.verify(&draft("abc")).await.unwrap_err();

@@ -1,12 +1,6 @@
 //! Cover images, as WeChat's image host serves them for a listing's `thumb_url`: one small
-//! PNG per cover, its colour drawn from the cover's id (so each message looks its own), and
-//! 404 for every cover under the `broken_covers` quirk.
-
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
-
-use crate::server::{AppState, LoggedRequest, lock};
+//! PNG per cover, its colour drawn from the cover's id (so each message looks its own). What
+//! the server answers (404 under the `broken_covers` quirk) is in `server.rs`.
 
 /// Where covers are served, below the simulator's address.
 pub(crate) const PATH: &str = "/mmbiz/";
@@ -20,40 +14,8 @@ pub(crate) fn url(base: &str, media_id: &str) -> String {
     }
 }
 
-pub(crate) async fn serve(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    // Logged apart from the API calls, with the referrer (if any) in the body: tests check
-    // none is sent.
-    let referrer = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    lock(&state.covers).push(LoggedRequest {
-        method: "GET".into(),
-        path: uri.path().to_string(),
-        query: uri.query().unwrap_or_default().to_string(),
-        body: referrer.to_string(),
-        unexpected: false,
-    });
-    let broken = lock(&state.world).quirks.broken_covers;
-    let Some(id) = file.strip_suffix(".png") else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    if broken || !id.starts_with("cover_") {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    match picture(id) {
-        Ok(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
-}
-
 /// A 96×54 picture (WeChat's covers are wide): a colour from the id, a lighter band below.
-fn picture(id: &str) -> Result<Vec<u8>, png::EncodingError> {
+pub(crate) fn picture(id: &str) -> Result<Vec<u8>, png::EncodingError> {
     const W: u32 = 96;
     const H: u32 = 54;
     let h = id.bytes().fold(0x811c_9dc5u32, |h, b| {

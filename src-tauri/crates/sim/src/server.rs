@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -149,7 +149,7 @@ pub(crate) fn router(state: AppState) -> axum::Router {
     };
     let app = app.route(
         &format!("{}{{file}}", crate::covers::PATH),
-        axum::routing::get(crate::covers::serve),
+        axum::routing::get(serve_cover),
     );
     app.fallback(handle)
         .layer(axum::middleware::from_fn_with_state(
@@ -157,6 +157,39 @@ pub(crate) fn router(state: AppState) -> axum::Router {
             only_own_host,
         ))
         .with_state(state)
+}
+
+/// A cover image (`/mmbiz/<id>.png`), logged apart from the API calls.
+async fn serve_cover(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    // Logged apart from the API calls, with the referrer (if any) in the body: tests check
+    // none is sent.
+    let referrer = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    lock(&state.covers).push(LoggedRequest {
+        method: "GET".into(),
+        path: uri.path().to_string(),
+        query: uri.query().unwrap_or_default().to_string(),
+        body: referrer.to_string(),
+        unexpected: false,
+    });
+    let broken = lock(&state.world).quirks.broken_covers;
+    let Some(id) = file.strip_suffix(".png") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if broken || !id.starts_with("cover_") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match crate::covers::picture(id) {
+        Ok(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 /// Answers only requests addressed to this server's own loopback address (`Host` checked).

@@ -20,6 +20,10 @@ pub struct VerifyReport {
     pub delete_daily_limit: Option<u32>,
     pub delete_used: Option<u32>,
     pub delete_remain: Option<u32>,
+    /// The publishing APIs answered one listing call (the setup's check of 48001, which
+    /// `quota/get` does not reveal); `None` where it was not asked (a re-check spends no list
+    /// quota).
+    pub can_publish: Option<bool>,
 }
 
 /// An API client for `profile` (whose `api_base` is the one to use, already chosen with
@@ -67,6 +71,7 @@ pub(crate) async fn verify_with(api: &Api) -> Result<VerifyReport, CoreError> {
             delete_daily_limit: Some(q.quota.daily_limit),
             delete_used: Some(q.quota.used),
             delete_remain: Some(q.quota.remain),
+            can_publish: None,
         }),
         // Account-level refusals are what Verify is for; they still fail it.
         Err(e) if is_account_refusal(&e) => Err(e.into()),
@@ -76,9 +81,26 @@ pub(crate) async fn verify_with(api: &Api) -> Result<VerifyReport, CoreError> {
                 delete_daily_limit: None,
                 delete_used: None,
                 delete_remain: None,
+                can_publish: None,
             })
         }
     }
+}
+
+/// The setup's check: token and quota as [`verify_with`], then one listing call (one of the
+/// day's 100), because an unverified account's `quota/get` answers while its publishing APIs
+/// refuse with 48001. Refusals that concern the account fail the check; anything else leaves
+/// `can_publish` unknown.
+pub(crate) async fn verify_for_setup(api: &Api) -> Result<VerifyReport, CoreError> {
+    let mut report = verify_with(api).await?;
+    match api.batchget(0, 1).await {
+        Ok(_) => report.can_publish = Some(true),
+        Err(e) if is_account_refusal(&e) => return Err(e.into()),
+        Err(e) => {
+            tracing::debug!(error = %e, "the listing check did not answer; publishing unknown")
+        }
+    }
+    Ok(report)
 }
 
 /// Errors of `quota/get` that concern the account, not the advisory quota API itself.

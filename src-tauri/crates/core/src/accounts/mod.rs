@@ -74,11 +74,12 @@ impl Accounts {
         self.secrets.keyring()
     }
 
-    /// Checks the fields, obtains a token and reads the delete quota. Nothing is stored.
+    /// Checks the fields, obtains a token, reads the delete quota and makes one listing call
+    /// (the publishing permission). Nothing is stored.
     pub async fn verify(&self, draft: &AccountDraft) -> Result<VerifyReport, CoreError> {
         let checked = draft::checked(draft, crate::now_unix())?;
         let api = self.client(&checked.profile, false, checked.secret)?;
-        clients::verify_with(&api).await
+        clients::verify_for_setup(&api).await
     }
 
     /// Stores the profile and its secret. With [`SecretStorage::Keyring`] the secret is written
