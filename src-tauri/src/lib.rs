@@ -8,6 +8,7 @@
 mod commands;
 mod covers;
 mod error;
+mod hooks;
 mod log;
 mod navigation;
 mod rendering;
@@ -19,6 +20,7 @@ mod tray;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use hooks::test_hook;
 use retract_core::accounts::Accounts;
 use retract_core::keyring::{Keyring, service_name};
 use retract_core::store::Store;
@@ -104,22 +106,6 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 
 /// Where the generated TypeScript goes, relative to this crate.
 pub const BINDINGS_PATH: &str = "../ui/src/bindings.ts";
-
-/// A test hook's value: honoured in debug builds (tests, `make run`); a release build says on
-/// stderr that it ignores it, so one line in a login profile cannot redirect a shipped app's
-/// secrets or data.
-fn test_hook(name: &str) -> Option<String> {
-    hook_value(name, std::env::var(name).ok(), cfg!(debug_assertions))
-}
-
-fn hook_value(name: &str, value: Option<String>, debug_build: bool) -> Option<String> {
-    let value = value.filter(|v| !v.is_empty())?;
-    if debug_build {
-        return Some(value);
-    }
-    eprintln!("Retract: {name} is a test hook; this release build ignores it.");
-    None
-}
 
 fn data_dir(app: &tauri::App, hook: Option<&str>) -> Result<PathBuf, String> {
     let dir = match hook {
@@ -217,26 +203,5 @@ pub fn run() {
     if let Err(e) = result {
         eprintln!("Retract could not start: {e}");
         std::process::exit(1);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::hook_value;
-
-    #[test]
-    fn test_hooks_work_in_debug_builds_only() {
-        let set = || Some("http://127.0.0.1:9".to_string());
-        assert_eq!(hook_value("RETRACT_API_BASE", set(), true), set());
-        assert_eq!(
-            hook_value("RETRACT_API_BASE", set(), false),
-            None,
-            "a release build ignores it"
-        );
-        assert_eq!(
-            hook_value("RETRACT_API_BASE", Some(String::new()), true),
-            None
-        );
-        assert_eq!(hook_value("RETRACT_DATA_DIR", None, true), None);
     }
 }

@@ -192,7 +192,7 @@ pub(crate) fn notice(ran: &Ran, language: Language) -> Option<String> {
 
 /// How often the scheduler looks. `RETRACT_SCHEDULER_SECS` (a debug-only test hook) shortens it.
 fn every() -> Duration {
-    let secs = crate::test_hook("RETRACT_SCHEDULER_SECS")
+    let secs = crate::hooks::test_hook("RETRACT_SCHEDULER_SECS")
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|s| *s > 0)
         .unwrap_or(60);

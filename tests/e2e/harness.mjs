@@ -81,11 +81,19 @@ export async function launch(args = [], env = {}, { dataDir = mkdtempSync(join(t
     throw new Error(`could not start the app: ${e.message}\n${readFileSync(logPath, "utf8")}`);
   }
   async function close() {
+    // The last screen, as any test leaves it: no English sentence in a Chinese message.
+    let english = null;
+    try {
+      await assertNoEnglishInChinese(driver, "the last screen");
+    } catch (e) {
+      if (String(e.message).startsWith("English inside")) english = e;
+    }
     try {
       await driver.quit();
     } finally {
       killGroup();
     }
+    if (english) throw english;
   }
   return { driver, dataDir, close };
 }
@@ -96,13 +104,17 @@ export function byTestId(id) {
 
 /** Waits for an element; on a time-out, saves a screenshot named after it before failing. */
 export async function find(driver, id, timeout = 15000) {
+  let found;
   try {
-    return await driver.wait(until.elementLocated(byTestId(id)), timeout, `no element with data-testid="${id}"`);
+    found = await driver.wait(until.elementLocated(byTestId(id)), timeout, `no element with data-testid="${id}"`);
   } catch (e) {
     const path = await screenshot(driver, `failure-${id}`).catch(() => "(no screenshot)");
     e.message += ` — screenshot: ${path}`;
     throw e;
   }
+  // Every problem a test reaches is read in the UI's language: in Chinese, no English sentence.
+  if (id === "error-banner") await assertNoEnglishInChinese(driver, `an error banner (${await found.getAttribute("data-kind")})`);
+  return found;
 }
 
 // Without compositing (as Retract ships), WebKitGTK 2.50 answers a WebDriver screenshot only
@@ -159,6 +171,8 @@ export const LATIN_SENTENCE = /[A-Za-z][\w'’]*(?:[ ,:]+[A-Za-z][\w'’]*){2,}/
  * sentence while the UI is in Chinese. Technical details (folded, marked lang="en") are the
  * one place the core's English may appear. */
 export async function assertNoEnglishInChinese(driver, where) {
+  const locale = await driver.executeScript("return document.querySelector('[data-testid=app-root]')?.getAttribute('data-locale') ?? null");
+  if (locale !== "zh-CN") return 0;
   const texts = await driver.executeScript(`
     return [...document.querySelectorAll('[data-testid="error-message"], [data-testid="deletion-headline"], [data-testid="deletion-next"], [data-testid="deletion-result"] .outcome, [data-testid="deletion-progress-item"] .state, [data-testid="error-banner"] strong')]
       .map((e) => e.textContent.trim());`);

@@ -1,8 +1,9 @@
 //! The article index: sync (with progress events and cancel), search, open in the browser.
 
 use retract_core::accounts::AccountId;
-use retract_core::index::{self, ArticleFilter, ArticleRow, SyncProgress, SyncReport};
+use retract_core::index::{self, ArticleFilter, ArticleRow};
 use retract_core::rules::{self, LinkReport, MatchSelection};
+use retract_core::sync::{SyncProgress, SyncReport};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::{AppHandle, State};
@@ -60,9 +61,9 @@ pub struct ArticlePage {
 pub async fn full_sync_cost(
     state: State<'_, AppState>,
     id: AccountId,
-) -> Result<index::FullSyncCost, AppError> {
+) -> Result<retract_core::sync::FullSyncCost, AppError> {
     let api = super::account_api(&state, id).await?;
-    Ok(index::full_sync_cost(&api, state.accounts()?.store(), id).await?)
+    Ok(retract_core::sync::full_sync_cost(&api, state.accounts()?.store(), id).await?)
 }
 
 #[tauri::command]
@@ -89,7 +90,7 @@ pub(crate) async fn sync_on(
     let accounts = state.accounts()?;
     let api = super::account_api(state, id).await?;
     let cancel = state.sync_flag(id);
-    let report = index::sync(
+    let report = retract_core::sync::sync(
         &api,
         accounts.store(),
         id,

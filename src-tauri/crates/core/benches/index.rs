@@ -70,7 +70,7 @@ async fn time_sync(messages: usize, latency: Duration) -> (Duration, u32) {
     let (store, account) = store(dir.path());
     let never = AtomicBool::new(false);
     let start = Instant::now();
-    let report = index::sync(&api, &store, account, true, &never, |_| {})
+    let report = retract_core::sync::sync(&api, &store, account, true, &never, |_| {})
         .await
         .unwrap();
     let elapsed = start.elapsed();
@@ -108,7 +108,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let (store, account) = store(dir.path());
     let never = AtomicBool::new(false);
-    index::sync(&api, &store, account, true, &never, |_| {})
+    retract_core::sync::sync(&api, &store, account, true, &never, |_| {})
         .await
         .unwrap();
     latin_titles(&store);

@@ -51,7 +51,7 @@ async fn main() {
     };
     let account = accounts.save(&draft, SecretStorage::SessionOnly).unwrap();
     let api = accounts.api(account.id).unwrap();
-    let report = index::sync(
+    let report = retract_core::sync::sync(
         &api,
         &store,
         account.id,

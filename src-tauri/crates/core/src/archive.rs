@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::accounts::AccountId;
-use crate::error::CoreError;
+use crate::error::{CoreError, io};
 use crate::store::Store;
 
 /// A deleted article as the "deleted articles" view lists it.
@@ -87,11 +87,6 @@ pub fn list(store: &Store, account: AccountId) -> Result<Vec<DeletedArticle>, Co
         .map_err(store.err("cannot read the archive"))?;
     rows.collect::<Result<_, _>>()
         .map_err(store.err("cannot read the archive"))
-}
-
-/// A file error of an export, naming the file.
-pub(crate) fn io(path: &Path, what: &str, e: std::io::Error) -> CoreError {
-    CoreError::Store(format!("{}: {what}: {e}", path.display()))
 }
 
 /// A file-name-safe stem: letters, digits, - and _ only.

@@ -8,9 +8,9 @@ use std::path::Path;
 use rusqlite::params;
 use serde::Serialize;
 
-use crate::accounts::AccountId;
-use crate::archive::io;
 use crate::error::CoreError;
+use crate::error::io;
+use crate::ids::AccountId;
 use crate::store::Store;
 
 /// The most events the activity log lists at once (the export has no limit).

@@ -73,3 +73,8 @@ impl CoreError {
         Self::Store(format!("{}: {what}{hint}: {e}", path.display()))
     }
 }
+
+/// A file error (an export, a kept copy), naming the file.
+pub(crate) fn io(path: &Path, what: &str, e: std::io::Error) -> CoreError {
+    CoreError::Store(format!("{}: {what}: {e}", path.display()))
+}

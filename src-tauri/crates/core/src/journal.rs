@@ -15,7 +15,7 @@ use wechat_mp::Error as WxError;
 use crate::accounts::AccountId;
 use crate::error::CoreError;
 use crate::identity::Reviewed;
-use crate::plan::PlanId;
+use crate::ids::PlanId;
 use crate::store::Store;
 
 /// Where one delete request stands.

@@ -31,6 +31,7 @@ mod search;
 pub mod settle;
 pub mod signoff;
 pub mod store;
+pub mod sync;
 pub mod tickets;
 
 pub use error::CoreError;

@@ -88,6 +88,17 @@ impl Cache {
     }
 }
 
+/// What the list is narrowed to: text, a date range, live articles only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleFilter {
+    /// Substring of the title or the author (Chinese works; ASCII is case-insensitive).
+    pub query: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// Leave out deleted articles ("隐藏已删除").
+    pub live_only: bool,
+}
+
 fn build(conn: &Connection, account: AccountId, rev: i64) -> rusqlite::Result<Snapshot> {
     let mut stmt = conn.prepare(
         "SELECT i.rowid, m.update_time, i.title, i.author, i.article_id, i.idx, i.is_deleted
@@ -116,7 +127,7 @@ pub(crate) fn prepare(
     store: &crate::store::Store,
     conn: &Connection,
     account: AccountId,
-    filter: &crate::index::ArticleFilter,
+    filter: &ArticleFilter,
 ) -> Result<(Arc<Snapshot>, String), crate::CoreError> {
     let snapshot = store
         .search_cache()

@@ -412,7 +412,7 @@ async fn f11_canary_secret_and_token_reach_no_log_database_payload_or_error() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let never = std::sync::atomic::AtomicBool::new(false);
-    retract_core::index::sync(&api, w.store(), account.id, true, &never, |_| {})
+    retract_core::sync::sync(&api, w.store(), account.id, true, &never, |_| {})
         .await
         .unwrap();
     let mut shown = Vec::new();

@@ -13,8 +13,9 @@ use common::*;
 use retract_core::CoreError;
 use retract_core::accounts::SecretStorage;
 use retract_core::execute::Outcome;
-use retract_core::index::{self, ListOrder};
+use retract_core::index;
 use retract_core::plan;
+use retract_core::sync::ListOrder;
 use wechat_mp::ManualClock;
 use wechat_sim::{DEMO_APPID, Quirks};
 
@@ -51,9 +52,9 @@ async fn sync(
     api: &wechat_mp::Api,
     account: retract_core::ids::AccountId,
     full: bool,
-) -> index::SyncReport {
+) -> retract_core::sync::SyncReport {
     let never = AtomicBool::new(false);
-    index::sync(api, w.store(), account, full, &never, |_| {})
+    retract_core::sync::sync(api, w.store(), account, full, &never, |_| {})
         .await
         .unwrap()
 }

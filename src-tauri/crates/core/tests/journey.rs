@@ -189,7 +189,7 @@ async fn sync_indexes_everything_then_stops_early_and_can_be_cancelled() {
     w.sim.clear_log();
     let api = w.accounts.api(id).unwrap();
     let never = AtomicBool::new(false);
-    let report = index::sync(&api, w.accounts.store(), id, false, &never, |_| {})
+    let report = retract_core::sync::sync(&api, w.accounts.store(), id, false, &never, |_| {})
         .await
         .unwrap();
     assert_eq!(report.progress.pages, 1);
@@ -199,7 +199,7 @@ async fn sync_indexes_everything_then_stops_early_and_can_be_cancelled() {
     // Cancelled after the second page: two pages stored, no more requested.
     w.sim.clear_log();
     let cancel = AtomicBool::new(false);
-    let report = index::sync(&api, w.accounts.store(), id, true, &cancel, |p| {
+    let report = retract_core::sync::sync(&api, w.accounts.store(), id, true, &cancel, |p| {
         if p.pages == 2 {
             cancel.store(true, Ordering::SeqCst);
         }

@@ -128,7 +128,7 @@ async fn one_empty_page_during_a_full_resync_marks_nothing_deleted() {
         w.sim.inject(BATCHGET, Fault::Pass, skip);
         w.sim
             .inject(BATCHGET, relay(r#"{"total_count":0,"item":[]}"#), 1);
-        let report = index::sync(&api, w.store(), account, true, &never, |_| {})
+        let report = retract_core::sync::sync(&api, w.store(), account, true, &never, |_| {})
             .await
             .unwrap();
         assert_eq!(report.vanished, 0);
@@ -141,7 +141,7 @@ async fn one_empty_page_during_a_full_resync_marks_nothing_deleted() {
         relay(r#"{"total_count":5,"item_count":0,"item":[]}"#),
         1,
     );
-    let report = index::sync(&api, w.store(), account, true, &never, |_| {})
+    let report = retract_core::sync::sync(&api, w.store(), account, true, &never, |_| {})
         .await
         .unwrap();
     assert!(report.incomplete);
@@ -502,7 +502,7 @@ async fn a_first_sync_beyond_the_list_quota_resumes_on_the_next_quota_day() {
     let (account, api) = unsynced_account(&w);
     w.sim.set_daily_limit(DEMO_APPID, BATCHGET, 2);
     let never = AtomicBool::new(false);
-    let first = index::sync(&api, w.store(), account, false, &never, |_| {})
+    let first = retract_core::sync::sync(&api, w.store(), account, false, &never, |_| {})
         .await
         .unwrap();
     assert_eq!(first.resume_at, Some(40));
@@ -510,7 +510,7 @@ async fn a_first_sync_beyond_the_list_quota_resumes_on_the_next_quota_day() {
     w.sim.roll_day();
     w.sim.set_daily_limit(DEMO_APPID, BATCHGET, 3);
     w.sim.clear_log();
-    let second = index::sync(&api, w.store(), account, false, &never, |_| {})
+    let second = retract_core::sync::sync(&api, w.store(), account, false, &never, |_| {})
         .await
         .unwrap_or_else(|e| panic!("second sync: {e}"));
     assert_eq!(second.resume_at, None);
@@ -536,13 +536,13 @@ async fn a_sync_broken_by_an_error_does_not_make_the_next_one_walk_every_page() 
     w.sim.inject(BATCHGET, Fault::Pass, 1);
     w.sim.inject(BATCHGET, Fault::Errcode { code: 47001 }, 1);
     assert!(
-        index::sync(&api, w.store(), account, true, &never, |_| {})
+        retract_core::sync::sync(&api, w.store(), account, true, &never, |_| {})
             .await
             .is_err()
     );
     // The next incremental sync starts at the top and stops at the first known page.
     w.sim.clear_log();
-    let report = index::sync(&api, w.store(), account, false, &never, |_| {})
+    let report = retract_core::sync::sync(&api, w.store(), account, false, &never, |_| {})
         .await
         .unwrap();
     assert_eq!(report.progress.pages, 1);
@@ -559,12 +559,12 @@ async fn a_sync_waits_for_a_running_queue_of_the_same_account() {
     let (account, api) = synced_account(&w, SecretStorage::SessionOnly).await;
     let lock = queue::RunLock::try_acquire(w.store(), account).unwrap();
     let never = AtomicBool::new(false);
-    let err = index::sync(&api, w.store(), account, true, &never, |_| {})
+    let err = retract_core::sync::sync(&api, w.store(), account, true, &never, |_| {})
         .await
         .unwrap_err();
     assert!(matches!(err, CoreError::Busy(_)), "{err}");
     drop(lock);
-    index::sync(&api, w.store(), account, true, &never, |_| {})
+    retract_core::sync::sync(&api, w.store(), account, true, &never, |_| {})
         .await
         .unwrap();
 }
@@ -584,7 +584,7 @@ async fn a_message_gone_from_the_list_is_marked_deleted_only_with_proof() {
         m.items.iter_mut().for_each(|i| i.is_deleted = true)
     });
     let never = AtomicBool::new(false);
-    let report = index::sync(&api, w.store(), account, true, &never, |_| {})
+    let report = retract_core::sync::sync(&api, w.store(), account, true, &never, |_| {})
         .await
         .unwrap();
     assert_eq!((report.vanished, report.unverified), (1, 0));
@@ -594,7 +594,7 @@ async fn a_message_gone_from_the_list_is_marked_deleted_only_with_proof() {
         {"article_id": m.article_id, "update_time": m.update_time, "content": {"news_item": [{"is_deleted": true}]}}
     ]});
     w.sim.inject(BATCHGET, relay(&page.to_string()), 1);
-    let report = index::sync(&api, w.store(), account, false, &never, |_| {})
+    let report = retract_core::sync::sync(&api, w.store(), account, false, &never, |_| {})
         .await
         .unwrap();
     assert_eq!(report.progress.messages, 1);
@@ -797,7 +797,7 @@ async fn a_listing_that_shows_a_delete_late_does_not_bring_the_article_back() {
     assert!(states(&w, p.id).iter().all(|s| s == "done"));
     // A full sync right away still lists the message with every item live.
     let never = AtomicBool::new(false);
-    index::sync(&api, w.store(), account, true, &never, |_| {})
+    retract_core::sync::sync(&api, w.store(), account, true, &never, |_| {})
         .await
         .unwrap();
     let shown_live = w.count(&format!(
@@ -877,7 +877,7 @@ async fn a_listing_with_nulls_numbers_and_a_nested_time_shows_no_false_live_arti
         1,
     );
     let never = AtomicBool::new(false);
-    index::sync(&api, w.store(), account, false, &never, |_| {})
+    retract_core::sync::sync(&api, w.store(), account, false, &never, |_| {})
         .await
         .unwrap();
     let (_, rows) = index::search(w.store(), account, &Default::default(), 0, 100).unwrap();

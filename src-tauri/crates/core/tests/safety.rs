@@ -641,7 +641,15 @@ async fn nothing_unreviewed_twice_falsely_or_without_a_copy_in_any_drawn_world()
                     w.sim.inject(path, fault, 1);
                 }
                 let never = AtomicBool::new(false);
-                let _ = index::sync(&api, w.store(), account, rng.chance(50), &never, |_| {}).await;
+                let _ = retract_core::sync::sync(
+                    &api,
+                    w.store(),
+                    account,
+                    rng.chance(50),
+                    &never,
+                    |_| {},
+                )
+                .await;
                 let found = violations(&w, &deleted_before);
                 all.extend(found.iter().map(|v| format!("after sync: {v}")));
             }

@@ -16,7 +16,6 @@ use retract_core::accounts::SecretStorage;
 use retract_core::decide::{self, Decision};
 use retract_core::execute::Outcome;
 use retract_core::ids::PlanId;
-use retract_core::index;
 use retract_core::plan::{self, Selection};
 use retract_core::queue;
 use retract_core::settle::second_check_gap;
@@ -501,14 +500,14 @@ async fn d8_a_sync_stopped_by_the_list_quota_reads_the_top_first_and_does_not_wa
     let used = w.sim.used_today(DEMO_APPID, BATCHGET);
     w.sim.set_daily_limit(DEMO_APPID, BATCHGET, used + 2);
     let never = AtomicBool::new(false);
-    let stopped = index::sync(&api, w.store(), account, false, &never, |_| {})
+    let stopped = retract_core::sync::sync(&api, w.store(), account, false, &never, |_| {})
         .await
         .unwrap();
     assert_eq!(stopped.resume_at, Some(40));
     w.sim.roll_day();
     w.sim.set_daily_limit(DEMO_APPID, BATCHGET, 100);
     w.sim.clear_log();
-    index::sync(&api, w.store(), account, false, &never, |_| {})
+    retract_core::sync::sync(&api, w.store(), account, false, &never, |_| {})
         .await
         .unwrap();
     let offsets = batchget_offsets(&w);
@@ -523,7 +522,7 @@ async fn d8_a_sync_stopped_by_the_list_quota_reads_the_top_first_and_does_not_wa
         "nothing skipped"
     );
     w.sim.clear_log();
-    index::sync(&api, w.store(), account, false, &never, |_| {})
+    retract_core::sync::sync(&api, w.store(), account, false, &never, |_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -576,7 +575,7 @@ async fn d9_removal_holds_the_run_lock_refuses_unsettled_deletes_and_a_readded_a
     );
     let api = w.accounts.api(again.id).unwrap();
     let never = AtomicBool::new(false);
-    index::sync(&api, w.store(), again.id, true, &never, |_| {})
+    retract_core::sync::sync(&api, w.store(), again.id, true, &never, |_| {})
         .await
         .unwrap();
     let replan = plan::create(&api, w.store(), again.id, &messages[..1]).await;

@@ -10,7 +10,6 @@ use std::time::Duration;
 use retract_core::accounts::{AccountDraft, Accounts, DraftSource, SecretStorage};
 use retract_core::execute::ExecOptions;
 use retract_core::ids::{AccountId, PlanId};
-use retract_core::index;
 use retract_core::keyring::Keyring;
 use retract_core::plan::{self, Plan, Selection};
 use retract_core::queue;
@@ -202,7 +201,7 @@ pub async fn synced_account(w: &World, storage: SecretStorage) -> (AccountId, Ap
     let account = w.accounts.save(&draft(DEMO_SECRET), storage).unwrap();
     let api = w.accounts.api(account.id).unwrap();
     let never = AtomicBool::new(false);
-    index::sync(&api, w.store(), account.id, true, &never, |_| {})
+    retract_core::sync::sync(&api, w.store(), account.id, true, &never, |_| {})
         .await
         .unwrap();
     (account.id, api)
