@@ -708,7 +708,7 @@ export const en: Record<MessageKey, string> = {
   "browser.syncResume": "Today's list quota is used up: {messages:message} indexed. Sync again on the next quota day (after midnight Beijing time) and it continues from message {offset}.",
   "browser.syncCancelled": "Sync stopped; the pages fetched so far are kept ({pages}).",
   "browser.neverSynced": "Not synced yet. Sync fetches the list of published articles from WeChat (one list call per page, 100 a day).",
-  "browser.massNote": "Note: articles mass-sent (群发) from the MP console are not in this list and cannot be deleted through the API; only published (发布) ones can.",
+  "browser.massNote": "Note: articles published with 群发通知 (the mass-send switch) on are not in this list and cannot be deleted through the API; only those published without it can.",
   "browser.count": "Articles: {total}",
   "browser.empty": "No articles yet. Click Sync to read what was published.",
   "browser.deleted": "Deleted",
