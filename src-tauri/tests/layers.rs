@@ -29,10 +29,5 @@ const LAYERS: &[(&str, &[&str])] = &[
 #[test]
 fn no_shell_module_reaches_up_a_layer() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let problems = layering::upward(&src, LAYERS);
-    assert!(
-        problems.is_empty(),
-        "upward imports:\n{}",
-        problems.join("\n")
-    );
+    layering::assert_layered(&src, LAYERS);
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { attr, byTestId, deleteSelection, find, launch, logText, setLocale, shootBoth, sql } from "./harness.mjs";
-import { addAccount, startSim } from "./sim.mjs";
+import { addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
 
@@ -38,19 +38,16 @@ describe("the scheduler, with the account's browser not on screen", () => {
   // Its own home: start-at-login writes ~/.config/autostart/Retract.desktop.
   const home = mkdtempSync(join(tmpdir(), "retract-home-"));
 
+  let world;
+
   before(async () => {
-    sim = await startSim(30);
-    await sim.configure({ delete_daily_limit: 1 });
     // The demo account is there too: the window can show it instead of ours.
-    app = await launch(["--demo"], { RETRACT_API_BASE: sim.base, RETRACT_SCHEDULER_SECS: "2", HOME: home });
-    driver = app.driver;
-    await (await find(driver, "add-account")).click();
-    await addAccount(driver);
+    world = await appWithAccount(30, { delete_daily_limit: 1 }, { args: ["--demo"], env: { RETRACT_SCHEDULER_SECS: "2", HOME: home } });
+    ({ sim, app, driver } = world);
   });
 
   after(async () => {
-    await app?.close();
-    sim?.stop();
+    await world?.close();
   });
 
   it("turns start at login on and off, off by default", async () => {

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { accessibilityProblems, attr, byTestId, deleteSelection, find, launch, shootBoth, textOf, typeConfirmation, until } from "./harness.mjs";
-import { addAccount, startSim } from "./sim.mjs";
+import { addAccount, appWithAccount, startSim } from "./sim.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
 
@@ -25,21 +25,17 @@ async function covers(driver) {
 }
 
 describe("two accounts: the delete is from the account you name", () => {
+  let world;
   let sim;
-  let app;
   let driver;
 
   before(async () => {
-    sim = await startSim(30);
-    app = await launch(["--demo"], { RETRACT_API_BASE: sim.base });
-    driver = app.driver;
-    await (await find(driver, "add-account")).click();
-    await addAccount(driver);
+    world = await appWithAccount(30, null, { args: ["--demo"] });
+    ({ sim, driver } = world);
   });
 
   after(async () => {
-    await app?.close();
-    sim?.stop();
+    await world?.close();
   });
 
   it("shows each article's cover, served by WeChat's (here: the simulator's) image host", async () => {

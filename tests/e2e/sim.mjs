@@ -68,11 +68,13 @@ export async function addAccount(driver) {
 }
 
 /** A simulator (with `settings` for its demo account) and the real app pointed at it, the
- * account added and synced. `close()` ends both. */
-export async function appWithAccount(articles, settings = null) {
+ * account added and synced. `args` and `env` go to the app; with `--demo` the demo account is
+ * there first, and the account is added beside it. `close()` ends both. */
+export async function appWithAccount(articles, settings = null, { args = [], env = {} } = {}) {
   const sim = await startSim(articles);
   if (settings) await sim.configure(settings);
-  const app = await launch([], { RETRACT_API_BASE: sim.base });
+  const app = await launch(args, { RETRACT_API_BASE: sim.base, ...env });
+  if (args.includes("--demo")) await (await find(app.driver, "add-account")).click();
   await addAccount(app.driver);
   return {
     sim,

@@ -780,7 +780,10 @@ export type PlanProgress = {
 	 *  a run of it has sent or settled something (a run stopped before that keeps the time).
 	 */
 	notBefore: number | null,
-	/**  Its requests in order, each with the titles the operator reviewed and where it stands. */
+	/**
+	 *  Its requests in order, each with the titles the operator reviewed and where it stands;
+	 *  listed by [`status_in_full`] only (empty from [`status`]).
+	 */
 	items: QueuedRequest[],
 };
 

@@ -214,7 +214,7 @@ pub(crate) fn schedule_on(
     let accounts = state.accounts()?;
     let now = state.exec_options().now();
     let account = plan::confirm_scheduled(accounts.store(), plan_id, nonce, phrase, at, now)?;
-    Ok(queue::status(accounts.store(), account)?)
+    Ok(queue::status_in_full(accounts.store(), account)?)
 }
 
 /// The operator's "run now" for a scheduled plan that missed its time while Retract was not
@@ -238,7 +238,7 @@ pub async fn queue_status(
     id: AccountId,
 ) -> Result<QueueStatus, AppError> {
     let accounts = state.accounts()?;
-    super::in_background(move || Ok(queue::status(accounts.store(), id)?)).await
+    super::in_background(move || Ok(queue::status_in_full(accounts.store(), id)?)).await
 }
 
 /// What the check of interrupted runs at start found for this account (handed over once).
@@ -310,7 +310,7 @@ pub(crate) async fn decide_on(
     let now = state.exec_options().now();
     super::in_background(move || {
         let account = decide::decide(accounts.store(), plan_id, seq, decision, now)?;
-        Ok(queue::status(accounts.store(), account)?)
+        Ok(queue::status_in_full(accounts.store(), account)?)
     })
     .await
 }

@@ -112,6 +112,11 @@ export function localUnix(isoDate: string, clock: string): number | null {
  */
 export function beijingClock(unix: number): string | null {
   if (-new Date(unix * 1000).getTimezoneOffset() === 480) return null;
-  const bj = new Date(unix * 1000 + 8 * 3600_000);
+  const bj = beijingWall(unix * 1000);
   return `${bj.getUTCMonth() + 1}/${bj.getUTCDate()} ${bj.getUTCHours()}:${pad(bj.getUTCMinutes())}`;
+}
+
+/** Beijing's wall clock (UTC+8, no daylight saving) at `ms`, to be read with the getUTC* methods. */
+export function beijingWall(ms: number): Date {
+  return new Date(ms + 8 * 3600_000);
 }

@@ -2,6 +2,7 @@
 // and — when the plan needs more than one quota day — by the Beijing day each request can go.
 // Pure functions of the plan, so their rules are tested on their own.
 import type { ArticleRow, PlanTarget } from "../bindings";
+import { beijingWall } from "./format";
 
 export type MessageGroup = {
   articleId: string;
@@ -66,6 +67,6 @@ export function byDay(targets: PlanTarget[], remain: number | null, limit: numbe
 
 /** The Beijing calendar date `days` after today's (quota days begin at 0:00 Beijing time). */
 export function beijingDate(nowMs: number, days: number): { month: number; day: number } {
-  const d = new Date(nowMs + 8 * 3600_000 + days * 86400_000);
+  const d = beijingWall(nowMs + days * 86400_000);
   return { month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }

@@ -459,7 +459,7 @@ pub fn account_of(store: &Store, plan: PlanId) -> Result<AccountId, CoreError> {
         .ok_or_else(|| CoreError::NotFound(format!("plan {plan}")))
 }
 
-/// An account name as typed and as stored compare equal: spaces and ASCII case do not count.
+/// An account name as typed and as stored compare equal: spaces and letter case do not count.
 pub fn same_account_name(typed: &str, name: &str) -> bool {
     let fold = |s: &str| -> String {
         s.chars()

@@ -63,7 +63,8 @@ pub struct PlanProgress {
     /// A scheduled plan: nothing of it is sent before this time (Unix seconds). Cleared once
     /// a run of it has sent or settled something (a run stopped before that keeps the time).
     pub not_before: Option<i64>,
-    /// Its requests in order, each with the titles the operator reviewed and where it stands.
+    /// Its requests in order, each with the titles the operator reviewed and where it stands;
+    /// listed by [`status_in_full`] only (empty from [`status`]).
     pub items: Vec<QueuedRequest>,
 }
 
@@ -227,19 +228,6 @@ pub fn status(store: &Store, account: AccountId) -> Result<QueueStatus, CoreErro
         .map_err(store.err("cannot read the queue"))?;
     drop(stmt);
     drop(conn);
-    let mut plans = plans;
-    for plan in &mut plans {
-        plan.items = crate::journal::load(store, plan.plan_id)?
-            .1
-            .iter()
-            .map(|t| QueuedRequest {
-                seq: t.seq,
-                whole: t.index.is_none(),
-                titles: t.titles(),
-                state: t.state,
-            })
-            .collect();
-    }
     // A possibly-applied delete wakes the queue when its check is due, however it got there
     // (a run, a crash and the check at start, another process).
     let check = next_checks(store, account, execute::SETTLE_AFTER_SECS as i64)?;
@@ -272,6 +260,25 @@ pub fn continuing(status: &QueueStatus, now: i64) -> u32 {
             _ => p.waiting,
         })
         .sum()
+}
+
+/// [`status`] with every plan's requests listed (`items`), for the window's queue view. The
+/// scheduler's minute pass and the tray count with [`status`] alone: they read no journal rows.
+pub fn status_in_full(store: &Store, account: AccountId) -> Result<QueueStatus, CoreError> {
+    let mut status = status(store, account)?;
+    for plan in &mut status.plans {
+        plan.items = crate::journal::load(store, plan.plan_id)?
+            .1
+            .iter()
+            .map(|t| QueuedRequest {
+                seq: t.seq,
+                whole: t.index.is_none(),
+                titles: t.titles(),
+                state: t.state,
+            })
+            .collect();
+    }
+    Ok(status)
 }
 
 /// Settles every target left between `intent` and an outcome, with `getarticle` only.

@@ -166,3 +166,40 @@ async fn a_plan_that_missed_its_time_waits_for_the_operator_and_a_cancelled_one_
     assert_eq!(states(&w, dropped.id), vec!["skipped"]);
     assert_eq!(states(&w, fresh.id), vec!["planned"]);
 }
+
+#[tokio::test]
+async fn the_queue_view_lists_each_requests_titles_and_state_and_the_counts_read_no_journal() {
+    let w = world(6).await;
+    let (id, api) = synced_account(&w, SecretStorage::SessionOnly).await;
+    let whole = multi_item(&w, 2);
+    let p = plan::create(
+        &api,
+        w.store(),
+        id,
+        &[Selection::WholeMessage {
+            article_id: whole.article_id.clone(),
+        }],
+    )
+    .await
+    .unwrap();
+    let now = wechat_mp::Clock::now(&wechat_mp::SystemClock)
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    plan::confirm_scheduled(w.store(), p.id, &p.nonce, &p.phrase, now + 3600, now).unwrap();
+
+    // The counts (the scheduler's minute pass, the tray) list no requests.
+    let counted = queue::status(w.store(), id).unwrap();
+    assert_eq!(counted.plans[0].planned, 1);
+    assert!(counted.plans[0].items.is_empty());
+
+    // The window's view lists them: the whole message, every reviewed title, its state.
+    let full = queue::status_in_full(w.store(), id).unwrap();
+    let items = &full.plans[0].items;
+    assert_eq!(items.len(), 1);
+    assert!(items[0].whole);
+    let titles: Vec<String> = whole.items.iter().map(|i| i.title.clone()).collect();
+    assert_eq!(items[0].titles, titles);
+    assert_eq!(items[0].state, retract_core::journal::JournalState::Planned);
+    assert_eq!(full.plans[0].planned, counted.plans[0].planned);
+}

@@ -122,3 +122,13 @@ pub fn upward(src: &Path, layers: Layers) -> Vec<String> {
     }
     problems
 }
+
+/// Fails, listing every upward use, unless the crate at `src` keeps `layers`.
+pub fn assert_layered(src: &Path, layers: Layers) {
+    let problems = upward(src, layers);
+    assert!(
+        problems.is_empty(),
+        "upward imports:\n{}",
+        problems.join("\n")
+    );
+}
