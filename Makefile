@@ -95,11 +95,13 @@ bench-scroll: app
 	  xvfb-run -a -s '-screen 0 1280x800x24' scripts/with-keyring.sh node tests/e2e/scroll.bench.mjs
 
 # Start time and memory of the shipped build beside a minimal Tauri 2 app with the same profile
-# (benches/minimal-app), 7 interleaved rounds; Retract opens an index of 10,000 articles.
+# (benches/minimal-app), 7 interleaved rounds; Retract opens an index of 10,000 articles with 3
+# deletes scheduled a week ahead, and is measured again in the tray (30 s after closing, and over
+# 5 idle minutes: TRAY_IDLE_SECS).
 bench-desktop: package
 	cargo build --release -p bench-minimal --locked
 	@mkdir -p $(SCRATCH) && rm -f $(SCRATCH)/bench-10k.db*
-	cargo run --release -p retract-core --example seed_index --locked -- $(SCRATCH)/bench-10k.db 10000
+	cargo run --release -p retract-core --example seed_index --locked -- $(SCRATCH)/bench-10k.db 10000 3
 	@ls -l $(TARGET_DIR)/release/retract $(TARGET_DIR)/release/bench-minimal $(DEB)
 	xvfb-run -a -s '-screen 0 1280x800x24' scripts/with-keyring.sh /usr/bin/python3 scripts/bench-desktop.py \
 	  $(TARGET_DIR)/release/retract $(TARGET_DIR)/release/bench-minimal $(SCRATCH)/bench-10k.db 7

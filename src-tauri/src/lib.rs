@@ -137,7 +137,7 @@ pub fn run() {
         .register_asynchronous_uri_scheme_protocol(covers::SCHEME, covers::handle)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
-            navigation::main_window(app)?;
+            let window = navigation::main_window(app.handle())?;
             builder.mount_events(app);
             let data_hook = test_hook("RETRACT_DATA_DIR");
             let data_dir = data_dir(app, data_hook.as_deref())?;
@@ -157,7 +157,7 @@ pub fn run() {
                 ),
                 Err(e) => eprintln!("Retract: running without a log file: {e}"),
             }
-            rendering::apply(app, test_hook("RETRACT_SOFTWARE_RENDERING").is_some());
+            rendering::apply(&window, test_hook("RETRACT_SOFTWARE_RENDERING").is_some());
             let keyring = Arc::new(Keyring::new(service_name(&app.config().identifier)));
             let api_base = test_hook("RETRACT_API_BASE");
             let accounts = Store::open(&data_dir.join("retract.db"))
@@ -199,9 +199,13 @@ pub fn run() {
             scheduler::start(app.handle().clone());
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("Retract could not start: {e}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    match result {
+        // With the window closed to the tray, the app goes on without windows.
+        Ok(app) => app.run(tray::on_run_event),
+        Err(e) => {
+            eprintln!("Retract could not start: {e}");
+            std::process::exit(1);
+        }
     }
 }

@@ -2,9 +2,12 @@
 //! origin (a link in a page, `location.href` from a script) is refused, and so is every new
 //! window (`window.open`, `target="_blank"`). Article links open in the system browser through
 //! the `open_article` command, never in the app.
+//!
+//! The window is built here at start and built again when the tray opens it: closing it to the
+//! tray destroys it, web process and all (`tray.rs`).
 
 use tauri::webview::NewWindowResponse;
-use tauri::{Manager, Url, WebviewWindowBuilder};
+use tauri::{AppHandle, Url, WebviewWindow, WebviewWindowBuilder};
 
 /// The app's own pages: `tauri://localhost` (Linux, macOS), `http(s)://tauri.localhost`
 /// (Windows), and the empty page a webview starts from.
@@ -22,7 +25,7 @@ pub fn allowed(url: &Url) -> bool {
 }
 
 /// Builds the main window from its configuration (`create: false` there) with both guards.
-pub fn main_window(app: &tauri::App) -> Result<(), String> {
+pub fn main_window(app: &AppHandle) -> Result<WebviewWindow, String> {
     let config = app
         .config()
         .app
@@ -31,7 +34,7 @@ pub fn main_window(app: &tauri::App) -> Result<(), String> {
         .find(|w| w.label == "main")
         .cloned()
         .ok_or("the configuration has no main window")?;
-    WebviewWindowBuilder::from_config(app.handle(), &config)
+    WebviewWindowBuilder::from_config(app, &config)
         .map_err(|e| format!("cannot build the main window: {e}"))?
         .on_navigation(|url| {
             let ok = allowed(url);
@@ -45,9 +48,7 @@ pub fn main_window(app: &tauri::App) -> Result<(), String> {
             NewWindowResponse::Deny
         })
         .build()
-        .map_err(|e| format!("cannot open the main window: {e}"))?;
-    debug_assert!(app.get_webview_window("main").is_some());
-    Ok(())
+        .map_err(|e| format!("cannot open the main window: {e}"))
 }
 
 #[cfg(test)]

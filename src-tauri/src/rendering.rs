@@ -21,15 +21,12 @@ pub fn software(gpu_asked: Option<&str>, automated: bool, pinned_by_test: bool) 
     !gpu_asked && !automated
 }
 
-/// Applies the choice to the main window's webview, as early as the window exists.
+/// Applies the choice to the main window's webview, as early as the window exists (at start,
+/// and each time the tray opens the window again).
 #[cfg(target_os = "linux")]
-pub fn apply(app: &tauri::App, pinned_by_test: bool) {
-    use tauri::Manager;
+pub fn apply(window: &tauri::WebviewWindow, pinned_by_test: bool) {
     use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
 
-    let Some(window) = app.get_webview_window("main") else {
-        return;
-    };
     let gpu_asked = std::env::var("RETRACT_GPU").ok();
     let applied = window.with_webview(move |webview| {
         let view = webview.inner();
@@ -52,7 +49,7 @@ pub fn apply(app: &tauri::App, pinned_by_test: bool) {
 
 /// Elsewhere the system webview (WebView2, WKWebView) decides, and is left to.
 #[cfg(not(target_os = "linux"))]
-pub fn apply(_app: &tauri::App, _pinned_by_test: bool) {}
+pub fn apply(_window: &tauri::WebviewWindow, _pinned_by_test: bool) {}
 
 #[cfg(test)]
 mod tests {

@@ -1,17 +1,22 @@
-//! Living with a closed window: while deletes are still queued, closing the window hides it and
-//! a tray icon keeps Retract (and its scheduler) running. The tray menu opens the window, pauses
-//! or resumes all queues, and quits — its label says what is still waiting. Also the desktop
-//! notifications of the scheduler, and the optional start at login (off by default).
+//! Living with a closed window: while deletes are still queued, closing the window keeps
+//! Retract (and its scheduler) running with a tray icon. The window itself is destroyed — its
+//! web process with it, most of what the running app holds in memory — and the tray's "open"
+//! builds it again. The tray menu also pauses or resumes all queues, and quits; its label says
+//! what is still waiting. Also the desktop notifications of the scheduler, and the optional
+//! start at login (off by default).
 //!
 //! Everything here is said in the window's language (`texts.rs`).
 
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Window, WindowEvent, Wry};
+use tauri::{AppHandle, Manager, RunEvent, Window, WindowEvent, Wry};
 
+use crate::hooks::test_hook;
+use crate::navigation;
+use crate::rendering;
 use crate::state::AppState;
 
 const TRAY_ID: &str = "retract";
@@ -20,9 +25,15 @@ const TRAY_ID: &str = "retract";
 #[derive(Default)]
 struct Items(Mutex<Option<[MenuItem<Wry>; 3]>>);
 
-/// The window asked to close: with deletes still queued, hide it and keep running in the tray.
+/// Whether the last window closed to the tray (deletes were still queued): the app then goes on
+/// without a window instead of ending.
+#[derive(Default)]
+struct InTray(AtomicBool);
+
+/// The window asked to close: with deletes still queued, let it go (web view and all) and keep
+/// running in the tray.
 pub fn on_window_event(window: &Window, event: &WindowEvent) {
-    let WindowEvent::CloseRequested { api, .. } = event else {
+    let WindowEvent::CloseRequested { .. } = event else {
         return;
     };
     let app = window.app_handle();
@@ -30,22 +41,46 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
         return;
     };
     let queued = state.still_queued();
-    if queued == 0 {
-        return;
+    let in_tray = queued > 0
+        && match ensure(app, queued) {
+            Ok(()) => true,
+            // No tray on this desktop: closing quits, as it would without work (the queue
+            // resumes at the next start).
+            Err(e) => {
+                tracing::warn!("no tray icon ({e}); closing quits with {queued} deletes queued");
+                false
+            }
+        };
+    if app.try_state::<InTray>().is_none() {
+        app.manage(InTray::default());
     }
-    match ensure(app, queued) {
-        Ok(()) => {
-            api.prevent_close();
-            let _ = window.hide();
-            notify(app, &state.language().kept_in_tray(queued));
-            tracing::info!(
-                queued,
-                "window closed with work queued: running in the tray"
-            );
-        }
-        // No tray on this desktop: closing quits, as it would without work (the queue resumes
-        // at the next start).
-        Err(e) => tracing::warn!("no tray icon ({e}); closing quits with {queued} deletes queued"),
+    app.state::<InTray>().0.store(in_tray, Ordering::SeqCst);
+    if in_tray {
+        notify(app, &state.language().kept_in_tray(queued));
+        tracing::info!(
+            queued,
+            "window closed with work queued: running in the tray"
+        );
+    }
+}
+
+/// The last window went: end the app, unless it closed to the tray. An exit asked for by code
+/// (the tray's "quit") always ends it.
+pub fn on_run_event(app: &AppHandle, event: RunEvent) {
+    let RunEvent::ExitRequested {
+        code: None, api, ..
+    } = event
+    else {
+        return;
+    };
+    if app
+        .try_state::<InTray>()
+        .is_some_and(|t| t.0.load(Ordering::SeqCst))
+    {
+        api.prevent_exit();
+        tracing::info!(
+            "the window is closed and its web view released; Retract goes on in the tray"
+        );
     }
 }
 
@@ -93,12 +128,25 @@ fn ensure(app: &AppHandle, queued: u32) -> tauri::Result<()> {
     Ok(())
 }
 
+/// The tray's "open": the window, built again if it closed to the tray.
 fn show_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.show();
-        let _ = window.unminimize();
-        let _ = window.set_focus();
-    }
+    let window = match app.get_webview_window("main") {
+        Some(window) => window,
+        None => match navigation::main_window(app) {
+            Ok(window) => {
+                rendering::apply(&window, test_hook("RETRACT_SOFTWARE_RENDERING").is_some());
+                tracing::info!("the window is open again (from the tray)");
+                window
+            }
+            Err(e) => {
+                tracing::error!("the tray could not open the window: {e}");
+                return;
+            }
+        },
+    };
+    let _ = window.show();
+    let _ = window.unminimize();
+    let _ = window.set_focus();
 }
 
 /// The menu's texts: open, pause or resume all, quit (with what still waits).

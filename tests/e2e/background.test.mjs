@@ -7,8 +7,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attr, byTestId, deleteSelection, find, launch, logText, setLocale, shootBoth, sql } from "./harness.mjs";
+import { attr, byTestId, deleteSelection, find, groupProcesses, launch, logText, setLocale, shootBoth, sql } from "./harness.mjs";
 import { addAccount, appWithAccount, startSim } from "./sim.mjs";
+import { clickTray, trayItems } from "./tray.mjs";
 
 const DELETE = "/cgi-bin/freepublish/delete";
 
@@ -116,6 +117,30 @@ describe("the scheduler, with the account's browser not on screen", () => {
     const queuedWord = waiting === 1 ? "delete is" : "deletes are";
     assert.match(saidSince(), new RegExp(`desktop notification text="Retract keeps running in the tray: ${waiting} ${queuedWord} still queued\\."`));
     assert.doesNotMatch(saidSince(), /desktop notification text="[^"]*托盘/, "said in Chinese while the window shows English");
+    // The window is gone, web process and all: only the tray and the scheduler stay.
+    assert.match(saidSince(), /the window is closed and its web view released; Retract goes on in the tray/);
+    const webProcesses = () => groupProcesses(app.group, "WebKitWebProces");
+    const gone = Date.now() + 10000;
+    while (webProcesses().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 250));
+    assert.deepEqual(webProcesses(), [], "a WebKit web process outlived the closed window");
+    const queuedLabel = waiting === 1 ? "Quit (1 delete still waiting)" : `Quit (${waiting} deletes still waiting)`;
+    assert.ok(trayItems().some((i) => i.label === queuedLabel), `the tray menu says what waits: ${JSON.stringify(trayItems())}`);
+    // The operator opens it again from the tray: a new window, which finds the queue as it was.
+    clickTray(/^Open Retract$/);
+    await driver.wait(async () => (await driver.getAllWindowHandles()).length === 1, 15000, "the tray did not open the window again");
+    await driver.switchTo().window((await driver.getAllWindowHandles())[0]);
+    assert.match(saidSince(), /the window is open again \(from the tray\)/);
+    await pick(driver, "wx5e7d1c0ffee0a1b2");
+    await attr(driver, "queue-status", "data-waiting", String(waiting));
+    assert.equal(await sim.count(DELETE), sentBefore, "opening the window sent nothing");
+    await shootBoth(driver, "tray-reopened");
+    await setLocale(driver, "en");
+    // And closes it again: back to the tray.
+    const again = log().length;
+    execFileSync("/usr/bin/python3", [join(import.meta.dirname, "close-window.py"), "Retract"]);
+    const back = Date.now() + 10000;
+    while (!/running in the tray/.test(log().slice(again)) && Date.now() < back) await new Promise((r) => setTimeout(r, 250));
+    assert.match(log().slice(again), new RegExp(`window closed with work queued: running in the tray queued=${waiting}`));
     // The next quota day: the scheduler, in a process with no window on screen, sends both.
     await sim.configure({ delete_daily_limit: 10 });
     sql(app.dataDir, "UPDATE accounts SET queue_paused_until = strftime('%s','now') - 1 WHERE is_demo = 0");

@@ -95,7 +95,24 @@ export async function launch(args = [], env = {}, { dataDir = mkdtempSync(join(t
     }
     if (english) throw english;
   }
-  return { driver, dataDir, close };
+  // The process group holds the driver, WebKitWebDriver, the app and its WebKit processes.
+  return { driver, dataDir, close, group: driverProcess.pid };
+}
+
+/** The processes of a launch's group whose command name starts with `name`. */
+export function groupProcesses(group, name) {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+        const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return Number(fields[2]) === group && comm.startsWith(name);
+      } catch {
+        return false;
+      }
+    });
 }
 
 export function byTestId(id) {
