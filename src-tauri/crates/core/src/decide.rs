@@ -17,7 +17,7 @@ use crate::accounts::AccountId;
 use crate::error::CoreError;
 use crate::execute::Outcome;
 use crate::index;
-use crate::journal::{self, JournalState, Transition};
+use crate::journal::{self, CompareAndSet, JournalState};
 use crate::plan::PlanId;
 use crate::runlock::RunLock;
 use crate::store::Store;
@@ -120,19 +120,19 @@ pub fn decide(
     let last_said = load_errmsg(store, plan, seq)?;
     match decision {
         Decision::Gone => {
-            Transition::new(plan, seq, &from, Done, now)
+            CompareAndSet::new(plan, seq, &from, Done, now)
                 .outcome(Outcome::OperatorSaysGone)
                 .note(why)
                 .commit(store)?;
             index::mark_deleted(store, account, &t.article_id, t.index, now)?;
         }
         Decision::SendAgain => {
-            Transition::new(plan, seq, &from, Planned, now)
+            CompareAndSet::new(plan, seq, &from, Planned, now)
                 .note(why)
                 .commit(store)?;
         }
         Decision::GiveUp => {
-            Transition::new(plan, seq, &from, Skipped, now)
+            CompareAndSet::new(plan, seq, &from, Skipped, now)
                 .outcome(Outcome::GivenUp)
                 .note(why)
                 .commit(store)?;

@@ -36,9 +36,9 @@ use crate::accounts::AccountId;
 use crate::error::CoreError;
 use crate::index;
 pub use crate::journal::Outcome;
-use crate::journal::{self, JournalState, Target, Transition};
+use crate::journal::{self, CompareAndSet, JournalState, Target};
 use crate::plan::PlanId;
-use crate::recheck::{self, CheckError, RunContext, Verdict};
+use crate::recheck::{self, CheckError, ControlArticleCheck, RecheckVerdict};
 use crate::store::Store;
 
 use JournalState::{Done, Failed, Held, Intent, Planned, Sent, Skipped, Unknown, Waiting};
@@ -122,7 +122,7 @@ impl Waiter for RealWaiter {
 }
 
 /// How long a request waits before it is checked again when WeChat's answer did not show yet
-/// a delete Retract made earlier in the same message ([`Verdict::Lagging`]).
+/// a delete Retract made earlier in the same message ([`RecheckVerdict::Lagging`]).
 pub const LAGGING_RETRY_SECS: i64 = 120;
 
 /// How many such looks before the request is held for the operator (about 20 minutes).
@@ -197,7 +197,7 @@ fn stops_the_run(e: &WxError) -> bool {
 }
 
 /// Where one target's run ended.
-struct TargetStep {
+struct TargetEnding {
     outcome: Outcome,
     problem: Option<Problem>,
     /// The problem concerns the account (or the runner's trust in its answers): nothing more
@@ -207,7 +207,7 @@ struct TargetStep {
     wake_at: Option<i64>,
 }
 
-impl TargetStep {
+impl TargetEnding {
     fn ok(outcome: Outcome) -> Self {
         Self {
             outcome,
@@ -261,7 +261,7 @@ pub async fn execute(
     crate::seal::verify(&store.conn(), &store.seal_key(), plan)
         .map_err(CoreError::ConfirmationRejected)?;
     let (account, targets) = journal::load(store, plan)?;
-    let mut ctx = RunContext::default();
+    let mut ctx = ControlArticleCheck::default();
     let mut results = Vec::new();
     let mut stop: Option<Problem> = None;
     let mut wake_at: Option<i64> = None;
@@ -273,7 +273,7 @@ pub async fn execute(
                 Ok(step) => step,
                 // Cancelled or taken by another runner since it was loaded: nothing sent.
                 Err(CoreError::Conflict(why)) => {
-                    TargetStep::stop(Outcome::NotRun, Problem::Conflict(why))
+                    TargetEnding::stop(Outcome::NotRun, Problem::Conflict(why))
                 }
                 Err(e) => return Err(e),
             };
@@ -353,8 +353,8 @@ async fn run_one(
     plan: PlanId,
     t: &Target,
     options: &ExecOptions,
-    ctx: &mut RunContext,
-) -> Result<TargetStep, CoreError> {
+    ctx: &mut ControlArticleCheck,
+) -> Result<TargetEnding, CoreError> {
     let seq = t.seq;
     // The journal first: a position (or message) Retract already deleted is never sent again,
     // whatever a lagging `getarticle` still shows.
@@ -362,53 +362,53 @@ async fn run_one(
         let why = format!(
             "request {s} of plan {p} already deleted this (see the activity log); nothing was sent"
         );
-        Transition::new(plan, seq, &[Planned], Skipped, options.now())
+        CompareAndSet::new(plan, seq, &[Planned], Skipped, options.now())
             .outcome(Outcome::DeletedEarlier)
             .note(&why)
             .commit(store)?;
-        return Ok(TargetStep::ok(Outcome::DeletedEarlier));
+        return Ok(TargetEnding::ok(Outcome::DeletedEarlier));
     }
     if let Some(wait) = crate::settle::message_wait(store, account, plan, t, options)? {
         // Left `planned`: this message waits, the others go on.
-        return Ok(TargetStep {
+        return Ok(TargetEnding {
             wake_at: wait.until,
-            ..TargetStep::aside(Outcome::WaitingForCheck, Problem::Wait(wait.why))
+            ..TargetEnding::aside(Outcome::WaitingForCheck, Problem::Wait(wait.why))
         });
     }
-    Transition::new(plan, seq, &[Planned], Intent, options.now()).commit(store)?;
+    CompareAndSet::new(plan, seq, &[Planned], Intent, options.now()).commit(store)?;
     match recheck::prove(api, store, account, plan, t, true, ctx).await {
-        Ok(Verdict::Present) => {}
-        Ok(Verdict::Gone) => {
-            Transition::new(plan, seq, &[Intent], Done, options.now())
+        Ok(RecheckVerdict::Present) => {}
+        Ok(RecheckVerdict::Gone) => {
+            CompareAndSet::new(plan, seq, &[Intent], Done, options.now())
                 .outcome(Outcome::AlreadyGone)
                 .commit(store)?;
             index::mark_deleted(store, account, &t.article_id, t.index, options.now())?;
-            return Ok(TargetStep::ok(Outcome::AlreadyGone));
+            return Ok(TargetEnding::ok(Outcome::AlreadyGone));
         }
-        Ok(Verdict::Changed(why)) => return changed(store, plan, seq, Intent, why, options),
-        Ok(Verdict::Unproven(why) | Verdict::Moved(why)) => {
+        Ok(RecheckVerdict::Changed(why)) => return changed(store, plan, seq, Intent, why, options),
+        Ok(RecheckVerdict::Unproven(why) | RecheckVerdict::Moved(why)) => {
             return hold(store, plan, seq, Intent, why, options);
         }
-        Ok(Verdict::Untrusted(why)) => return untrusted(store, plan, seq, why, options),
-        Ok(Verdict::Lagging(why)) => {
+        Ok(RecheckVerdict::Untrusted(why)) => return untrusted(store, plan, seq, why, options),
+        Ok(RecheckVerdict::Lagging(why)) => {
             // Not sent, and no failure: it waits for WeChat to show the earlier delete — a
             // bounded number of times (each look is a read), then the operator decides.
             if journal::times_waited(store, plan, seq)? >= LAGGING_LOOKS {
                 return hold(store, plan, seq, Intent, why, options);
             }
-            Transition::new(plan, seq, &[Intent], Planned, options.now())
+            CompareAndSet::new(plan, seq, &[Intent], Planned, options.now())
                 .outcome(Outcome::WaitingForCheck)
                 .note(&why)
                 .commit(store)?;
-            return Ok(TargetStep {
+            return Ok(TargetEnding {
                 wake_at: Some(options.now() + LAGGING_RETRY_SECS),
-                ..TargetStep::aside(Outcome::WaitingForCheck, Problem::Wait(why))
+                ..TargetEnding::aside(Outcome::WaitingForCheck, Problem::Wait(why))
             });
         }
         Err(CheckError::Wechat(e)) => return not_sent(store, plan, seq, Intent, e, options),
         Err(CheckError::Core(e)) => {
             // The archive (or the index) could not be written: nothing is sent.
-            Transition::new(plan, seq, &[Intent], Planned, options.now()).commit(store)?;
+            CompareAndSet::new(plan, seq, &[Intent], Planned, options.now()).commit(store)?;
             return Err(e);
         }
     }
@@ -416,16 +416,16 @@ async fn run_one(
     let target = crate::plan::delete_target(t.index);
     let mut waited_a_minute = false;
     loop {
-        Transition::new(plan, seq, &[Intent], Sent, options.now()).commit(store)?;
+        CompareAndSet::new(plan, seq, &[Intent], Sent, options.now()).commit(store)?;
         let answer = api.delete(&id, target).await;
         audit_request(store, account, plan, t, &answer)?;
         let e = match answer {
             Ok(()) => {
-                Transition::new(plan, seq, &[Sent], Done, options.now())
+                CompareAndSet::new(plan, seq, &[Sent], Done, options.now())
                     .outcome(Outcome::Deleted)
                     .commit(store)?;
                 index::mark_deleted(store, account, &t.article_id, t.index, options.now())?;
-                return Ok(TargetStep::ok(Outcome::Deleted));
+                return Ok(TargetEnding::ok(Outcome::Deleted));
             }
             Err(e) => e,
         };
@@ -434,19 +434,19 @@ async fn run_one(
             WxError::DeleteOutcomeUnknown { .. } => {
                 // Settled later (see `settle`): an immediate check could see a lagging
                 // "still there" and send the delete twice.
-                Transition::new(plan, seq, &[Sent], Unknown, options.now())
+                CompareAndSet::new(plan, seq, &[Sent], Unknown, options.now())
                     .outcome(Outcome::Unknown)
                     .wechat_error(&e, &text)
                     .commit(store)?;
-                return Ok(TargetStep {
+                return Ok(TargetEnding {
                     wake_at: Some(options.now() + options.settle_after.as_secs() as i64),
-                    ..TargetStep::stop(Outcome::Unknown, Problem::Wechat(e))
+                    ..TargetEnding::stop(Outcome::Unknown, Problem::Wechat(e))
                 });
             }
             _ if e.class() == Some(&ErrorClass::MinuteLimit) && !waited_a_minute => {
                 // Answered, so not applied: wait out the minute and try once more.
                 waited_a_minute = true;
-                Transition::new(plan, seq, &[Sent], Intent, options.now())
+                CompareAndSet::new(plan, seq, &[Sent], Intent, options.now())
                     .wechat_error(&e, &text)
                     .commit(store)?;
                 options.waiter.wait(options.minute_wait).await;
@@ -454,43 +454,43 @@ async fn run_one(
             // 53600 on a delete is not proof by itself: getarticle decides.
             _ if e.class() == Some(&ErrorClass::InvalidArticle) => {
                 return match recheck::prove(api, store, account, plan, t, false, ctx).await {
-                    Ok(Verdict::Gone) => {
-                        Transition::new(plan, seq, &[Sent], Done, options.now())
+                    Ok(RecheckVerdict::Gone) => {
+                        CompareAndSet::new(plan, seq, &[Sent], Done, options.now())
                             .outcome(Outcome::AlreadyGone)
                             .commit(store)?;
                         index::mark_deleted(store, account, &t.article_id, t.index, options.now())?;
-                        Ok(TargetStep::ok(Outcome::AlreadyGone))
+                        Ok(TargetEnding::ok(Outcome::AlreadyGone))
                     }
                     // After an answer, a changed position proves nothing: it may have moved
                     // because of this very request.
                     Ok(
-                        Verdict::Changed(why)
-                        | Verdict::Unproven(why)
-                        | Verdict::Moved(why)
-                        | Verdict::Lagging(why),
+                        RecheckVerdict::Changed(why)
+                        | RecheckVerdict::Unproven(why)
+                        | RecheckVerdict::Moved(why)
+                        | RecheckVerdict::Lagging(why),
                     ) => hold(store, plan, seq, Sent, why, options),
-                    Ok(Verdict::Untrusted(why)) => {
-                        hold(store, plan, seq, Sent, why, options).map(|step| TargetStep {
+                    Ok(RecheckVerdict::Untrusted(why)) => {
+                        hold(store, plan, seq, Sent, why, options).map(|step| TargetEnding {
                             stops: true,
                             ..step
                         })
                     }
-                    Ok(Verdict::Present) => {
-                        Transition::new(plan, seq, &[Sent], Failed, options.now())
+                    Ok(RecheckVerdict::Present) => {
+                        CompareAndSet::new(plan, seq, &[Sent], Failed, options.now())
                             .outcome(Outcome::Failed)
                             .wechat_error(&e, &text)
                             .commit(store)?;
-                        Ok(TargetStep::aside(Outcome::Failed, Problem::Wechat(e)))
+                        Ok(TargetEnding::aside(Outcome::Failed, Problem::Wechat(e)))
                     }
                     Err(CheckError::Wechat(_)) => {
                         // The check failed: whether the 53600 was WeChat's last word is unknown.
-                        Transition::new(plan, seq, &[Sent], Unknown, options.now())
+                        CompareAndSet::new(plan, seq, &[Sent], Unknown, options.now())
                             .outcome(Outcome::Unknown)
                             .wechat_error(&e, &text)
                             .commit(store)?;
-                        Ok(TargetStep {
+                        Ok(TargetEnding {
                             wake_at: Some(options.now() + options.settle_after.as_secs() as i64),
-                            ..TargetStep::stop(Outcome::Unknown, Problem::Wechat(e))
+                            ..TargetEnding::stop(Outcome::Unknown, Problem::Wechat(e))
                         })
                     }
                     Err(CheckError::Core(core)) => Err(core),
@@ -500,11 +500,11 @@ async fn run_one(
             _ => {
                 // A known refusal of WeChat's for this request (answered, so not applied).
                 // Anything else was made "outcome unknown" by the client.
-                Transition::new(plan, seq, &[Sent], Failed, options.now())
+                CompareAndSet::new(plan, seq, &[Sent], Failed, options.now())
                     .outcome(Outcome::Failed)
                     .wechat_error(&e, &text)
                     .commit(store)?;
-                return Ok(TargetStep::aside(Outcome::Failed, Problem::Wechat(e)));
+                return Ok(TargetEnding::aside(Outcome::Failed, Problem::Wechat(e)));
             }
         }
     }
@@ -543,12 +543,12 @@ fn changed(
     from: JournalState,
     why: String,
     options: &ExecOptions,
-) -> Result<TargetStep, CoreError> {
-    Transition::new(plan, seq, &[from], Skipped, options.now())
+) -> Result<TargetEnding, CoreError> {
+    CompareAndSet::new(plan, seq, &[from], Skipped, options.now())
         .outcome(Outcome::TitleMismatch)
         .note(&why)
         .commit(store)?;
-    Ok(TargetStep::aside(
+    Ok(TargetEnding::aside(
         Outcome::TitleMismatch,
         Problem::Changed(why),
     ))
@@ -563,15 +563,15 @@ fn hold(
     from: JournalState,
     why: String,
     options: &ExecOptions,
-) -> Result<TargetStep, CoreError> {
-    Transition::new(plan, seq, &[from], Held, options.now())
+) -> Result<TargetEnding, CoreError> {
+    CompareAndSet::new(plan, seq, &[from], Held, options.now())
         .outcome(Outcome::Held)
         .note(&why)
         .commit(store)?;
-    Ok(TargetStep::aside(Outcome::Held, Problem::Unproven(why)))
+    Ok(TargetEnding::aside(Outcome::Held, Problem::Unproven(why)))
 }
 
-/// The account's answers cannot be trusted (see [`Verdict::Untrusted`]): nothing was sent,
+/// The account's answers cannot be trusted (see [`RecheckVerdict::Untrusted`]): nothing was sent,
 /// the target stays sendable, and the run stops for the operator.
 fn untrusted(
     store: &Store,
@@ -579,12 +579,15 @@ fn untrusted(
     seq: u32,
     why: String,
     options: &ExecOptions,
-) -> Result<TargetStep, CoreError> {
-    Transition::new(plan, seq, &[Intent], Planned, options.now())
+) -> Result<TargetEnding, CoreError> {
+    CompareAndSet::new(plan, seq, &[Intent], Planned, options.now())
         .outcome(Outcome::Unproven)
         .note(&why)
         .commit(store)?;
-    Ok(TargetStep::stop(Outcome::Unproven, Problem::Unproven(why)))
+    Ok(TargetEnding::stop(
+        Outcome::Unproven,
+        Problem::Unproven(why),
+    ))
 }
 
 /// Nothing was applied (the re-check failed, or WeChat refused the whole account for now): the
@@ -597,16 +600,16 @@ fn not_sent(
     from: JournalState,
     e: WxError,
     options: &ExecOptions,
-) -> Result<TargetStep, CoreError> {
+) -> Result<TargetEnding, CoreError> {
     let text = e.to_string();
     let (state, outcome) = if e.class() == Some(&ErrorClass::DailyQuota) {
         (Waiting, Outcome::WaitingForQuota)
     } else {
         (Planned, Outcome::NotRun)
     };
-    Transition::new(plan, seq, &[from], state, options.now())
+    CompareAndSet::new(plan, seq, &[from], state, options.now())
         .outcome(outcome)
         .wechat_error(&e, &text)
         .commit(store)?;
-    Ok(TargetStep::stop(outcome, Problem::Wechat(e)))
+    Ok(TargetEnding::stop(outcome, Problem::Wechat(e)))
 }

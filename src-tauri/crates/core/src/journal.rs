@@ -276,7 +276,7 @@ pub(crate) fn reload(store: &Store, plan: PlanId, seq: u32) -> Result<Target, Co
 }
 
 /// A state change, written only if the target is still in one of the states `from`.
-pub(crate) struct Transition<'a> {
+pub(crate) struct CompareAndSet<'a> {
     pub plan: PlanId,
     pub seq: u32,
     pub from: &'a [JournalState],
@@ -289,7 +289,7 @@ pub(crate) struct Transition<'a> {
     pub at: i64,
 }
 
-impl<'a> Transition<'a> {
+impl<'a> CompareAndSet<'a> {
     pub fn new(
         plan: PlanId,
         seq: u32,

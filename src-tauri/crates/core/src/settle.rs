@@ -22,10 +22,10 @@ use crate::error::CoreError;
 use crate::execute::{ExecOptions, Outcome};
 use crate::identity;
 use crate::index;
-use crate::journal::{self, JournalState, Target, Transition};
+use crate::journal::{self, CompareAndSet, JournalState, Target};
 use crate::observations::{self, Behaviour};
 use crate::plan::PlanId;
-use crate::recheck::{self, CheckError, RunContext, Verdict};
+use crate::recheck::{self, CheckError, ControlArticleCheck, RecheckVerdict};
 use crate::store::Store;
 
 use JournalState::{Done, Held, Intent, Planned, Sent, Unknown};
@@ -95,7 +95,7 @@ pub async fn settle(
     };
     match t.state {
         Intent => {
-            Transition::new(plan, seq, &[Intent], Planned, now).commit(store)?;
+            CompareAndSet::new(plan, seq, &[Intent], Planned, now).commit(store)?;
             return Ok(settled(Some(Planned)));
         }
         Sent | Unknown => {}
@@ -113,28 +113,28 @@ pub async fn settle(
         return Ok(settled(None));
     }
     let from = [t.state];
-    let mut ctx = RunContext::default();
+    let mut ctx = ControlArticleCheck::default();
     let verdict = match recheck::prove(api, store, account, plan, &t, false, &mut ctx).await {
         Ok(v) => v,
         Err(CheckError::Wechat(e)) => return Err(CoreError::Wechat(e)),
         Err(CheckError::Core(e)) => return Err(e),
     };
     let hold = |why: &str| -> Result<Settled, CoreError> {
-        Transition::new(plan, seq, &from, Held, now)
+        CompareAndSet::new(plan, seq, &from, Held, now)
             .outcome(Outcome::Held)
             .note(why)
             .commit(store)?;
         Ok(settled(Some(Held)))
     };
     match verdict {
-        Verdict::Gone => {
-            Transition::new(plan, seq, &from, Done, now)
+        RecheckVerdict::Gone => {
+            CompareAndSet::new(plan, seq, &from, Done, now)
                 .outcome(Outcome::Deleted)
                 .commit(store)?;
             index::mark_deleted(store, account, &t.article_id, t.index, now)?;
             Ok(settled(Some(Done)))
         }
-        Verdict::Present => match t.seen_live_at {
+        RecheckVerdict::Present => match t.seen_live_at {
             None => {
                 journal::mark_seen_live(store, plan, seq, now)?;
                 Ok(settled(None))
@@ -147,13 +147,13 @@ pub async fn settle(
         },
         // After a request that may have been applied, a changed position is no proof that
         // nothing was deleted: positions may have moved because of it.
-        Verdict::Changed(why)
-        | Verdict::Unproven(why)
-        | Verdict::Moved(why)
-        | Verdict::Lagging(why) => hold(&why),
+        RecheckVerdict::Changed(why)
+        | RecheckVerdict::Unproven(why)
+        | RecheckVerdict::Moved(why)
+        | RecheckVerdict::Lagging(why) => hold(&why),
         // Nothing of the account's answers can be trusted: it stays as it is, and the run
         // stops for the operator.
-        Verdict::Untrusted(why) => Err(CoreError::Unproven(why)),
+        RecheckVerdict::Untrusted(why) => Err(CoreError::Unproven(why)),
     }
 }
 

@@ -9,6 +9,9 @@
 //!   messages, that count held for the whole walk, and `getarticle` proves the unlisted
 //!   message gone: an empty or odd page proves nothing;
 //! - the batchget quota is precious (100 a day): nothing is fetched twice within one sync.
+//!
+//! Length: about 510 lines, one idea — one walk of the list, whose stopping rule, page
+//! commits and deleted-message proof depend on each other and read best together.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -503,7 +506,7 @@ async fn settle_vanished(
             .map_err(store.err("cannot read the index"))?
     };
     let candidates: Vec<&String> = ids.iter().filter(|id| !seen.contains(*id)).collect();
-    let mut ctx = crate::recheck::RunContext::default();
+    let mut ctx = crate::recheck::ControlArticleCheck::default();
     let mut vanished = 0;
     for id in candidates.iter().take(VANISH_CHECKS) {
         if crate::recheck::message_gone(api, store, account, id, &mut ctx).await? {

@@ -27,13 +27,18 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            // The binaries sit on top of the crate: they use it as `retract_core::`.
-            if path.file_name().is_some_and(|n| n != "bin") {
+            // The binaries sit on top of the crate: they use it as `retract_core::`. A folder
+            // of test modules (`mod tests;` as `tests/mod.rs`) is not part of a layer.
+            if path.file_name().is_some_and(|n| n != "bin" && n != "tests") {
                 sources(&path, out);
             }
         } else if path.extension().is_some_and(|e| e == "rs")
-            // A test module in a file of its own (`mod tests;`) is not part of a layer.
-            && path.file_name().is_some_and(|n| n != "tests.rs")
+            // A test module in a file of its own (`mod tests;` as `tests.rs`, or
+            // `#[path = "x_tests.rs"] mod tests;`) is not part of a layer.
+            && path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n != "tests.rs" && !n.ends_with("_tests.rs"))
         {
             out.push(path);
         }
