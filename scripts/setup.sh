@@ -14,6 +14,7 @@ PACKAGES=(
   python3 python3-venv                                               # actionlint (from PyPI)
   libayatana-appindicator3-1                                         # the tray icon (loaded at run time)
   python3-xlib                                                       # e2e: close the window as a WM does
+  libglib2.0-bin                                                     # e2e: gdbus clicks the tray menu as a panel does
   faketime                                                           # the tests at every hour of the quota day
 )
 missing=()
