@@ -124,6 +124,8 @@ pub fn run() {
     log::owner_only_from_now();
     let builder = specta_builder();
     let demo = std::env::args().any(|a| a == "--demo");
+    // A process renewed in the tray (`tray.rs`) starts without a window.
+    let renewed = tray::Renewed::from_args(std::env::args());
     let app = tauri::Builder::default();
     #[cfg(not(target_os = "linux"))]
     let app = app.plugin(tauri_plugin_notification::init());
@@ -137,7 +139,10 @@ pub fn run() {
         .register_asynchronous_uri_scheme_protocol(covers::SCHEME, covers::handle)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
-            let window = navigation::main_window(app.handle())?;
+            let window = match renewed {
+                Some(_) => None,
+                None => Some(navigation::main_window(app.handle())?),
+            };
             builder.mount_events(app);
             let data_hook = test_hook("RETRACT_DATA_DIR");
             let data_dir = data_dir(app, data_hook.as_deref())?;
@@ -157,15 +162,21 @@ pub fn run() {
                 ),
                 Err(e) => eprintln!("Retract: running without a log file: {e}"),
             }
-            rendering::apply(&window, test_hook("RETRACT_SOFTWARE_RENDERING").is_some());
+            if let Some(window) = &window {
+                rendering::apply(window, test_hook("RETRACT_SOFTWARE_RENDERING").is_some());
+            }
             let keyring = Arc::new(Keyring::new(service_name(&app.config().identifier)));
             let api_base = test_hook("RETRACT_API_BASE");
+            let mut sealed_by_keyring = false;
             let accounts = Store::open(&data_dir.join("retract.db"))
                 .map(|store| {
                     // Confirmations are sealed with the installation's key from the keyring;
                     // without a keyring, with this session's (plans then run in this session).
                     match retract_core::seal::key_from_keyring(&keyring) {
-                        Ok(key) => store.set_seal_key(key),
+                        Ok(key) => {
+                            store.set_seal_key(key);
+                            sealed_by_keyring = true;
+                        }
                         Err(e) => tracing::warn!(error = %e, "no plan seal key in the keyring; plans confirmed now run in this session only"),
                     }
                     Arc::new(Accounts::new(
@@ -183,6 +194,7 @@ pub fn run() {
             };
             let mut state = AppState::new(data_dir, exports, api_base, keyring, accounts);
             state.log = log;
+            state.sealed_by_keyring = sealed_by_keyring;
             // A demo account kept from an earlier run talks to a simulator that ended with that
             // run: start a fresh one for it too, or it would only show network errors.
             let demo_kept = state
@@ -196,6 +208,9 @@ pub fn run() {
                 eprintln!("Retract: the demo could not start: {}", e.message);
             }
             app.manage(state);
+            if let Some(renewed) = renewed {
+                tray::enter(app.handle(), renewed);
+            }
             scheduler::start(app.handle().clone());
             Ok(())
         })

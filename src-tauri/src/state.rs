@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,6 +47,27 @@ pub struct AppState {
     pub startup_findings: Mutex<HashMap<AccountId, Vec<retract_core::queue::Finding>>>,
     /// The window's language, for what is said outside it (tray, notifications).
     language: Mutex<crate::texts::Language>,
+    /// Work under way that must not be cut short by renewing the process in the tray: queue
+    /// runs (the scheduler's too) and the window's writes to WeChat or the keyring.
+    busy: Arc<AtomicUsize>,
+    /// Confirmations are sealed with the installation's key from the keyring (not with this
+    /// session's): a plan confirmed now still runs in a later process.
+    pub sealed_by_keyring: bool,
+}
+
+/// Holds [`AppState::busy`] up while alive.
+pub struct Busy(Arc<AtomicUsize>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A queue's turn in this process ([`AppState::queue_turn`]); counts as busy.
+pub struct QueueTurn {
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+    _busy: Busy,
 }
 
 pub use retract_core::demo::DEMO_MESSAGES;
@@ -75,7 +96,20 @@ impl AppState {
             paused_all: AtomicBool::new(false),
             startup_findings: Mutex::new(HashMap::new()),
             language: Mutex::new(Default::default()),
+            busy: Arc::new(AtomicUsize::new(0)),
+            sealed_by_keyring: false,
         }
+    }
+
+    /// Marks work under way until the returned value is dropped.
+    pub fn busy(&self) -> Busy {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        Busy(Arc::clone(&self.busy))
+    }
+
+    /// Whether any queue run or write of the window is under way.
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::SeqCst) > 0
     }
 
     pub fn language(&self) -> crate::texts::Language {
@@ -113,7 +147,8 @@ impl AppState {
     }
 
     /// Waits for this account's queue to be free in this process; hold the guard while running.
-    pub async fn queue_turn(&self, account: AccountId) -> tokio::sync::OwnedMutexGuard<()> {
+    pub async fn queue_turn(&self, account: AccountId) -> QueueTurn {
+        let busy = self.busy();
         let lock = Arc::clone(
             self.runs
                 .lock()
@@ -121,7 +156,10 @@ impl AppState {
                 .entry(account)
                 .or_default(),
         );
-        lock.lock_owned().await
+        QueueTurn {
+            _turn: lock.lock_owned().await,
+            _busy: busy,
+        }
     }
 
     /// A fresh cancel flag for an account's sync (replacing any old one).

@@ -3,7 +3,7 @@
 // turns start-at-login on and off (off by default).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -191,5 +191,77 @@ describe("a quota pause that ended long ago", () => {
     await shootBoth(driver, "queue-resume-overdue");
     await (await find(driver, "queue-resume")).click();
     await driver.wait(async () => (await sim.count(DELETE)) === before + 1, 15000, "Resume did not send it");
+  });
+});
+
+describe("the tray, in a process renewed without a window", () => {
+  it("lets every WebKit process go, keeps the queue and the language, opens the window again and quits from the tray", async () => {
+    // Work made through the window: two deletes, one over today's quota, which waits.
+    const sim = await startSim(20);
+    let child;
+    try {
+      await sim.configure({ delete_daily_limit: 1 });
+      const app = await launch([], { RETRACT_API_BASE: sim.base });
+      await addAccount(app.driver);
+      for (const box of (await liveBoxes(app.driver)).slice(0, 2)) await box.click();
+      await deleteSelection(app.driver, 2);
+      await attr(app.driver, "queue-status", "data-waiting", "1");
+      await setLocale(app.driver, "en");
+      const dataDir = app.dataDir;
+      await app.close();
+      const sent = await sim.count(DELETE);
+
+      // Retract as the operator starts it (no WebDriver), on the same data, secret and language.
+      const env = { ...process.env, RETRACT_DATA_DIR: dataDir, XDG_DATA_HOME: join(dataDir, "xdg-data"), XDG_CACHE_HOME: join(dataDir, "xdg-cache"), RETRACT_SOFTWARE_RENDERING: "1", RETRACT_API_BASE: sim.base, RETRACT_TRAY_SETTLE_SECS: "1" };
+      delete env.TAURI_WEBVIEW_AUTOMATION;
+      child = spawn(process.env.RETRACT_APP, [], { env, stdio: "ignore", detached: true });
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const log = () => logText(dataDir);
+      const wait = async (ok, what, ms = 20000) => {
+        const deadline = Date.now() + ms;
+        while (!ok()) {
+          if (Date.now() > deadline) throw new Error(`${what}\n${log().slice(-3000)}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      };
+      const renewals = () => (log().match(/renewed in the tray, without a window/g) ?? []).length;
+      const closeWindow = () => spawnSync("/usr/bin/python3", [join(import.meta.dirname, "close-window.py"), "Retract"]).status === 0;
+      const webkit = () => groupProcesses(child.pid, "WebKit");
+
+      // The window shows (and tells Rust its language); then the operator closes it.
+      await wait(() => webkit().length >= 2, "the window's WebKit processes did not start");
+      await new Promise((r) => setTimeout(r, 3000));
+      await wait(closeWindow, "no window to close");
+      await wait(() => renewals() === 1, "the process was not renewed in the tray");
+      assert.match(log(), /renewing the process in the tray/);
+      // The same process (same id), without any WebKit process: the web and the network
+      // process are gone with the window.
+      process.kill(child.pid, 0);
+      assert.deepEqual(webkit(), [], "a WebKit process outlived the renewal");
+      // The tray shows what waits, in the window's language.
+      await wait(() => trayItems().some((i) => i.label === "Quit (1 delete still waiting)"), `the tray menu does not say what waits: ${JSON.stringify(trayItems())}`);
+
+      // Open from the tray: the window is built again, and closing it renews the process again.
+      clickTray(/^Open Retract$/);
+      await wait(() => webkit().length >= 2, "the tray did not open the window again");
+      await new Promise((r) => setTimeout(r, 3000));
+      await wait(closeWindow, "no window to close after opening it from the tray");
+      await wait(() => renewals() === 2, "the process was not renewed after the second close");
+      assert.equal(await sim.count(DELETE), sent, "nothing was sent by opening, closing or renewing");
+
+      // Quit from the tray ends it.
+      clickTray(/^Quit/);
+      const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running"), 10000))]);
+      assert.notEqual(code, "still running", "Quit in the tray did not end Retract");
+    } finally {
+      if (child?.exitCode === null) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
+      sim.stop();
+    }
   });
 });

@@ -129,6 +129,7 @@ pub async fn save_account(
     input: AccountInput,
     storage: SecretStorage,
 ) -> Result<SavedAccount, AppError> {
+    let _busy = state.busy();
     let accounts = state.accounts()?;
     let service = state.keyring().service().to_string();
     let account = blocking(move || Ok(accounts.save(&input.into(), storage)?)).await?;
@@ -177,6 +178,7 @@ pub async fn remove_account(
     id: AccountId,
     ticket: String,
 ) -> Result<(), AppError> {
+    let _busy = state.busy();
     remove_account_on(&state, id, &ticket).await
 }
 

@@ -27,6 +27,7 @@ pub async fn restore_draft(
     id: AccountId,
     archive_id: i64,
 ) -> Result<retract_core::restore::Restored, AppError> {
+    let _busy = state.busy();
     let accounts = state.accounts()?;
     let api = super::account_api(&state, id).await?;
     Ok(retract_core::restore::restore_as_draft(&api, accounts.store(), id, archive_id).await?)

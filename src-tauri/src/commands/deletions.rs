@@ -297,6 +297,7 @@ pub async fn decide_request(
     seq: u32,
     decision: Decision,
 ) -> Result<QueueStatus, AppError> {
+    let _busy = state.busy();
     decide_on(&state, plan_id, seq, decision).await
 }
 
@@ -348,6 +349,7 @@ pub async fn clear_quota(
     id: AccountId,
     ticket: String,
 ) -> Result<(), AppError> {
+    let _busy = state.busy();
     clear_quota_on(&state, id, &ticket).await
 }
 
