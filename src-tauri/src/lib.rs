@@ -7,6 +7,7 @@
 
 mod commands;
 mod covers;
+mod desktop;
 mod error;
 mod hooks;
 mod log;

@@ -220,7 +220,7 @@ pub fn start(app: AppHandle) {
                     tracing::info!(account = ran.account.id.0, kind = ?e.kind, "scheduled resume did not run");
                 }
                 if let Some(text) = notice(&ran, state.language()) {
-                    crate::tray::notify(&app, &text);
+                    crate::desktop::notify(&app, &text);
                 }
                 emit_changed(&app, ran.account.id, QueueChange::Ran);
             }

@@ -12,7 +12,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Words, errors, the log, how the window is drawn and where it may navigate.
     (
         "base",
-        &["error", "texts", "log", "rendering", "navigation", "hooks"],
+        &[
+            "error",
+            "texts",
+            "log",
+            "rendering",
+            "navigation",
+            "hooks",
+            "desktop",
+        ],
     ),
     // What the running app holds: the database, the keyring, the demo, the settings.
     ("state", &["state"]),

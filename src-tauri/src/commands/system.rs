@@ -176,7 +176,7 @@ pub async fn keyring_self_test(state: State<'_, AppState>) -> Result<KeyringRepo
 #[tauri::command]
 #[specta::specta]
 pub fn autostart_status(app: tauri::AppHandle) -> Result<bool, AppError> {
-    crate::tray::autostart(&app)
+    crate::desktop::autostart(&app)
         .map_err(|e| AppError::internal(format!("cannot read the start-at-login setting: {e}")))
 }
 
@@ -214,7 +214,7 @@ pub fn set_autostart(
     ticket: String,
 ) -> Result<bool, AppError> {
     autostart_ticket(&state, &ticket)?;
-    crate::tray::set_autostart(&app, on)
+    crate::desktop::set_autostart(&app, on)
         .map_err(|e| AppError::internal(format!("cannot change the start-at-login setting: {e}")))
 }
 

@@ -14,6 +14,10 @@
 //!   runner is compare-and-set, so a cancelled target is never sent;
 //! - one runner per account at a time, across processes: a run holds an OS file lock next to
 //!   the database (released by the OS even when the process is killed).
+//!
+//! Length: about 490 lines, one idea — running a queue (settle first, then send, then pause,
+//! wake or stop), whose steps share the lock and the journal's order. What a queue holds,
+//! counted, is in `view.rs`; its tests in `tests.rs`.
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
