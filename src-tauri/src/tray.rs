@@ -147,7 +147,12 @@ pub fn enter(app: &AppHandle, renewed: Renewed) {
     app.state::<InTray>().0.store(true, Ordering::SeqCst);
     match ensure(app, state.still_queued()) {
         Ok(()) => tracing::info!("renewed in the tray, without a window"),
-        Err(e) => tracing::warn!("renewed, but no tray icon ({e})"),
+        // Without a tray icon there would be no way back to the window: open it.
+        Err(e) => {
+            tracing::warn!("renewed, but no tray icon ({e}): the window opens instead");
+            app.state::<InTray>().0.store(false, Ordering::SeqCst);
+            show_window(app);
+        }
     }
 }
 
