@@ -32,7 +32,6 @@ import tempfile
 import time
 
 from Xlib import X, display
-from Xlib.protocol import event
 
 retract_bin, minimal_bin, seeded_db, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 dpy = display.Display()
@@ -91,14 +90,12 @@ def pss_kib(pids):
     return total
 
 
-def close_window(window):
-    """What a window manager sends when the close button is clicked."""
-    protocols = dpy.intern_atom("WM_PROTOCOLS")
-    delete = dpy.intern_atom("WM_DELETE_WINDOW")
-    window.send_event(event.ClientMessage(window=window, client_type=protocols,
-                                          data=(32, [delete, X.CurrentTime, 0, 0, 0])),
-                      event_mask=X.NoEventMask)
-    dpy.sync()
+CLOSE_WINDOW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e", "close-window.py")
+
+
+def close_window(title):
+    """What a window manager sends when the close button is clicked (the e2e tests' helper)."""
+    subprocess.run([sys.executable, CLOSE_WINDOW, title], check=True)
 
 
 def cpu_and_wakeups(pids):
@@ -148,7 +145,7 @@ def run(binary, title, seed, extra_env=None, tray_idle=None):
     pss = pss_kib(descendants(proc.pid))
     tray = None
     if seed and paint is not None:
-        close_window(find_window(title))
+        close_window(title)
         time.sleep(30)
         if proc.poll() is not None:
             sys.exit(f"{title}: the app ended when its window closed with deletes scheduled")

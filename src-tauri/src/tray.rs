@@ -38,6 +38,17 @@ struct Items(Mutex<Option<[MenuItem<Wry>; 3]>>);
 #[derive(Default)]
 struct InTray(AtomicBool);
 
+fn set_in_tray(app: &AppHandle, on: bool) {
+    // `manage` keeps the first value it was given: later calls only find it.
+    app.manage(InTray::default());
+    app.state::<InTray>().0.store(on, Ordering::SeqCst);
+}
+
+fn in_tray(app: &AppHandle) -> bool {
+    app.try_state::<InTray>()
+        .is_some_and(|t| t.0.load(Ordering::SeqCst))
+}
+
 /// The window asked to close: with deletes still queued, let it go (web view and all) and keep
 /// running in the tray.
 pub fn on_window_event(window: &Window, event: &WindowEvent) {
@@ -59,10 +70,7 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
                 false
             }
         };
-    if app.try_state::<InTray>().is_none() {
-        app.manage(InTray::default());
-    }
-    app.state::<InTray>().0.store(in_tray, Ordering::SeqCst);
+    set_in_tray(app, in_tray);
     if in_tray {
         notify(app, &state.language().kept_in_tray(queued));
         tracing::info!(
@@ -81,10 +89,7 @@ pub fn on_run_event(app: &AppHandle, event: RunEvent) {
     else {
         return;
     };
-    if app
-        .try_state::<InTray>()
-        .is_some_and(|t| t.0.load(Ordering::SeqCst))
-    {
+    if in_tray(app) {
         api.prevent_exit();
         tracing::info!(
             "the window is closed and its web view released; Retract goes on in the tray"
@@ -141,16 +146,13 @@ pub fn enter(app: &AppHandle, renewed: Renewed) {
     let state = app.state::<AppState>();
     state.set_language(renewed.language);
     state.paused_all.store(renewed.paused_all, Ordering::SeqCst);
-    if app.try_state::<InTray>().is_none() {
-        app.manage(InTray::default());
-    }
-    app.state::<InTray>().0.store(true, Ordering::SeqCst);
+    set_in_tray(app, true);
     match ensure(app, state.still_queued()) {
         Ok(()) => tracing::info!("renewed in the tray, without a window"),
         // Without a tray icon there would be no way back to the window: open it.
         Err(e) => {
             tracing::warn!("renewed, but no tray icon ({e}): the window opens instead");
-            app.state::<InTray>().0.store(false, Ordering::SeqCst);
+            set_in_tray(app, false);
             show_window(app);
         }
     }
@@ -189,16 +191,17 @@ fn why_not_renew(state: &AppState) -> Option<&'static str> {
     None
 }
 
-/// After the window closed to the tray: waits for quiet, then renews the process (Linux).
+/// After the window closed to the tray: waits for quiet, then renews the process (Linux). The
+/// checks run on a thread of their own: they read the keyring.
 fn renew_when_quiet(app: AppHandle) {
-    if let Some(why) = why_not_renew(&app.state::<AppState>()) {
-        tracing::info!(why, "the tray keeps this process as it is");
-        return;
-    }
     let settle = test_hook("RETRACT_TRAY_SETTLE_SECS")
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
     std::thread::spawn(move || {
+        if let Some(why) = why_not_renew(&app.state::<AppState>()) {
+            tracing::info!(why, "the tray keeps this process as it is");
+            return;
+        }
         std::thread::sleep(std::time::Duration::from_secs(settle));
         loop {
             if app.get_webview_window("main").is_some() {

@@ -87,10 +87,7 @@ async fn main() {
         let plan = plan::create(&api, &store, account.id, &selection)
             .await
             .unwrap();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
+        let now = retract_core::now_unix();
         plan::confirm_scheduled(
             &store,
             plan.id,
